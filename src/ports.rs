@@ -1,0 +1,152 @@
+//! The I/O ports the client needs from its host: send one HTTP request, tell the time.
+//!
+//! The core never performs I/O itself; adapters implement these traits over JS `fetch`
+//! (npm module, Worker) or over anything else (tests use in-memory fakes).
+
+use std::fmt;
+use std::future::Future;
+
+use crate::error::Error;
+
+/// One HTTP request, fully built. `Debug` redacts the body and credential headers because
+/// they carry the client secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// HTTP method, e.g. `POST`.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// Header names (lower-case) and values, in sending order.
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: String,
+}
+
+impl HttpRequest {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if name.eq_ignore_ascii_case("authorization") {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field(
+                "body",
+                &format_args!("<{} bytes redacted>", self.body.len()),
+            )
+            .finish()
+    }
+}
+
+/// One HTTP response. `Debug` redacts the body because it carries the access token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Header names (lower-case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The response body as text.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// A response with no headers.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field(
+                "body",
+                &format_args!("<{} bytes redacted>", self.body.len()),
+            )
+            .finish()
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+/// Sends one HTTP request and returns the response, whatever its status. Only transport
+/// failures (connection refused, reset, unreadable body) are errors.
+pub trait Fetch {
+    /// Sends `request`.
+    fn fetch(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, Error>>;
+}
+
+/// Wall-clock time.
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_bodies_and_authorization() {
+        let request = HttpRequest {
+            method: "POST",
+            url: "https://login.example/token".into(),
+            headers: vec![
+                ("authorization".into(), "Basic c2VjcmV0".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: "client_secret=hunter2".into(),
+        };
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("c2VjcmV0"), "{printed}");
+        assert!(printed.contains("application/json"), "{printed}");
+
+        let response = HttpResponse::new(200, r#"{"access_token":"eyJ.secret"}"#);
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("eyJ.secret"), "{printed}");
+    }
+
+    #[test]
+    fn header_lookup_ignores_case() {
+        let mut response = HttpResponse::new(200, "");
+        response
+            .headers
+            .push(("Content-Type".into(), "text/html".into()));
+        assert_eq!(response.header("content-type"), Some("text/html"));
+        assert_eq!(response.header("retry-after"), None);
+    }
+}
