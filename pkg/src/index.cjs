@@ -1,0 +1,5 @@
+// CommonJS entry for Node: the generated glue reads the wasm synchronously on require.
+"use strict";
+const { ConfidentialClient } = require("../dist/cjs/cctoken.cjs");
+
+module.exports = { ConfidentialClient };

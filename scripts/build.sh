@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the npm module's wasm + JS glue into pkg/dist/ and the Worker into worker/build/.
+# Usage: scripts/build.sh [npm|worker|all]   (default: all). Incremental builds take seconds.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+WASM_OUT="target/$WASM_TARGET/release"
+
+build_npm() {
+  local start
+  start=$(date +%s)
+  with_wasm_toolchain cargo build --quiet --release --target "$WASM_TARGET" -p cctoken --features npm
+  rm -rf pkg/dist target/wasm-bindgen-cjs
+  # One wasm file serves every runtime: the web-target glue is loaded by each ESM entry
+  # with bytes it reads itself, and the CommonJS glue is pointed at the same file.
+  wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir pkg/dist/web "$WASM_OUT/cctoken.wasm"
+  wasm-bindgen --remove-name-section --remove-producers-section --target nodejs --out-dir target/wasm-bindgen-cjs "$WASM_OUT/cctoken.wasm"
+  mkdir -p pkg/dist/cjs
+  local needle='`${__dirname}/cctoken_bg.wasm`'
+  if ! grep -qF "$needle" target/wasm-bindgen-cjs/cctoken.js; then
+    echo "build: the CommonJS glue no longer loads \`\${__dirname}/cctoken_bg.wasm\`; update scripts/build.sh" >&2
+    return 1
+  fi
+  sed "s|\`\${__dirname}/cctoken_bg.wasm\`|require('path').join(__dirname, '..', 'web', 'cctoken_bg.wasm')|" \
+    target/wasm-bindgen-cjs/cctoken.js > pkg/dist/cjs/cctoken.cjs
+  rm -f pkg/dist/web/*.d.ts pkg/dist/web/.gitignore
+  say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wc -c < pkg/dist/web/cctoken_bg.wasm) bytes, $(gzip -9c pkg/dist/web/cctoken_bg.wasm | wc -c) gzipped"
+}
+
+build_worker() {
+  local start worker_build
+  start=$(date +%s)
+  worker_build="$(command -v worker-build)"
+  (
+    cd worker
+    # Point worker-build at local tools so it downloads nothing.
+    WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild" \
+      with_wasm_toolchain "$worker_build" --release >/dev/null 2>build.log ||
+      { cat build.log >&2; exit 1; }
+    rm -f build.log
+  )
+  local wasm=worker/build/index_bg.wasm
+  say "worker" "built in $(elapsed "$start"): $wasm $(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
+}
+
+case "${1:-all}" in
+  npm) build_npm ;;
+  worker) build_worker ;;
+  all) build_npm; build_worker ;;
+  *) echo "usage: scripts/build.sh [npm|worker|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,169 @@
+// The npm module, imported as ESM, against the local token endpoint.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { ConfidentialClient } from "cctoken";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { decodeClaims } from "../token-endpoint/access-token.mjs";
+
+const GRAPH = "https://graph.microsoft.com/.default";
+let endpoint;
+
+before(async () => {
+  endpoint = await startTokenEndpoint();
+});
+after(() => endpoint.close());
+beforeEach(() => endpoint.reset());
+
+const newClient = (overrides = {}) =>
+  new ConfidentialClient({
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: LOCAL_APP.clientSecret },
+    ...overrides,
+  });
+
+test("sends the exact client-credentials request and returns the issued token", async () => {
+  const before = Date.now();
+  const result = await newClient().acquireTokenForClient({ scopes: [GRAPH] });
+
+  assert.equal(endpoint.requests.length, 1);
+  const [sent] = endpoint.requests;
+  assert.equal(sent.method, "POST");
+  assert.equal(sent.path, `/${LOCAL_APP.tenantId}/oauth2/v2.0/token`);
+  assert.equal(sent.headers["content-type"], "application/x-www-form-urlencoded");
+  assert.equal(sent.headers.accept, "application/json");
+  assert.equal(
+    sent.body,
+    `client_id=${LOCAL_APP.clientId}` +
+      "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default" +
+      "&client_secret=local-dev-secret%7Eonly-valid-on-127.0.0.1" +
+      "&grant_type=client_credentials",
+  );
+  assert.equal(sent.status, 200);
+
+  assert.deepEqual(Object.keys(result).sort(), ["accessToken", "expiresOn", "fromCache", "tokenType"]);
+  assert.equal(result.tokenType, "Bearer");
+  assert.equal(result.fromCache, false);
+  assert.equal(decodeClaims(result.accessToken).aud, "https://graph.microsoft.com");
+  assert.equal(decodeClaims(result.accessToken).appid, LOCAL_APP.clientId);
+  assert.ok(result.expiresOn instanceof Date);
+  const lifetime = result.expiresOn.getTime() - before;
+  assert.ok(lifetime > 3590_000 && lifetime <= 3600_000, `lifetime ${lifetime} ms`);
+});
+
+test("serves the second call from the cache without a request", async () => {
+  const client = newClient();
+  const first = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  const second = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(second.fromCache, true);
+  assert.equal(second.accessToken, first.accessToken);
+  assert.equal(second.expiresOn.getTime(), first.expiresOn.getTime());
+});
+
+test("caches per scope set and clearCache forgets", async () => {
+  const client = newClient();
+  await client.acquireTokenForClient({ scopes: [GRAPH] });
+  const other = await client.acquireTokenForClient({ scopes: ["api://cctoken-demo/.default"] });
+  assert.equal(other.fromCache, false);
+  assert.equal(decodeClaims(other.accessToken).aud, "api://cctoken-demo");
+  assert.equal(endpoint.tokenRequests, 2);
+  client.clearCache();
+  const again = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  assert.equal(again.fromCache, false);
+  assert.equal(endpoint.tokenRequests, 3);
+});
+
+test("a wrong secret rejects with Entra's error details and without the secret", async () => {
+  const client = newClient({ credential: { clientSecret: "wrong-secret-value-4242" } });
+  const error = await client.acquireTokenForClient({ scopes: [GRAPH] }).then(
+    () => assert.fail("expected a rejection"),
+    (e) => e,
+  );
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "ClientCredentialError");
+  assert.equal(error.code, "invalid_client");
+  assert.equal(error.status, 401);
+  assert.deepEqual(error.errorCodes, [7000215]);
+  assert.match(error.message, /^invalid_client: AADSTS7000215: Invalid client secret provided\./);
+  assert.match(error.correlationId, /^[0-9a-f-]{36}$/);
+  assert.match(error.traceId, /^[0-9a-f-]{36}$/);
+  assert.ok(!JSON.stringify({ ...error, message: error.message, stack: error.stack }).includes("wrong-secret-value-4242"));
+});
+
+test("a scope Entra refuses comes back as invalid_scope with AADSTS70011", async () => {
+  const error = await newClient()
+    .acquireTokenForClient({ scopes: ["User.Read"] })
+    .catch((e) => e);
+  assert.equal(error.code, "invalid_scope");
+  assert.deepEqual(error.errorCodes, [70011]);
+  assert.match(error.message, /AADSTS70011/);
+});
+
+test("bad options throw a ClientCredentialError naming the field, never a wasm trap", () => {
+  const valid = {
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: LOCAL_APP.clientSecret },
+  };
+  const cases = [
+    [undefined, "invalid_config", "options"],
+    [{ ...valid, clientId: undefined }, "invalid_config", "clientId"],
+    [{ ...valid, clientId: 42 }, "invalid_config", "clientId"],
+    [{ ...valid, clientId: "" }, "invalid_config", "clientId"],
+    [{ ...valid, authority: undefined }, "invalid_config", "authority"],
+    [{ ...valid, authority: "http://login.microsoftonline.com/x" }, "invalid_authority", "authority"],
+    [{ ...valid, authority: "https://login.microsoftonline.com/common" }, "invalid_authority", "authority"],
+    [{ ...valid, credential: undefined }, "invalid_config", "credential"],
+    [{ ...valid, credential: {} }, "invalid_config", "credential.clientSecret"],
+    [{ ...valid, credential: { clientSecret: "" } }, "invalid_config", "credential.clientSecret"],
+    [{ ...valid, fetch: "not a function" }, "invalid_config", "fetch"],
+  ];
+  for (const [options, code, field] of cases) {
+    assert.throws(
+      () => new ConfidentialClient(options),
+      (error) => {
+        assert.equal(error.name, "ClientCredentialError", JSON.stringify(options));
+        assert.equal(error.code, code, JSON.stringify(options));
+        assert.equal(error.field, field, JSON.stringify(options));
+        assert.doesNotMatch(error.message, /unreachable|RuntimeError/);
+        assert.ok(!error.message.includes(LOCAL_APP.clientSecret));
+        return true;
+      },
+    );
+  }
+});
+
+test("bad requests reject with invalid_scope before any request is sent", async () => {
+  const client = newClient();
+  for (const request of [undefined, {}, { scopes: [] }, { scopes: "x" }, { scopes: [""] }, { scopes: [1] }, { scopes: ["a b"] }]) {
+    const error = await client.acquireTokenForClient(request).catch((e) => e);
+    assert.equal(error.code, "invalid_scope", JSON.stringify(request));
+    assert.equal(error.field, "scopes");
+  }
+  assert.equal(endpoint.requests.length, 0);
+});
+
+test("an unreachable endpoint rejects with network_error", async () => {
+  const stopped = await startTokenEndpoint();
+  const authority = stopped.authority;
+  await stopped.close();
+  const error = await newClient({ authority })
+    .acquireTokenForClient({ scopes: [GRAPH] })
+    .catch((e) => e);
+  assert.equal(error.code, "network_error");
+  assert.match(error.message, /could not reach the token endpoint http:\/\/127\.0\.0\.1:\d+\//);
+});
+
+test("a custom fetch function is used instead of the global one", async () => {
+  const seen = [];
+  const client = newClient({
+    fetch: (url, init) => {
+      seen.push({ url, method: init.method });
+      return fetch(url, init);
+    },
+  });
+  const result = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  assert.equal(result.fromCache, false);
+  assert.deepEqual(seen, [{ url: `${endpoint.authority}/oauth2/v2.0/token`, method: "POST" }]);
+});
