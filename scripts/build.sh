@@ -24,7 +24,8 @@ build_npm() {
   fi
   sed "s|\`\${__dirname}/cctoken_bg.wasm\`|require('path').join(__dirname, '..', 'web', 'cctoken_bg.wasm')|" \
     target/wasm-bindgen-cjs/cctoken.js > pkg/dist/cjs/cctoken.cjs
-  rm -f pkg/dist/web/*.d.ts pkg/dist/web/.gitignore
+  # cctoken.d.ts stays: the glue names it with @ts-self-types, and Deno type-checks through it.
+  rm -f pkg/dist/web/cctoken_bg.wasm.d.ts pkg/dist/web/.gitignore
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wc -c < pkg/dist/web/cctoken_bg.wasm) bytes, $(gzip -9c pkg/dist/web/cctoken_bg.wasm | wc -c) gzipped"
 }
 

@@ -46,7 +46,7 @@ pub mod response;
 pub mod scope;
 pub mod secret;
 
-#[cfg(all(target_arch = "wasm32", feature = "js"))]
+#[cfg(feature = "js")]
 pub mod js;
 
 pub use authority::TokenEndpoint;

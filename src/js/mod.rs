@@ -1,7 +1,9 @@
 //! Adapters to JavaScript hosts (Node, Deno, Bun, Workers): `fetch`, `Date.now`, errors.
 //!
-//! Compiled only for wasm32 with the `js` feature. The `npm` feature adds the API exported to
-//! the npm package; the Worker uses the adapters without it, so its wasm exports nothing extra.
+//! Compiled with the `js` feature. The code calls JS imports, so it only runs on wasm32, but it
+//! also compiles natively so `cargo clippy --all-features` checks it. The `npm` feature adds the
+//! API exported to the npm package; the Worker uses the adapters without it, so its wasm
+//! exports nothing extra.
 
 mod clock;
 mod error;

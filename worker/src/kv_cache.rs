@@ -6,8 +6,8 @@
 
 use cctoken::cache::CachedToken;
 use cctoken::{ClientConfig, ScopeSet};
-use worker::kv::KvStore;
 use worker::console_error;
+use worker::kv::KvStore;
 
 use crate::digest::sha256_hex;
 
@@ -56,7 +56,11 @@ pub async fn write(kv: &KvStore, key: &str, token: &CachedToken, now_ms: u64, bu
         .saturating_sub(now_ms.saturating_add(buffer_ms))
         / 1000;
     let result = match kv.put(key, token.to_json()) {
-        Ok(put) => put.expiration_ttl(fresh_for_s.max(MIN_KV_TTL_S)).execute().await,
+        Ok(put) => {
+            put.expiration_ttl(fresh_for_s.max(MIN_KV_TTL_S))
+                .execute()
+                .await
+        }
         Err(error) => Err(error),
     };
     if let Err(error) = result {

@@ -30,7 +30,7 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         }
     };
     let authorization = request.headers().get("authorization")?;
-    if !presents_key(authorization.as_deref(), config.broker_key.expose()) {
+    if !presents_key(authorization.as_deref(), &config.broker_key) {
         let mut response = oauth_error(
             401,
             "invalid_client",

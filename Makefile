@@ -1,0 +1,15 @@
+# Entry points; each installs what it needs first (scripts/bootstrap.sh is idempotent).
+.PHONY: demo test build bootstrap
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+build:
+	scripts/bootstrap.sh
+	scripts/build.sh all
+
+bootstrap:
+	scripts/bootstrap.sh

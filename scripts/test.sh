@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every test, from a fresh machine: installs what is missing, builds, then runs the core's
+# native tests and lints, the npm module under Node 20 (the machine's) and Node 22 in ESM and
+# CommonJS, under Deno, and the Worker under workerd (Miniflare). Ends with one summary line.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+scripts/bootstrap.sh || exit 1
+scripts/build.sh all || exit 1
+
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
+export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+failed_steps=()
+NODE22="$ROOT/node_modules/.bin/node"
+NODE_TESTS=(tests/node/*.test.mjs tests/node/*.test.cjs)
+
+# step NAME COMMAND…: runs one suite with a time bound, shows its output, keeps it for the summary.
+step() {
+  local name="$1"; shift
+  local log="$LOGS/$(echo "$name" | tr -c 'a-zA-Z0-9' '_').log"
+  echo "=== $name"
+  if timeout 900 "$@" 2>&1 | tee "$log"; then
+    echo "--- $name: ok"
+  else
+    echo "--- $name: FAILED"
+    failed_steps+=("$name")
+  fi
+}
+
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
+step "cargo test (core)" cargo test --quiet
+if [ -n "$SYSTEM_NODE" ] && [ "$SYSTEM_NODE" != "$NODE22" ]; then
+  step "npm module, Node $("$SYSTEM_NODE" --version) (ESM, CJS)" "$SYSTEM_NODE" --test "${NODE_TESTS[@]}"
+fi
+step "npm module, Node $("$NODE22" --version) (ESM, CJS)" "$NODE22" --test "${NODE_TESTS[@]}"
+step "npm module, Deno" deno test --allow-read --allow-net=127.0.0.1 tests/deno/
+step "Worker broker (workerd, Miniflare)" "$NODE22" --test tests/worker/*.test.mjs
+
+# Totals across the runners: cargo ("test result: ok. N passed; M failed"), node --test
+# ("# pass N" / "# fail M") and Deno ("ok | N passed | M failed").
+passed=0; failed=0
+for log in "$LOGS"/*.log; do
+  read -r p f < <(awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    /^# pass / { p += $3 } /^# fail / { f += $3 }
+    /\| [0-9]+ passed \| [0-9]+ failed/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "passed") p += $i; if ($(i+1) == "failed") f += $i } }
+    END { print p + 0, f + 0 }' "$log")
+  passed=$((passed + p)); failed=$((failed + f))
+done
+if ((${#failed_steps[@]})); then
+  echo "failed suites: ${failed_steps[*]}"
+  (( failed > 0 )) || failed=${#failed_steps[@]}
+fi
+echo "${passed} passed, ${failed} failed"
+((${#failed_steps[@]} == 0 && failed == 0))
