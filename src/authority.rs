@@ -5,14 +5,28 @@
 //! shape is narrow (`scheme://host[:port]/path`), and the wasm size stays small.
 
 use crate::error::Error;
+use crate::scope::ScopeRules;
+
+/// The public cloud's authority host.
+pub const PUBLIC_CLOUD_HOST: &str = "https://login.microsoftonline.com";
 
 /// Entra tenants that name no single tenant, so they cannot issue app-only tokens.
 const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "organizations", "consumers"];
 
-/// A validated token endpoint URL.
+/// A validated token endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenEndpoint {
-    url: String,
+    /// Scheme, host and path, without a query: the assertion audience and cache identity.
+    base_url: String,
+    /// `?…` from `extraQueryParameters`, or empty.
+    query: String,
+    entra: Option<EntraAuthority>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EntraAuthority {
+    host: String,
+    tenant: String,
 }
 
 impl TokenEndpoint {
@@ -28,33 +42,122 @@ impl TokenEndpoint {
                 "authority must be the cloud instance followed by one tenant segment, e.g. \"https://login.microsoftonline.com/<tenant id or domain>\"",
             ));
         }
+        Self::entra(
+            format!("{}://{}", parts.scheme, parts.host),
+            tenant,
+            "authority",
+        )
+    }
+
+    /// The token endpoint for `tenant` at `authority_host` (default: the public cloud,
+    /// `https://login.microsoftonline.com`; US Gov is `https://login.microsoftonline.us`,
+    /// China `https://login.chinacloudapi.cn`).
+    pub fn from_tenant(tenant: &str, authority_host: Option<&str>) -> Result<Self, Error> {
+        let host = authority_host.unwrap_or(PUBLIC_CLOUD_HOST);
+        let parts = UrlParts::parse("authorityHost", host)?;
+        if !parts.path.trim_matches('/').is_empty() {
+            return Err(Error::invalid_authority(
+                "authorityHost",
+                "authorityHost is the cloud's host only, e.g. \"https://login.microsoftonline.us\"; put the tenant in tenantId",
+            ));
+        }
+        if tenant.is_empty() {
+            return Err(Error::invalid_config(
+                "tenantId",
+                "tenantId is required: the Directory (tenant) ID or a verified domain such as contoso.onmicrosoft.com",
+            ));
+        }
+        Self::entra(
+            format!("{}://{}", parts.scheme, parts.host),
+            tenant,
+            "tenantId",
+        )
+    }
+
+    /// Any OAuth2 token endpoint (Auth0, Keycloak, Okta, …). Entra's scope rules do not apply.
+    pub fn generic(token_endpoint: &str) -> Result<Self, Error> {
+        let parts = UrlParts::parse("tokenEndpoint", token_endpoint)?;
+        Ok(TokenEndpoint {
+            base_url: format!("{}://{}{}", parts.scheme, parts.host, parts.path),
+            query: String::new(),
+            entra: None,
+        })
+    }
+
+    fn entra(host: String, tenant: &str, field: &'static str) -> Result<Self, Error> {
+        if !tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err(Error::invalid_authority(
+                field,
+                format!("the tenant in {field} may only hold letters, digits, '-', '.' and '_': use the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"),
+            ));
+        }
         if MULTI_TENANT_ALIASES
             .iter()
             .any(|alias| tenant.eq_ignore_ascii_case(alias))
         {
             return Err(Error::invalid_authority(
-                "authority",
+                field,
                 format!(
                     "the tenant \"{tenant}\" cannot be used for client credentials: app-only tokens are issued by one tenant, so use its tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com"
                 ),
             ));
         }
         Ok(TokenEndpoint {
-            url: format!(
-                "{}://{}/{tenant}/oauth2/v2.0/token",
-                parts.scheme, parts.host
-            ),
+            base_url: format!("{host}/{tenant}/oauth2/v2.0/token"),
+            query: String::new(),
+            entra: Some(EntraAuthority {
+                host,
+                tenant: tenant.to_owned(),
+            }),
         })
     }
 
-    /// The full URL.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// Appends query parameters to the URL requests go to (e.g. Entra's `dc` routing hint).
+    pub fn with_extra_query_parameters(mut self, parameters: &[(String, String)]) -> Self {
+        if parameters.is_empty() {
+            return self;
+        }
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(parameters);
+        self.query = format!("?{}", query.finish());
+        self
+    }
+
+    /// The URL token requests are sent to, with any extra query parameters.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.base_url, self.query)
+    }
+
+    /// The endpoint URL without query parameters: the default client-assertion audience.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Entra's scope rules for an Entra authority; generic rules otherwise.
+    pub fn scope_rules(&self) -> ScopeRules {
+        if self.entra.is_some() {
+            ScopeRules::Entra
+        } else {
+            ScopeRules::Generic
+        }
+    }
+
+    /// The tenant, for Entra authorities.
+    pub fn tenant(&self) -> Option<&str> {
+        self.entra.as_ref().map(|entra| entra.tenant.as_str())
+    }
+
+    /// The authority host (`https://login.microsoftonline.com`), for Entra authorities.
+    pub fn authority_host(&self) -> Option<&str> {
+        self.entra.as_ref().map(|entra| entra.host.as_str())
     }
 }
 
 struct UrlParts<'a> {
-    scheme: &'a str,
+    scheme: &'static str,
     host: &'a str,
     path: &'a str,
 }
@@ -78,11 +181,7 @@ impl<'a> UrlParts<'a> {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("it must start with https://"))?;
-        let scheme_lower = scheme.to_ascii_lowercase();
-        let (host, path) = match rest.find('/') {
-            Some(slash) => rest.split_at(slash),
-            None => (rest, ""),
-        };
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         if host.is_empty() {
             return Err(bad("it has no host"));
         }
@@ -90,16 +189,18 @@ impl<'a> UrlParts<'a> {
             return Err(bad("user names and passwords in URLs are not allowed"));
         }
         if path.contains(['?', '#']) || host.contains(['?', '#']) {
-            return Err(bad("query strings and fragments are not allowed here"));
+            return Err(bad(
+                "query strings and fragments are not allowed here (use extraQueryParameters)",
+            ));
         }
-        let is_loopback = is_loopback_host(host);
-        match scheme_lower.as_str() {
+        let path = path.trim_end_matches('/');
+        match scheme.to_ascii_lowercase().as_str() {
             "https" => Ok(UrlParts {
                 scheme: "https",
                 host,
                 path,
             }),
-            "http" if is_loopback => Ok(UrlParts {
+            "http" if is_loopback_host(host) => Ok(UrlParts {
                 scheme: "http",
                 host,
                 path,
@@ -114,16 +215,14 @@ impl<'a> UrlParts<'a> {
 }
 
 fn is_loopback_host(host_and_port: &str) -> bool {
-    let host = if let Some(bracketed) = host_and_port.strip_prefix('[') {
-        match bracketed.split_once(']') {
-            Some((inside, _port)) => return inside == "::1",
-            None => return false,
-        }
-    } else {
-        host_and_port
-            .split_once(':')
-            .map_or(host_and_port, |(h, _)| h)
-    };
+    if let Some(bracketed) = host_and_port.strip_prefix('[') {
+        return bracketed
+            .split_once(']')
+            .is_some_and(|(inside, _port)| inside == "::1");
+    }
+    let host = host_and_port
+        .split_once(':')
+        .map_or(host_and_port, |(h, _)| h);
     host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1"
 }
 
@@ -133,7 +232,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn endpoint(authority: &str) -> Result<String, Error> {
-        TokenEndpoint::from_authority(authority).map(|e| e.url().to_owned())
+        TokenEndpoint::from_authority(authority).map(|e| e.url())
     }
 
     #[test]
@@ -149,6 +248,71 @@ mod tests {
         assert_eq!(
             endpoint("HTTPS://login.microsoftonline.us/tid").unwrap(),
             "https://login.microsoftonline.us/tid/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn tenant_id_with_authority_host() {
+        let public = TokenEndpoint::from_tenant("tid", None).unwrap();
+        assert_eq!(
+            public.url(),
+            "https://login.microsoftonline.com/tid/oauth2/v2.0/token"
+        );
+        assert_eq!(public.tenant(), Some("tid"));
+        assert_eq!(public.authority_host(), Some(PUBLIC_CLOUD_HOST));
+        assert_eq!(public.scope_rules(), ScopeRules::Entra);
+        let china =
+            TokenEndpoint::from_tenant("tid", Some("https://login.chinacloudapi.cn/")).unwrap();
+        assert_eq!(
+            china.url(),
+            "https://login.chinacloudapi.cn/tid/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            TokenEndpoint::from_tenant("", None).unwrap_err().field(),
+            Some("tenantId")
+        );
+        assert!(
+            TokenEndpoint::from_tenant("tid", Some("https://login.microsoftonline.com/x")).is_err()
+        );
+        assert!(TokenEndpoint::from_tenant("a/b", None).is_err());
+        assert!(TokenEndpoint::from_tenant("consumers", None).is_err());
+    }
+
+    #[test]
+    fn generic_endpoints_keep_their_path_and_use_generic_scope_rules() {
+        let keycloak = TokenEndpoint::generic(
+            "https://sso.example.com/realms/ops/protocol/openid-connect/token",
+        )
+        .unwrap();
+        assert_eq!(
+            keycloak.url(),
+            "https://sso.example.com/realms/ops/protocol/openid-connect/token"
+        );
+        assert_eq!(keycloak.scope_rules(), ScopeRules::Generic);
+        assert_eq!(keycloak.tenant(), None);
+        assert_eq!(
+            TokenEndpoint::generic("http://example.com/token")
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidAuthority
+        );
+    }
+
+    #[test]
+    fn extra_query_parameters_are_encoded_and_left_out_of_the_audience() {
+        let endpoint = TokenEndpoint::from_authority("https://login.microsoftonline.com/tid")
+            .unwrap()
+            .with_extra_query_parameters(&[
+                ("dc".into(), "ESTS-PUB-WUS2-AZ1-FD000-TEST1".into()),
+                ("x y".into(), "a&b".into()),
+            ]);
+        assert_eq!(
+            endpoint.url(),
+            "https://login.microsoftonline.com/tid/oauth2/v2.0/token?dc=ESTS-PUB-WUS2-AZ1-FD000-TEST1&x+y=a%26b"
+        );
+        assert_eq!(
+            endpoint.base_url(),
+            "https://login.microsoftonline.com/tid/oauth2/v2.0/token"
         );
     }
 
@@ -186,6 +350,7 @@ mod tests {
                 "https://host/Organizations",
                 "cannot be used for client credentials",
             ),
+            ("https://host/t%20id", "may only hold"),
             ("https://host/t id", "whitespace"),
         ] {
             let error = endpoint(input).unwrap_err();

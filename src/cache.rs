@@ -1,17 +1,27 @@
-//! The in-memory token cache, keyed by scope set.
+//! The token cache: tokens per scope set in memory (bounded, least recently used evicted),
+//! the freshness rules every tier shares, a versioned JSON form for persistence, and the
+//! [`TokenStore`] trait for a shared tier beneath memory (the Worker's KV).
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::ports::LocalBoxFuture;
 use crate::secret::Secret;
 
 /// How long before its expiry a cached token stops being served, as in MSAL: a caller that
 /// receives a token can still use it for at least this long.
 pub const DEFAULT_EXPIRY_BUFFER_MS: u64 = 5 * 60 * 1000;
+/// Default bound on cached scope sets.
+pub const DEFAULT_CACHE_CAPACITY: usize = 1000;
+/// Tokens living at least this long get a refresh point at half their lifetime when the
+/// server suggests none (as MSAL does).
+const PROACTIVE_REFRESH_MIN_LIFETIME_MS: u64 = 2 * 3600 * 1000;
+/// The version of [`TokenCache::serialize`]'s format.
+const SERIALIZED_VERSION: u32 = 1;
 
-/// A token with its absolute expiry.
+/// A token with its absolute times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
     /// The access token.
@@ -20,77 +30,196 @@ pub struct CachedToken {
     pub token_type: String,
     /// Expiry, in milliseconds since the Unix epoch.
     pub expires_on_ms: u64,
+    /// Extended expiry (`ext_expires_in`), for when the identity provider is degraded.
+    pub ext_expires_on_ms: u64,
+    /// When to refresh in the background while still serving this token.
+    pub refresh_on_ms: Option<u64>,
 }
 
 impl CachedToken {
+    /// A token issued for a request sent at `sent_at_ms`: expiry counts from the send time,
+    /// as the token cannot have been issued earlier. `refresh_on` is `refresh_in` when the
+    /// server gave one, else half the lifetime for tokens living two hours or more.
+    pub fn issued(
+        access_token: Secret,
+        token_type: String,
+        sent_at_ms: u64,
+        expires_in_s: u64,
+        ext_expires_in_s: Option<u64>,
+        refresh_in_s: Option<u64>,
+    ) -> Self {
+        let lifetime_ms = expires_in_s.saturating_mul(1000);
+        let expires_on_ms = sent_at_ms.saturating_add(lifetime_ms);
+        let refresh_on_ms = match refresh_in_s {
+            Some(seconds) => Some(sent_at_ms.saturating_add(seconds.saturating_mul(1000))),
+            None if lifetime_ms >= PROACTIVE_REFRESH_MIN_LIFETIME_MS => {
+                Some(sent_at_ms.saturating_add(lifetime_ms / 2))
+            }
+            None => None,
+        };
+        CachedToken {
+            access_token,
+            token_type,
+            expires_on_ms,
+            ext_expires_on_ms: ext_expires_in_s.map_or(expires_on_ms, |s| {
+                sent_at_ms.saturating_add(s.saturating_mul(1000))
+            }),
+            refresh_on_ms,
+        }
+    }
+
     /// True while the token has more than `buffer_ms` left at `now_ms`. Every cache tier
-    /// (this map, the Worker's KV) uses this one rule.
+    /// (memory, the Worker's KV) uses this one rule.
     pub fn is_fresh(&self, now_ms: u64, buffer_ms: u64) -> bool {
         self.expires_on_ms > now_ms.saturating_add(buffer_ms)
     }
 
-    /// Serialises the token for an external store, as
-    /// `{"access_token","token_type","expires_on_ms"}`.
+    /// True once the refresh point has passed.
+    pub fn needs_refresh(&self, now_ms: u64) -> bool {
+        self.refresh_on_ms.is_some_and(|at| now_ms >= at)
+    }
+
+    /// Serialises the token for an external store.
     pub fn to_json(&self) -> String {
-        let stored = StoredToken {
-            access_token: self.access_token.expose().into(),
-            token_type: self.token_type.as_str().into(),
-            expires_on_ms: self.expires_on_ms,
-        };
-        // Serialising strings and an integer cannot fail.
-        serde_json::to_string(&stored).unwrap_or_default()
+        // Serialising strings and integers cannot fail.
+        serde_json::to_string(&StoredToken::from(self)).unwrap_or_default()
     }
 
     /// Reads a token written by [`CachedToken::to_json`].
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let stored: StoredToken<'_> = serde_json::from_str(json)
-            .map_err(|_| Error::invalid_response("a stored token is not in the expected format"))?;
-        Ok(CachedToken {
-            access_token: Secret::new(stored.access_token),
-            token_type: stored.token_type.into_owned(),
-            expires_on_ms: stored.expires_on_ms,
-        })
+        serde_json::from_str::<StoredToken>(json)
+            .map(CachedToken::from)
+            .map_err(|_| Error::invalid_response("a stored token is not in the expected format"))
     }
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredToken<'a> {
-    #[serde(borrow)]
-    access_token: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    token_type: std::borrow::Cow<'a, str>,
+struct StoredToken {
+    access_token: String,
+    token_type: String,
     expires_on_ms: u64,
+    #[serde(default)]
+    ext_expires_on_ms: Option<u64>,
+    #[serde(default)]
+    refresh_on_ms: Option<u64>,
 }
 
-/// Tokens by cache key, served while they have more than the expiry buffer left.
-#[derive(Debug, Default)]
+impl From<&CachedToken> for StoredToken {
+    fn from(token: &CachedToken) -> Self {
+        StoredToken {
+            access_token: token.access_token.expose().to_owned(),
+            token_type: token.token_type.clone(),
+            expires_on_ms: token.expires_on_ms,
+            ext_expires_on_ms: Some(token.ext_expires_on_ms),
+            refresh_on_ms: token.refresh_on_ms,
+        }
+    }
+}
+
+impl From<StoredToken> for CachedToken {
+    fn from(stored: StoredToken) -> Self {
+        CachedToken {
+            access_token: Secret::new(stored.access_token),
+            token_type: stored.token_type,
+            expires_on_ms: stored.expires_on_ms,
+            ext_expires_on_ms: stored.ext_expires_on_ms.unwrap_or(stored.expires_on_ms),
+            refresh_on_ms: stored.refresh_on_ms,
+        }
+    }
+}
+
+/// A shared cache tier beneath the client's memory (Workers KV in the broker). Keys are
+/// [`store_key`]s. Failures are the store's to log; a failed `get` is a miss.
+pub trait TokenStore {
+    /// The token stored under `key`, if any.
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Option<CachedToken>>;
+    /// Stores `token` under `key`; the store may drop it once it is no longer fresh.
+    fn put<'a>(&'a self, key: &'a str, token: &'a CachedToken) -> LocalBoxFuture<'a, ()>;
+}
+
+/// The identity of a cached token across clients and processes: token endpoint, client id
+/// and scope-set key, newline-separated (stores hash it).
+pub fn store_key(token_endpoint: &str, client_id: &str, scope_key: &str) -> String {
+    format!("{token_endpoint}\n{client_id}\n{scope_key}")
+}
+
+struct Entry {
+    token: CachedToken,
+    last_used: u64,
+}
+
+/// Tokens by scope-set key, served while fresh, at most `capacity` of them.
 pub struct TokenCache {
-    entries: HashMap<String, CachedToken>,
+    entries: HashMap<String, Entry>,
     expiry_buffer_ms: u64,
+    capacity: usize,
+    use_counter: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SerializedCache {
+    version: u32,
+    token_endpoint: String,
+    client_id: String,
+    tokens: Vec<SerializedEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SerializedEntry {
+    scopes: String,
+    #[serde(flatten)]
+    token: StoredToken,
 }
 
 impl TokenCache {
-    /// An empty cache with the given expiry buffer.
-    pub fn new(expiry_buffer_ms: u64) -> Self {
+    /// An empty cache.
+    pub fn new(expiry_buffer_ms: u64, capacity: usize) -> Self {
         TokenCache {
             entries: HashMap::new(),
             expiry_buffer_ms,
+            capacity: capacity.max(1),
+            use_counter: 0,
         }
     }
 
-    /// The token under `key`, if it is still fresh at `now_ms`.
-    pub fn get(&self, key: &str, now_ms: u64) -> Option<&CachedToken> {
-        self.entries
-            .get(key)
-            .filter(|token| token.is_fresh(now_ms, self.expiry_buffer_ms))
+    /// The token under `key`, if it is still fresh at `now_ms`; marks it recently used.
+    pub fn get(&mut self, key: &str, now_ms: u64) -> Option<&CachedToken> {
+        self.use_counter += 1;
+        let counter = self.use_counter;
+        let buffer = self.expiry_buffer_ms;
+        let entry = self.entries.get_mut(key)?;
+        if !entry.token.is_fresh(now_ms, buffer) {
+            return None;
+        }
+        entry.last_used = counter;
+        Some(&entry.token)
     }
 
-    /// Stores a token, replacing any older one under `key`, and drops every entry that is
-    /// no longer fresh so the map cannot grow with dead tokens.
+    /// Stores a token under `key`, drops entries that are no longer fresh, and evicts the
+    /// least recently used entries beyond the capacity.
     pub fn put(&mut self, key: &str, token: CachedToken, now_ms: u64) {
+        self.use_counter += 1;
         let buffer = self.expiry_buffer_ms;
-        self.entries.retain(|_, held| held.is_fresh(now_ms, buffer));
-        self.entries.insert(key.to_owned(), token);
+        self.entries
+            .retain(|_, entry| entry.token.is_fresh(now_ms, buffer));
+        self.entries.insert(
+            key.to_owned(),
+            Entry {
+                token,
+                last_used: self.use_counter,
+            },
+        );
+        while self.entries.len() > self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.last_used)
+                .map(|(key, _)| key.clone());
+            match oldest {
+                Some(key) => self.entries.remove(&key),
+                None => break,
+            };
+        }
     }
 
     /// Removes every token.
@@ -107,6 +236,69 @@ impl TokenCache {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// The fresh tokens as versioned JSON, labelled with the client they belong to.
+    pub fn serialize(&self, token_endpoint: &str, client_id: &str, now_ms: u64) -> String {
+        let mut tokens: Vec<SerializedEntry> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.token.is_fresh(now_ms, self.expiry_buffer_ms))
+            .map(|(scopes, entry)| SerializedEntry {
+                scopes: scopes.clone(),
+                token: StoredToken::from(&entry.token),
+            })
+            .collect();
+        tokens.sort_by(|a, b| a.scopes.cmp(&b.scopes));
+        let cache = SerializedCache {
+            version: SERIALIZED_VERSION,
+            token_endpoint: token_endpoint.to_owned(),
+            client_id: client_id.to_owned(),
+            tokens,
+        };
+        // Plain strings and integers always serialise.
+        serde_json::to_string(&cache).unwrap_or_default()
+    }
+
+    /// Loads tokens from [`TokenCache::serialize`]'s output, skipping expired ones; returns
+    /// how many were loaded. A cache written for another client is refused.
+    pub fn deserialize(
+        &mut self,
+        json: &str,
+        token_endpoint: &str,
+        client_id: &str,
+        now_ms: u64,
+    ) -> Result<usize, Error> {
+        let cache: SerializedCache = serde_json::from_str(json).map_err(|_| {
+            Error::invalid_config(
+                "cache",
+                "the serialized cache is not in the expected format: pass what serializeCache() returned",
+            )
+        })?;
+        if cache.version != SERIALIZED_VERSION {
+            return Err(Error::invalid_config(
+                "cache",
+                format!(
+                    "the serialized cache has version {}, this cctoken reads version {SERIALIZED_VERSION}",
+                    cache.version
+                ),
+            ));
+        }
+        if cache.token_endpoint != token_endpoint || cache.client_id != client_id {
+            return Err(Error::invalid_config(
+                "cache",
+                "the serialized cache belongs to another client (token endpoint or client id differ)",
+            ));
+        }
+        let mut loaded = 0;
+        for entry in cache.tokens {
+            let token = CachedToken::from(entry.token);
+            if token.is_fresh(now_ms, self.expiry_buffer_ms) {
+                self.put(&entry.scopes, token, now_ms);
+                loaded += 1;
+            }
+        }
+        Ok(loaded)
+    }
 }
 
 #[cfg(test)]
@@ -118,12 +310,14 @@ mod tests {
             access_token: Secret::new("t"),
             token_type: "Bearer".into(),
             expires_on_ms,
+            ext_expires_on_ms: expires_on_ms,
+            refresh_on_ms: None,
         }
     }
 
     #[test]
     fn serves_until_the_expiry_buffer() {
-        let mut cache = TokenCache::new(1_000);
+        let mut cache = TokenCache::new(1_000, 10);
         cache.put("k", token(10_000), 0);
         assert!(cache.get("k", 8_999).is_some());
         assert!(cache.get("k", 9_000).is_none());
@@ -131,30 +325,106 @@ mod tests {
     }
 
     #[test]
-    fn json_round_trip_keeps_every_field() {
+    fn refresh_on_comes_from_refresh_in_or_half_of_long_lifetimes() {
+        let secret = || Secret::new("t");
+        let hinted = CachedToken::issued(
+            secret(),
+            "Bearer".into(),
+            1_000,
+            3600,
+            Some(7200),
+            Some(600),
+        );
+        assert_eq!(hinted.expires_on_ms, 3_601_000);
+        assert_eq!(hinted.ext_expires_on_ms, 7_201_000);
+        assert_eq!(hinted.refresh_on_ms, Some(601_000));
+        let long = CachedToken::issued(secret(), "Bearer".into(), 0, 86_400, None, None);
+        assert_eq!(long.refresh_on_ms, Some(43_200_000));
+        assert_eq!(long.ext_expires_on_ms, long.expires_on_ms);
+        let short = CachedToken::issued(secret(), "Bearer".into(), 0, 3599, None, None);
+        assert_eq!(short.refresh_on_ms, None);
+        assert!(!short.needs_refresh(u64::MAX));
+        assert!(hinted.needs_refresh(601_000));
+        assert!(!hinted.needs_refresh(600_999));
+    }
+
+    #[test]
+    fn put_sweeps_stale_entries_and_evicts_the_least_recently_used() {
+        let mut cache = TokenCache::new(0, 2);
+        cache.put("old", token(100), 0);
+        cache.put("a", token(10_000), 200);
+        assert_eq!(cache.len(), 1, "the stale entry is swept");
+        cache.put("b", token(10_000), 200);
+        assert!(
+            cache.get("a", 200).is_some(),
+            "a is now the most recently used"
+        );
+        cache.put("c", token(10_000), 200);
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get("b", 200).is_none(), "b was least recently used");
+        assert!(cache.get("a", 200).is_some());
+        assert!(cache.get("c", 200).is_some());
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn json_round_trip_keeps_every_field_and_reads_old_entries() {
         let original = CachedToken {
             access_token: Secret::new("a\"b"),
             token_type: "Bearer".into(),
             expires_on_ms: 1_800_000_000_123,
+            ext_expires_on_ms: 1_800_000_100_000,
+            refresh_on_ms: Some(1_700_000_000_000),
         };
-        let json = original.to_json();
         assert_eq!(
-            json,
-            r#"{"access_token":"a\"b","token_type":"Bearer","expires_on_ms":1800000000123}"#
+            CachedToken::from_json(&original.to_json()).unwrap(),
+            original
         );
-        assert_eq!(CachedToken::from_json(&json).unwrap(), original);
+        let old = CachedToken::from_json(
+            r#"{"access_token":"x","token_type":"Bearer","expires_on_ms":5}"#,
+        )
+        .unwrap();
+        assert_eq!(old.ext_expires_on_ms, 5);
         assert!(CachedToken::from_json("{}").is_err());
         assert!(CachedToken::from_json("not json").is_err());
     }
 
     #[test]
-    fn put_sweeps_stale_entries() {
-        let mut cache = TokenCache::new(0);
-        cache.put("old", token(100), 0);
-        cache.put("new", token(10_000), 200);
-        assert_eq!(cache.len(), 1);
-        assert!(cache.get("new", 200).is_some());
-        cache.clear();
-        assert!(cache.is_empty());
+    fn serialize_keeps_only_fresh_tokens_for_the_same_client() {
+        let mut cache = TokenCache::new(1_000, 10);
+        cache.put("a/.default", token(100_000), 0);
+        cache.put("b/.default", token(50_000), 0);
+        let json = cache.serialize("https://e/token", "app", 49_500);
+        assert!(json.starts_with(r#"{"version":1,"token_endpoint":"https://e/token","client_id":"app","tokens":[{"scopes":"a/.default","access_token":"t""#), "{json}");
+        assert!(!json.contains("b/.default"));
+
+        let mut restored = TokenCache::new(1_000, 10);
+        assert_eq!(
+            restored
+                .deserialize(&json, "https://e/token", "app", 0)
+                .unwrap(),
+            1
+        );
+        assert!(restored.get("a/.default", 0).is_some());
+        assert_eq!(
+            restored
+                .deserialize(&json, "https://e/token", "app", 99_500)
+                .unwrap(),
+            0
+        );
+
+        for (input, endpoint, expected) in [
+            (json.as_str(), "https://other/token", "another client"),
+            ("[]", "https://e/token", "expected format"),
+            (
+                r#"{"version":2,"token_endpoint":"","client_id":"","tokens":[]}"#,
+                "https://e/token",
+                "version 2",
+            ),
+        ] {
+            let error = restored.deserialize(input, endpoint, "app", 0).unwrap_err();
+            assert!(error.message().contains(expected), "{error}");
+        }
     }
 }

@@ -1,19 +1,33 @@
-//! The confidential client: configuration, cache lookup, and one token request on a miss.
+//! The confidential client: configuration, the cache tiers, single-flight, background
+//! refresh, retries and throttling around one sans-IO token request.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::pin::pin;
+use std::rc::Rc;
 
+use futures_util::future::{select, Either, FutureExt, Shared};
+
+use crate::assertion::uuid_v4;
 use crate::authority::TokenEndpoint;
-use crate::cache::{CachedToken, TokenCache, DEFAULT_EXPIRY_BUFFER_MS};
+use crate::cache::{
+    store_key, CachedToken, TokenCache, TokenStore, DEFAULT_CACHE_CAPACITY,
+    DEFAULT_EXPIRY_BUFFER_MS,
+};
 use crate::credential::Credential;
-use crate::error::Error;
-use crate::ports::{Clock, Fetch};
-use crate::request::build_token_request;
+use crate::error::{Error, ErrorKind};
+use crate::ports::{Host, LocalBoxFuture};
+use crate::request::{build_token_request, TokenRequestParts};
 use crate::response::parse_token_response;
+use crate::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
 use crate::scope::ScopeSet;
 use crate::secret::Secret;
+use crate::troubleshooting::HintContext;
 
 /// Longest client id accepted; Entra ids are GUIDs, other servers use short names.
 const MAX_CLIENT_ID_LEN: usize = 256;
+/// After a failed background refresh, the next one waits at least this long.
+const REFRESH_RETRY_MS: u64 = 30_000;
 
 /// Validated client configuration.
 #[derive(Debug, Clone)]
@@ -22,19 +36,53 @@ pub struct ClientConfig {
     endpoint: TokenEndpoint,
     credential: Credential,
     expiry_buffer_ms: u64,
+    cache_capacity: usize,
+    retry: RetryPolicy,
+    assertion_audience: Option<String>,
 }
 
 impl ClientConfig {
-    /// Configuration for an Entra ID authority such as
-    /// `https://login.microsoftonline.com/<tenant>`.
-    pub fn new(client_id: &str, authority: &str, credential: Credential) -> Result<Self, Error> {
+    /// Configuration for `endpoint` (see [`TokenEndpoint`]'s constructors).
+    pub fn new(
+        client_id: &str,
+        endpoint: TokenEndpoint,
+        credential: Credential,
+    ) -> Result<Self, Error> {
         validate_client_id(client_id)?;
         Ok(ClientConfig {
             client_id: client_id.to_owned(),
-            endpoint: TokenEndpoint::from_authority(authority)?,
+            endpoint,
             credential,
             expiry_buffer_ms: DEFAULT_EXPIRY_BUFFER_MS,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            retry: RetryPolicy::default(),
+            assertion_audience: None,
         })
+    }
+
+    /// Stop serving cached tokens this long before they expire (default 300 s).
+    pub fn with_expiry_buffer_ms(mut self, expiry_buffer_ms: u64) -> Self {
+        self.expiry_buffer_ms = expiry_buffer_ms;
+        self
+    }
+
+    /// Keep at most this many scope sets in memory (default 1,000).
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity.max(1);
+        self
+    }
+
+    /// Retry and timeout settings.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `aud` of signed client assertions, instead of the token endpoint URL (for servers
+    /// that want their issuer identifier).
+    pub fn with_assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        self.assertion_audience = Some(audience.into());
+        self
     }
 
     /// The client (application) id.
@@ -50,6 +98,19 @@ impl ClientConfig {
     /// How long before expiry a cached token stops being served.
     pub fn expiry_buffer_ms(&self) -> u64 {
         self.expiry_buffer_ms
+    }
+
+    /// Retry and timeout settings.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    fn hint_context(&self) -> HintContext<'_> {
+        HintContext {
+            authority_host: self.endpoint.authority_host(),
+            tenant: self.endpoint.tenant(),
+            client_id: &self.client_id,
+        }
     }
 }
 
@@ -73,7 +134,46 @@ fn validate_client_id(client_id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A token, from the cache or freshly issued.
+/// One call to [`ConfidentialClient::acquire_token_for_client`].
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    /// The scopes (validated for the endpoint's rules).
+    pub scopes: ScopeSet,
+    /// Skip the cache read (the new token is still cached).
+    pub force_refresh: bool,
+    /// A claims challenge (JSON): skips the cache entirely and is sent as `claims`.
+    pub claims: Option<String>,
+    /// The `client-request-id` to send; a UUID v4 is generated when absent.
+    pub correlation_id: Option<String>,
+    /// Extra form parameters appended to the body.
+    pub extra_body: Vec<(String, String)>,
+}
+
+impl TokenRequest {
+    /// A plain request for `scopes`.
+    pub fn new(scopes: ScopeSet) -> Self {
+        TokenRequest {
+            scopes,
+            force_refresh: false,
+            claims: None,
+            correlation_id: None,
+            extra_body: Vec::new(),
+        }
+    }
+}
+
+/// Where a token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The client's memory.
+    Memory,
+    /// The shared [`TokenStore`].
+    Store,
+    /// A new token from the identity provider.
+    IdentityProvider,
+}
+
+/// A token, from a cache or freshly issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthResult {
     /// The access token.
@@ -82,197 +182,457 @@ pub struct AuthResult {
     pub token_type: String,
     /// Expiry, in milliseconds since the Unix epoch.
     pub expires_on_ms: u64,
-    /// True when served from the cache without a request.
-    pub from_cache: bool,
+    /// Extended expiry, in milliseconds since the Unix epoch.
+    pub ext_expires_on_ms: u64,
+    /// When the client will refresh in the background, if it will.
+    pub refresh_on_ms: Option<u64>,
+    /// The scopes the token was requested for.
+    pub scopes: Vec<String>,
+    /// Where the token came from.
+    pub source: TokenSource,
+    /// The `client-request-id` of the request that fetched it (or the caller's, on a hit).
+    pub correlation_id: Option<String>,
+    /// The tenant, for Entra authorities.
+    pub tenant_id: Option<String>,
 }
 
-/// Acquires app-only tokens with the client-credentials grant and caches them per scope set.
-pub struct ConfidentialClient<F, C> {
+impl AuthResult {
+    /// True when no request was sent to the identity provider.
+    pub fn from_cache(&self) -> bool {
+        self.source != TokenSource::IdentityProvider
+    }
+}
+
+/// What one shared fetch yields to every waiter.
+#[derive(Clone)]
+struct Fetched {
+    token: CachedToken,
+    source: TokenSource,
+    correlation_id: Option<String>,
+}
+
+type SharedFetch = Shared<LocalBoxFuture<'static, Result<Fetched, Error>>>;
+
+/// Called with the error when a background refresh fails (the caller already has a token).
+pub type RefreshErrorHandler = Rc<dyn Fn(&Error)>;
+
+struct Inner<H> {
     config: ClientConfig,
-    fetch: F,
-    clock: C,
+    host: H,
     cache: RefCell<TokenCache>,
+    store: Option<Rc<dyn TokenStore>>,
+    in_flight: RefCell<HashMap<String, SharedFetch>>,
+    throttled_until: RefCell<HashMap<String, u64>>,
+    refresh_not_before: RefCell<HashMap<String, u64>>,
+    on_refresh_error: RefCell<Option<RefreshErrorHandler>>,
 }
 
-impl<F: Fetch, C: Clock> ConfidentialClient<F, C> {
-    /// A client that sends requests through `fetch` and reads time from `clock`.
-    pub fn new(config: ClientConfig, fetch: F, clock: C) -> Self {
-        let cache = RefCell::new(TokenCache::new(config.expiry_buffer_ms));
+/// Acquires app-only tokens with the client-credentials grant: cached per scope set,
+/// coalesced across concurrent callers, refreshed in the background before expiry, retried
+/// on transient failures.
+pub struct ConfidentialClient<H> {
+    inner: Rc<Inner<H>>,
+}
+
+impl<H> Clone for ConfidentialClient<H> {
+    fn clone(&self) -> Self {
         ConfidentialClient {
-            config,
-            fetch,
-            clock,
-            cache,
+            inner: Rc::clone(&self.inner),
+        }
+    }
+}
+
+impl<H: Host> ConfidentialClient<H> {
+    /// A client that uses `host` for HTTP, time, waiting and background tasks.
+    pub fn new(config: ClientConfig, host: H) -> Self {
+        Self::with_store(config, host, None)
+    }
+
+    /// A client with a shared [`TokenStore`] beneath its memory.
+    pub fn with_store(config: ClientConfig, host: H, store: Option<Rc<dyn TokenStore>>) -> Self {
+        let cache = TokenCache::new(config.expiry_buffer_ms, config.cache_capacity);
+        ConfidentialClient {
+            inner: Rc::new(Inner {
+                config,
+                host,
+                cache: RefCell::new(cache),
+                store,
+                in_flight: RefCell::new(HashMap::new()),
+                throttled_until: RefCell::new(HashMap::new()),
+                refresh_not_before: RefCell::new(HashMap::new()),
+                on_refresh_error: RefCell::new(None),
+            }),
         }
     }
 
     /// The client's configuration.
     pub fn config(&self) -> &ClientConfig {
-        &self.config
+        &self.inner.config
     }
 
-    /// Returns a cached token for `scopes` while it is fresh; otherwise requests one.
-    pub async fn acquire_token_for_client(&self, scopes: &ScopeSet) -> Result<AuthResult, Error> {
-        // Expiry counts from when the request was sent, not received: the token cannot
-        // have been issued earlier, so the cached expiry never overshoots the real one.
-        let sent_at_ms = self.clock.now_ms();
-        if let Some(hit) = self.cache.borrow().get(scopes.cache_key(), sent_at_ms) {
-            return Ok(AuthResult {
-                access_token: hit.access_token.clone(),
-                token_type: hit.token_type.clone(),
-                expires_on_ms: hit.expires_on_ms,
-                from_cache: true,
-            });
+    /// The host the client runs on.
+    pub fn host(&self) -> &H {
+        &self.inner.host
+    }
+
+    /// Reports background refresh failures to `handler` (they never reach callers, who keep
+    /// getting the cached token until it expires).
+    pub fn on_refresh_error(&self, handler: Option<RefreshErrorHandler>) {
+        *self.inner.on_refresh_error.borrow_mut() = handler;
+    }
+
+    /// Parses scopes under this client's endpoint rules.
+    pub fn scopes<I, S>(&self, scopes: I) -> Result<ScopeSet, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        ScopeSet::parse(scopes, self.inner.config.endpoint.scope_rules())
+    }
+
+    /// A token for `request.scopes`: from memory while fresh (refreshing in the background
+    /// past its refresh point), else from the store or the identity provider, with one
+    /// request shared by all concurrent callers.
+    pub async fn acquire_token_for_client(
+        &self,
+        request: TokenRequest,
+    ) -> Result<AuthResult, Error> {
+        let inner = &self.inner;
+        let key = request.scopes.cache_key().to_owned();
+        let now_ms = inner.host.now_ms();
+        if let Some(until) = inner.throttled_until.borrow().get(&key).copied() {
+            if now_ms < until {
+                return Err(Error::new(
+                    ErrorKind::Throttled,
+                    "the identity provider is throttling this client for these scopes; calls fail fast until its Retry-After window ends",
+                )
+                .with_retry_after_ms(until - now_ms));
+            }
         }
-        let request = build_token_request(
-            &self.config.endpoint,
-            &self.config.client_id,
-            &self.config.credential,
-            scopes,
-        );
-        let response = self.fetch.fetch(request).await?;
-        let token = parse_token_response(&response)?;
-        let expires_on_ms = sent_at_ms.saturating_add(token.expires_in_s.saturating_mul(1000));
-        self.cache.borrow_mut().put(
-            scopes.cache_key(),
-            CachedToken {
-                access_token: token.access_token.clone(),
-                token_type: token.token_type.clone(),
-                expires_on_ms,
-            },
-            sent_at_ms,
-        );
-        Ok(AuthResult {
-            access_token: token.access_token,
-            token_type: token.token_type,
-            expires_on_ms,
-            from_cache: false,
-        })
+        if request.claims.is_none() && !request.force_refresh {
+            let hit = inner.cache.borrow_mut().get(&key, now_ms).cloned();
+            if let Some(token) = hit {
+                if token.needs_refresh(now_ms) {
+                    self.refresh_in_background(&request, now_ms);
+                }
+                return Ok(inner.result(
+                    token,
+                    TokenSource::Memory,
+                    request.correlation_id,
+                    &request.scopes,
+                ));
+            }
+        }
+        let fetched = if request.claims.is_some() {
+            // A claims challenge asks for a token with different contents: never shared,
+            // never cached.
+            let (token, correlation_id) = inner.fetch_from_idp(&request).await?;
+            Fetched {
+                token,
+                source: TokenSource::IdentityProvider,
+                correlation_id: Some(correlation_id),
+            }
+        } else {
+            self.shared_fetch(&request).await?
+        };
+        Ok(inner.result(
+            fetched.token,
+            fetched.source,
+            fetched.correlation_id,
+            &request.scopes,
+        ))
     }
 
     /// Forgets every cached token.
     pub fn clear_cache(&self) {
-        self.cache.borrow_mut().clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ports::{HttpRequest, HttpResponse};
-    use std::cell::Cell;
-
-    struct ScriptedFetch {
-        requests: RefCell<Vec<HttpRequest>>,
-        reply: HttpResponse,
+        self.inner.cache.borrow_mut().clear();
     }
 
-    impl Fetch for &ScriptedFetch {
-        async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-            self.requests.borrow_mut().push(request);
-            Ok(self.reply.clone())
-        }
-    }
-
-    struct ManualClock(Cell<u64>);
-
-    impl Clock for &ManualClock {
-        fn now_ms(&self) -> u64 {
-            self.0.get()
-        }
-    }
-
-    const START_MS: u64 = 1_800_000_000_000;
-
-    fn fixture(reply: HttpResponse) -> (ScriptedFetch, ManualClock, ClientConfig) {
-        let config = ClientConfig::new(
-            "app-id",
-            "http://127.0.0.1:9/tenant-1",
-            Credential::client_secret("pw").unwrap(),
+    /// The fresh cached tokens as versioned JSON (holds tokens: store it as a secret).
+    pub fn serialize_cache(&self) -> String {
+        let config = &self.inner.config;
+        self.inner.cache.borrow().serialize(
+            config.endpoint.base_url(),
+            &config.client_id,
+            self.inner.host.now_ms(),
         )
-        .unwrap();
-        let fetch = ScriptedFetch {
-            requests: RefCell::new(Vec::new()),
-            reply,
+    }
+
+    /// Loads tokens written by [`Self::serialize_cache`]; returns how many were fresh.
+    pub fn deserialize_cache(&self, json: &str) -> Result<usize, Error> {
+        let config = &self.inner.config;
+        self.inner.cache.borrow_mut().deserialize(
+            json,
+            config.endpoint.base_url(),
+            &config.client_id,
+            self.inner.host.now_ms(),
+        )
+    }
+
+    fn shared_fetch(&self, request: &TokenRequest) -> SharedFetch {
+        let key = request.scopes.cache_key().to_owned();
+        if let Some(pending) = self.inner.in_flight.borrow().get(&key) {
+            return pending.clone();
+        }
+        let inner = Rc::clone(&self.inner);
+        let request = request.clone();
+        let task_key = key.clone();
+        let task: LocalBoxFuture<'static, Result<Fetched, Error>> = Box::pin(async move {
+            let outcome = inner.fetch_through_tiers(&request).await;
+            inner.in_flight.borrow_mut().remove(&task_key);
+            outcome
+        });
+        let shared = task.shared();
+        self.inner
+            .in_flight
+            .borrow_mut()
+            .insert(key, shared.clone());
+        shared
+    }
+
+    fn refresh_in_background(&self, request: &TokenRequest, now_ms: u64) {
+        let key = request.scopes.cache_key().to_owned();
+        let not_before = self.inner.refresh_not_before.borrow().get(&key).copied();
+        if not_before.is_some_and(|at| now_ms < at) {
+            return;
+        }
+        // Marks the refresh as under way until it ends.
+        self.inner
+            .refresh_not_before
+            .borrow_mut()
+            .insert(key.clone(), u64::MAX);
+        let client = self.clone();
+        let refresh = TokenRequest {
+            force_refresh: true,
+            correlation_id: None,
+            ..request.clone()
         };
-        (fetch, ManualClock(Cell::new(START_MS)), config)
-    }
-
-    #[test]
-    fn second_call_is_served_from_cache_until_the_buffer() {
-        let (fetch, clock, config) = fixture(HttpResponse::new(
-            200,
-            r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}"#,
-        ));
-        let client = ConfidentialClient::new(config, &fetch, &clock);
-        let scopes = ScopeSet::parse(["api://x/.default"]).unwrap();
-
-        let first = pollster::block_on(client.acquire_token_for_client(&scopes)).unwrap();
-        assert!(!first.from_cache);
-        assert_eq!(first.access_token.expose(), "tok-1");
-        assert_eq!(first.expires_on_ms, START_MS + 3_600_000);
-
-        clock
-            .0
-            .set(START_MS + 3_600_000 - DEFAULT_EXPIRY_BUFFER_MS - 1);
-        let second = pollster::block_on(client.acquire_token_for_client(&scopes)).unwrap();
-        assert!(second.from_cache);
-        assert_eq!(second.expires_on_ms, first.expires_on_ms);
-        assert_eq!(fetch.requests.borrow().len(), 1);
-
-        clock.0.set(START_MS + 3_600_000 - DEFAULT_EXPIRY_BUFFER_MS);
-        let third = pollster::block_on(client.acquire_token_for_client(&scopes)).unwrap();
-        assert!(!third.from_cache);
-        assert_eq!(fetch.requests.borrow().len(), 2);
-
-        let sent = &fetch.requests.borrow()[0];
-        assert_eq!(sent.url, "http://127.0.0.1:9/tenant-1/oauth2/v2.0/token");
-        assert_eq!(
-            sent.body,
-            "client_id=app-id&scope=api%3A%2F%2Fx%2F.default&client_secret=pw&grant_type=client_credentials"
-        );
-    }
-
-    #[test]
-    fn scope_sets_are_cached_separately_and_clear_cache_forgets() {
-        let (fetch, clock, config) = fixture(HttpResponse::new(
-            200,
-            r#"{"access_token":"tok","expires_in":3600}"#,
-        ));
-        let client = ConfidentialClient::new(config, &fetch, &clock);
-        let a = ScopeSet::parse(["a/.default"]).unwrap();
-        let b = ScopeSet::parse(["b/.default"]).unwrap();
-        for scopes in [&a, &b, &a, &b] {
-            pollster::block_on(client.acquire_token_for_client(scopes)).unwrap();
-        }
-        assert_eq!(fetch.requests.borrow().len(), 2);
-        client.clear_cache();
-        pollster::block_on(client.acquire_token_for_client(&a)).unwrap();
-        assert_eq!(fetch.requests.borrow().len(), 3);
-    }
-
-    #[test]
-    fn errors_are_not_cached() {
-        let (fetch, clock, config) = fixture(HttpResponse::new(
-            401,
-            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#,
-        ));
-        let client = ConfidentialClient::new(config, &fetch, &clock);
-        let scopes = ScopeSet::parse(["a/.default"]).unwrap();
-        for _ in 0..2 {
-            let error = pollster::block_on(client.acquire_token_for_client(&scopes)).unwrap_err();
-            assert_eq!(error.code(), "invalid_client");
-        }
-        assert_eq!(fetch.requests.borrow().len(), 2);
-    }
-
-    #[test]
-    fn config_rejects_bad_client_ids() {
-        let secret = || Credential::client_secret("pw").unwrap();
-        let error = ClientConfig::new("", "https://h/t", secret()).unwrap_err();
-        assert_eq!(error.field(), Some("clientId"));
-        let error = ClientConfig::new("a b", "https://h/t", secret()).unwrap_err();
-        assert_eq!(error.field(), Some("clientId"));
-        assert!(ClientConfig::new(&"x".repeat(257), "https://h/t", secret()).is_err());
+        self.inner.host.spawn(Box::pin(async move {
+            let outcome = client.shared_fetch(&refresh).await;
+            let inner = &client.inner;
+            match outcome {
+                Ok(_) => {
+                    inner.refresh_not_before.borrow_mut().remove(&key);
+                }
+                Err(error) => {
+                    let wait = error.retry_after_ms().unwrap_or(0).max(REFRESH_RETRY_MS);
+                    let retry_at = inner.host.now_ms().saturating_add(wait);
+                    inner.refresh_not_before.borrow_mut().insert(key, retry_at);
+                    let handler = inner.on_refresh_error.borrow().clone();
+                    if let Some(handler) = handler {
+                        handler(&error);
+                    }
+                }
+            }
+        }));
     }
 }
+
+impl<H: Host> Inner<H> {
+    fn result(
+        &self,
+        token: CachedToken,
+        source: TokenSource,
+        correlation_id: Option<String>,
+        scopes: &ScopeSet,
+    ) -> AuthResult {
+        AuthResult {
+            access_token: token.access_token,
+            token_type: token.token_type,
+            expires_on_ms: token.expires_on_ms,
+            ext_expires_on_ms: token.ext_expires_on_ms,
+            refresh_on_ms: token.refresh_on_ms,
+            scopes: scopes.iter().map(str::to_owned).collect(),
+            source,
+            correlation_id,
+            tenant_id: self.config.endpoint.tenant().map(str::to_owned),
+        }
+    }
+
+    fn store_key(&self, scopes: &ScopeSet) -> String {
+        store_key(
+            self.config.endpoint.base_url(),
+            &self.config.client_id,
+            scopes.cache_key(),
+        )
+    }
+
+    /// Store (unless forced), then identity provider; writes every tier it passes.
+    async fn fetch_through_tiers(&self, request: &TokenRequest) -> Result<Fetched, Error> {
+        let key = request.scopes.cache_key();
+        if let (Some(store), false) = (&self.store, request.force_refresh) {
+            let store_key = self.store_key(&request.scopes);
+            let now_ms = self.host.now_ms();
+            let stored = store.get(&store_key).await.filter(|token| {
+                token.is_fresh(now_ms, self.config.expiry_buffer_ms) && !token.needs_refresh(now_ms)
+            });
+            if let Some(token) = stored {
+                self.cache.borrow_mut().put(key, token.clone(), now_ms);
+                return Ok(Fetched {
+                    token,
+                    source: TokenSource::Store,
+                    correlation_id: request.correlation_id.clone(),
+                });
+            }
+        }
+        let (token, correlation_id) = self.fetch_from_idp(request).await?;
+        let now_ms = self.host.now_ms();
+        self.cache.borrow_mut().put(key, token.clone(), now_ms);
+        if let Some(store) = &self.store {
+            store.put(&self.store_key(&request.scopes), &token).await;
+        }
+        Ok(Fetched {
+            token,
+            source: TokenSource::IdentityProvider,
+            correlation_id: Some(correlation_id),
+        })
+    }
+
+    /// Sends the token request, retrying as the policy says within the total deadline.
+    async fn fetch_from_idp(&self, request: &TokenRequest) -> Result<(CachedToken, String), Error> {
+        let correlation_id = match &request.correlation_id {
+            Some(id) => id.clone(),
+            None => uuid_v4()?,
+        };
+        self.fetch_with_retries(request, &correlation_id)
+            .await
+            .map(|token| (token, correlation_id.clone()))
+            .map_err(|error| match error.correlation_id() {
+                Some(_) => error,
+                None => error.with_correlation_id(correlation_id.clone()),
+            })
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        request: &TokenRequest,
+        correlation_id: &str,
+    ) -> Result<CachedToken, Error> {
+        let config = &self.config;
+        let policy = &config.retry;
+        let deadline_ms = self.host.now_ms().saturating_add(policy.total_timeout_ms);
+        let audience = config
+            .assertion_audience
+            .as_deref()
+            .unwrap_or(config.endpoint.base_url());
+        let mut retries_done = 0;
+        loop {
+            let sent_at_ms = self.host.now_ms();
+            if sent_at_ms >= deadline_ms {
+                return Err(timeout_error(policy.total_timeout_ms, "in total"));
+            }
+            let credential = config
+                .credential
+                .resolve(
+                    &config.client_id,
+                    config.endpoint.base_url(),
+                    audience,
+                    sent_at_ms,
+                )
+                .await?;
+            let attempt_timeout_ms = policy.attempt_timeout_ms.min(deadline_ms - sent_at_ms);
+            let http_request = build_token_request(TokenRequestParts {
+                endpoint: &config.endpoint,
+                client_id: &config.client_id,
+                scopes: &request.scopes,
+                credential: &credential,
+                claims: request.claims.as_deref(),
+                extra_body: &request.extra_body,
+                correlation_id,
+                timeout_ms: attempt_timeout_ms,
+            });
+            let response = {
+                let fetch = pin!(self.host.fetch(http_request));
+                let timer = pin!(self.host.sleep(attempt_timeout_ms));
+                match select(fetch, timer).await {
+                    Either::Left((response, _)) => Some(response),
+                    Either::Right(((), _)) => None,
+                }
+            };
+            let received_at_ms = self.host.now_ms();
+            let (outcome, error) = match response {
+                None => (
+                    AttemptOutcome::Timeout,
+                    timeout_error(attempt_timeout_ms, "for one attempt"),
+                ),
+                Some(Err(error)) if error.kind() == ErrorKind::Network => {
+                    (AttemptOutcome::NetworkError, error)
+                }
+                Some(Err(error)) => return Err(error),
+                Some(Ok(response)) => {
+                    match parse_token_response(&response, &config.hint_context(), received_at_ms) {
+                        Ok(token) => {
+                            return Ok(CachedToken::issued(
+                                token.access_token,
+                                token.token_type,
+                                sent_at_ms,
+                                token.expires_in_s,
+                                token.ext_expires_in_s,
+                                token.refresh_in_s,
+                            ))
+                        }
+                        Err(error) if error.kind() == ErrorKind::InvalidResponse => {
+                            return Err(error)
+                        }
+                        Err(error) => (
+                            AttemptOutcome::Status {
+                                status: response.status,
+                                retry_after_ms: error.retry_after_ms(),
+                            },
+                            error,
+                        ),
+                    }
+                }
+            };
+            match policy.decide(
+                outcome,
+                retries_done,
+                received_at_ms,
+                deadline_ms,
+                random_u64(),
+            ) {
+                RetryDecision::RetryAfter(delay_ms) => {
+                    if delay_ms > 0 {
+                        self.host.sleep(delay_ms).await;
+                    }
+                    retries_done += 1;
+                }
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::Throttled(wait_ms) => {
+                    self.throttled_until.borrow_mut().insert(
+                        request.scopes.cache_key().to_owned(),
+                        received_at_ms.saturating_add(wait_ms),
+                    );
+                    return Err(Error::new(
+                        ErrorKind::Throttled,
+                        format!(
+                            "the identity provider is throttling this client (HTTP 429) and asks to wait {} s, longer than the request's deadline: {}",
+                            wait_ms.div_ceil(1000),
+                            error.message()
+                        ),
+                    )
+                    .with_retry_after_ms(wait_ms));
+                }
+            }
+        }
+    }
+}
+
+fn timeout_error(ms: u64, scope: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!("the token endpoint did not answer within {ms} ms {scope}"),
+    )
+    .with_hint(
+        "check network access to the token endpoint; raise the timeout options if it is slow",
+    )
+}
+
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the jitter is merely zero; retries still happen.
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+#[cfg(test)]
+mod tests;

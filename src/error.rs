@@ -1,5 +1,5 @@
 //! The one error type of the crate: a stable machine-readable code, a message that says what
-//! is wrong and how to fix it, and, for identity-provider errors, the provider's details.
+//! is wrong, a hint that says how to fix it, and the identity provider's details.
 //!
 //! Messages never contain secrets: constructors take field names and descriptions, never
 //! credential values or token text.
@@ -19,12 +19,21 @@ pub enum ErrorKind {
     InvalidScope,
     /// The request could not be sent or no response arrived (code `network_error`).
     Network,
+    /// No response arrived within the per-attempt timeout or the total deadline (code `timeout`).
+    Timeout,
+    /// The caller cancelled the request (code `aborted`).
+    Aborted,
+    /// The identity provider throttles this client; see [`Error::retry_after_ms`]
+    /// (code `throttled`).
+    Throttled,
     /// The token endpoint answered with an OAuth2 error; the code is the provider's
     /// `error` value, e.g. `invalid_client`.
     IdentityProvider,
     /// The token endpoint answered with something that is not a usable token response
     /// (code `invalid_response`).
     InvalidResponse,
+    /// Signing a client assertion or preparing a key failed (code `crypto_error`).
+    Crypto,
 }
 
 impl ErrorKind {
@@ -34,25 +43,29 @@ impl ErrorKind {
             ErrorKind::InvalidAuthority => "invalid_authority",
             ErrorKind::InvalidScope => "invalid_scope",
             ErrorKind::Network => "network_error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Throttled => "throttled",
             ErrorKind::IdentityProvider => "server_error",
             ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Crypto => "crypto_error",
         }
     }
 }
 
-/// Details of an OAuth2 error response, as Entra ID sends them.
+/// Details of an identity provider's error response, as Entra ID sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdpErrorDetails {
     /// HTTP status of the response.
     pub status: u16,
     /// `error_description`, e.g. `AADSTS7000215: Invalid client secret provided. …`.
     pub description: Option<String>,
-    /// `error_codes`, e.g. `[7000215]`.
-    pub error_codes: Vec<i64>,
+    /// AADSTS numbers: `error_codes`, or parsed from the description.
+    pub aadsts: Vec<i64>,
     /// `trace_id`, for Microsoft support.
     pub trace_id: Option<String>,
-    /// `correlation_id`, for Microsoft support.
-    pub correlation_id: Option<String>,
+    /// `timestamp` of the error.
+    pub timestamp: Option<String>,
 }
 
 /// An error from configuring the client or acquiring a token.
@@ -62,42 +75,40 @@ pub struct Error {
     code: Cow<'static, str>,
     message: String,
     field: Option<&'static str>,
+    hint: Option<String>,
+    correlation_id: Option<String>,
+    retry_after_ms: Option<u64>,
     idp: Option<Box<IdpErrorDetails>>,
 }
 
 impl Error {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` with its default code.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             code: Cow::Borrowed(kind.default_code()),
             message: message.into(),
             field: None,
+            hint: None,
+            correlation_id: None,
+            retry_after_ms: None,
             idp: None,
         }
     }
 
     /// A missing or malformed configuration value; `field` names it as users spell it.
     pub fn invalid_config(field: &'static str, message: impl Into<String>) -> Self {
-        Error {
-            field: Some(field),
-            ..Error::new(ErrorKind::InvalidConfig, message)
-        }
+        Error::new(ErrorKind::InvalidConfig, message).with_field(field)
     }
 
     /// An unacceptable authority or token endpoint URL.
     pub fn invalid_authority(field: &'static str, message: impl Into<String>) -> Self {
-        Error {
-            field: Some(field),
-            ..Error::new(ErrorKind::InvalidAuthority, message)
-        }
+        Error::new(ErrorKind::InvalidAuthority, message).with_field(field)
     }
 
     /// Empty or malformed scopes.
     pub fn invalid_scope(message: impl Into<String>) -> Self {
-        Error {
-            field: Some("scopes"),
-            ..Error::new(ErrorKind::InvalidScope, message)
-        }
+        Error::new(ErrorKind::InvalidScope, message).with_field("scopes")
     }
 
     /// The request could not be sent or its response could not be read.
@@ -108,6 +119,11 @@ impl Error {
     /// A response that is not a usable token response.
     pub fn invalid_response(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidResponse, message)
+    }
+
+    /// Signing or key preparation failed.
+    pub fn crypto(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Crypto, message)
     }
 
     /// An OAuth2 error answered by the token endpoint; `error` is its `error` field.
@@ -123,6 +139,36 @@ impl Error {
         }
     }
 
+    /// Attaches the identity provider's reply details (status and what it said).
+    pub fn with_idp_details(mut self, details: IdpErrorDetails) -> Self {
+        self.idp = Some(Box::new(details));
+        self
+    }
+
+    /// Names the configuration field at fault.
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// Adds advice on how to fix the problem.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Records the correlation id (`client-request-id`) of the request that failed.
+    pub fn with_correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
+        self.correlation_id = Some(correlation_id.into());
+        self
+    }
+
+    /// Records how long to wait before trying again.
+    pub fn with_retry_after_ms(mut self, retry_after_ms: u64) -> Self {
+        self.retry_after_ms = Some(retry_after_ms);
+        self
+    }
+
     /// The coarse kind of error.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -134,7 +180,7 @@ impl Error {
         &self.code
     }
 
-    /// A human-readable explanation that says how to fix the problem.
+    /// A human-readable explanation of what went wrong.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -144,15 +190,40 @@ impl Error {
         self.field
     }
 
-    /// The identity provider's error details, for [`ErrorKind::IdentityProvider`].
+    /// Concrete advice on how to fix the problem, when known.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The `client-request-id` sent with the failed request; Entra logs it.
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation_id.as_deref()
+    }
+
+    /// How long to wait before trying again, in milliseconds, when known.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.retry_after_ms
+    }
+
+    /// The identity provider's error details, for [`ErrorKind::IdentityProvider`] and
+    /// HTTP-level failures.
     pub fn idp_details(&self) -> Option<&IdpErrorDetails> {
         self.idp.as_deref()
+    }
+
+    /// The HTTP status of the identity provider's reply, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.idp.as_ref().map(|details| details.status)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
     }
 }
 
@@ -163,11 +234,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_starts_with_the_code() {
+    fn display_starts_with_the_code_and_ends_with_the_hint() {
         let error = Error::invalid_config("clientId", "clientId is required");
         assert_eq!(error.to_string(), "invalid_config: clientId is required");
         assert_eq!(error.field(), Some("clientId"));
         assert_eq!(error.kind(), ErrorKind::InvalidConfig);
+        let error = error.with_hint("copy it from the app registration");
+        assert_eq!(
+            error.to_string(),
+            "invalid_config: clientId is required (hint: copy it from the app registration)"
+        );
     }
 
     #[test]
@@ -177,11 +253,15 @@ mod tests {
             "AADSTS7000215: Invalid client secret provided.",
             IdpErrorDetails {
                 status: 401,
-                error_codes: vec![7000215],
+                aadsts: vec![7000215],
                 ..Default::default()
             },
-        );
+        )
+        .with_correlation_id("c-1")
+        .with_retry_after_ms(5);
         assert_eq!(error.code(), "invalid_client");
-        assert_eq!(error.idp_details().map(|d| d.status), Some(401));
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(error.correlation_id(), Some("c-1"));
+        assert_eq!(error.retry_after_ms(), Some(5));
     }
 }

@@ -5,29 +5,32 @@
 //!
 //! The crate is sans-IO at its heart: [`request`] builds the exact token request and
 //! [`response`] parses the reply, both as pure functions. [`client::ConfidentialClient`]
-//! adds the in-memory cache and is generic over the small I/O ports in [`ports`]
-//! ([`ports::Fetch`], [`ports::Clock`]), so it runs natively in tests and in any
-//! WebAssembly host through the adapters in `js` (built for wasm32 with the `js` feature).
+//! adds the cache tiers, single-flight, background refresh and retries, generic over the small
+//! ports in [`ports`] ([`ports::Fetch`], [`ports::Clock`], [`ports::Sleep`], [`ports::Spawn`],
+//! [`ports::Signer`]), so it runs natively in tests and in any WebAssembly host through the
+//! adapters in `js` (the `js` feature).
 //!
 //! ```
-//! use cctoken::{ClientConfig, ConfidentialClient, Credential, ScopeSet};
-//! # use cctoken::ports::{Clock, Fetch, HttpRequest, HttpResponse};
-//! # struct FakeFetch;
-//! # impl Fetch for FakeFetch {
+//! use cctoken::{ClientConfig, ConfidentialClient, Credential, TokenEndpoint, TokenRequest};
+//! # use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
+//! # struct FakeHost;
+//! # impl Fetch for FakeHost {
 //! #     async fn fetch(&self, _: HttpRequest) -> Result<HttpResponse, cctoken::Error> {
 //! #         Ok(HttpResponse::new(200, r#"{"access_token":"t","token_type":"Bearer","expires_in":3599}"#))
 //! #     }
 //! # }
-//! # struct FixedClock;
-//! # impl Clock for FixedClock { fn now_ms(&self) -> u64 { 1_700_000_000_000 } }
+//! # impl Clock for FakeHost { fn now_ms(&self) -> u64 { 1_700_000_000_000 } }
+//! # impl Sleep for FakeHost { async fn sleep(&self, _: u64) {} }
+//! # impl Spawn for FakeHost { fn spawn(&self, _: BackgroundTask) {} }
+//! let endpoint = TokenEndpoint::from_authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
 //! let config = ClientConfig::new(
 //!     "00000000-0000-0000-0000-000000000001",
-//!     "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+//!     endpoint,
 //!     Credential::client_secret("s3cret")?,
 //! )?;
-//! let client = ConfidentialClient::new(config, FakeFetch, FixedClock);
-//! let scopes = ScopeSet::parse(["https://graph.microsoft.com/.default"])?;
-//! let token = pollster::block_on(client.acquire_token_for_client(&scopes))?;
+//! let client = ConfidentialClient::new(config, FakeHost);
+//! let scopes = client.scopes(["https://graph.microsoft.com/.default"])?;
+//! let token = pollster::block_on(client.acquire_token_for_client(TokenRequest::new(scopes)))?;
 //! assert_eq!(token.token_type, "Bearer");
 //! # Ok::<(), cctoken::Error>(())
 //! ```
@@ -35,23 +38,28 @@
 #![cfg_attr(feature = "js", deny(unsafe_code))]
 #![warn(missing_docs)]
 
+pub mod assertion;
 pub mod authority;
 pub mod cache;
 pub mod client;
 pub mod credential;
 pub mod error;
+pub mod pem;
 pub mod ports;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod troubleshooting;
 
 #[cfg(feature = "js")]
 pub mod js;
 
 pub use authority::TokenEndpoint;
-pub use client::{AuthResult, ClientConfig, ConfidentialClient};
+pub use client::{AuthResult, ClientConfig, ConfidentialClient, TokenRequest, TokenSource};
 pub use credential::Credential;
 pub use error::{Error, ErrorKind};
-pub use scope::ScopeSet;
+pub use scope::{scope_for_resource, ScopeRules, ScopeSet};
 pub use secret::Secret;
+pub use troubleshooting::admin_consent_url;

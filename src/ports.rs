@@ -1,10 +1,13 @@
-//! The I/O ports the client needs from its host: send one HTTP request, tell the time.
+//! The ports the client needs from its host: send one HTTP request, tell the time, wait,
+//! run a task in the background, and sign.
 //!
-//! The core never performs I/O itself; adapters implement these traits over JS `fetch`
-//! (npm module, Worker) or over anything else (tests use in-memory fakes).
+//! The core never performs I/O itself; adapters implement these traits over JS `fetch`,
+//! `setTimeout` and WebCrypto (npm module, Worker) or over anything else (tests use scripted
+//! fakes that move time forward without waiting).
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::error::Error;
 
@@ -20,6 +23,12 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The request body.
     pub body: String,
+    /// Adapters that can abort a request (JS `AbortSignal.timeout`) stop waiting after this
+    /// long; the client enforces the same limit itself in any case.
+    pub timeout_ms: u64,
+    /// Adapters stop reading a response body longer than this and fail with
+    /// [`crate::ErrorKind::InvalidResponse`].
+    pub max_response_bytes: usize,
 }
 
 impl HttpRequest {
@@ -115,6 +124,46 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
 }
 
+/// Waiting without blocking.
+pub trait Sleep {
+    /// Completes after `ms` milliseconds.
+    fn sleep(&self, ms: u64) -> impl Future<Output = ()>;
+}
+
+/// A task the client starts and does not wait for (background refresh).
+pub type BackgroundTask = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Runs tasks in the background: `spawn_local` in JS, `ctx.waitUntil` in a Worker.
+pub trait Spawn {
+    /// Starts `task`; it must be driven to completion even though nobody awaits it.
+    fn spawn(&self, task: BackgroundTask);
+}
+
+/// Everything the client needs from its host, in one bound.
+pub trait Host: Fetch + Clock + Sleep + Spawn + 'static {}
+
+impl<T: Fetch + Clock + Sleep + Spawn + 'static> Host for T {}
+
+/// A boxed future, for ports that must be usable as trait objects.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Signs JWS signing inputs with one private key (WebCrypto in JS). The key is prepared once
+/// per signer, not once per signature.
+pub trait Signer {
+    /// The JWS algorithm this signer produces: `PS256`, `RS256` or `ES256`.
+    fn algorithm(&self) -> crate::assertion::JwsAlgorithm;
+
+    /// The signature over `signing_input` in JWS form (for ES256, raw `r || s`).
+    fn sign<'a>(&'a self, signing_input: &'a [u8]) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>>;
+
+    /// SHA-1 (`sha256 == false`) or SHA-256 digest of `data`, for certificate thumbprints.
+    fn digest<'a>(
+        &'a self,
+        sha256: bool,
+        data: &'a [u8],
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, Error>>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +178,8 @@ mod tests {
                 ("content-type".into(), "application/json".into()),
             ],
             body: "client_secret=hunter2".into(),
+            timeout_ms: 10_000,
+            max_response_bytes: 1 << 20,
         };
         let printed = format!("{request:?}");
         assert!(!printed.contains("hunter2"), "{printed}");

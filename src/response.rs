@@ -1,12 +1,17 @@
-//! Parsing the token endpoint's reply: a pure function from status and body to a token or
-//! a typed error.
+//! Parsing the token endpoint's reply: a pure function from status, headers and body to a
+//! token or a typed error.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{Error, IdpErrorDetails};
+use crate::error::{Error, ErrorKind, IdpErrorDetails};
 use crate::ports::HttpResponse;
+use crate::retry::parse_retry_after;
 use crate::secret::Secret;
+use crate::troubleshooting::{hint_for, HintContext};
+
+/// How much of an unusable body an error quotes.
+const QUOTED_BODY_CHARS: usize = 200;
 
 /// A successful token response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +20,12 @@ pub struct TokenResponse {
     pub access_token: Secret,
     /// The token type, `Bearer` for Entra ID.
     pub token_type: String,
-    /// Lifetime in seconds from the moment the response was received.
+    /// Lifetime in seconds from the moment the request was sent.
     pub expires_in_s: u64,
+    /// `ext_expires_in`: how long the token stays usable when Entra is degraded.
+    pub ext_expires_in_s: Option<u64>,
+    /// `refresh_in`: when Entra suggests refreshing, in seconds.
+    pub refresh_in_s: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -24,6 +33,8 @@ struct SuccessBody {
     access_token: Option<Value>,
     token_type: Option<Value>,
     expires_in: Option<Value>,
+    ext_expires_in: Option<Value>,
+    refresh_in: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -34,32 +45,37 @@ struct ErrorBody {
     error_codes: Vec<i64>,
     trace_id: Option<String>,
     correlation_id: Option<String>,
+    timestamp: Option<String>,
 }
 
-/// Parses a token endpoint response.
+/// Parses a token endpoint response received at `now_ms`.
 ///
 /// 2xx with a JSON body holding a non-empty `access_token` and a positive `expires_in`
 /// (a number, or a numeric string as Entra's v1 endpoint and ADFS send it) is a token.
-/// An OAuth2 error body becomes [`crate::ErrorKind::IdentityProvider`] with the provider's
-/// `error` as the code. Anything else is [`crate::ErrorKind::InvalidResponse`] or, for a
-/// non-2xx status without an OAuth2 error body, an identity-provider error named after the
-/// status. Bodies are never quoted in errors: they may hold tokens.
-pub fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, Error> {
+/// An OAuth2 error body becomes [`ErrorKind::IdentityProvider`] with the provider's `error`
+/// as the code, its AADSTS numbers and a hint. A body that is not JSON is quoted (its first
+/// 200 characters) unless it may hold a token.
+pub fn parse_token_response(
+    response: &HttpResponse,
+    context: &HintContext<'_>,
+    now_ms: u64,
+) -> Result<TokenResponse, Error> {
     if (200..300).contains(&response.status) {
         parse_success(response)
     } else {
-        Err(parse_failure(response))
+        Err(parse_failure(response, context, now_ms))
     }
 }
 
 fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
     let body: SuccessBody = serde_json::from_str(&response.body).map_err(|_| {
         Error::invalid_response(format!(
-            "the token endpoint answered HTTP {} but the body is not a JSON object ({}, {} bytes); check that the authority or token endpoint URL points at an OAuth2 token endpoint",
+            "the token endpoint answered HTTP {} with a body that is not a JSON object ({}): {}",
             response.status,
             describe_content_type(response),
-            response.body.len()
+            quote_body(&response.body)
         ))
+        .with_hint("check that the authority or token endpoint URL points at an OAuth2 token endpoint, and that no proxy answers instead of it")
     })?;
     let access_token = match body.access_token {
         Some(Value::String(token)) if !token.is_empty() => Secret::new(token),
@@ -78,13 +94,7 @@ fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
             ))
         }
     };
-    let expires_in_s = match body.expires_in {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(text)) => text.trim().parse::<u64>().ok(),
-        _ => None,
-    }
-    .filter(|seconds| *seconds > 0)
-    .ok_or_else(|| {
+    let expires_in_s = seconds(body.expires_in.as_ref()).ok_or_else(|| {
         Error::invalid_response(
             "the token response's expires_in is missing or not a positive number of seconds",
         )
@@ -93,13 +103,36 @@ fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
         access_token,
         token_type,
         expires_in_s,
+        ext_expires_in_s: seconds(body.ext_expires_in.as_ref()),
+        refresh_in_s: seconds(body.refresh_in.as_ref()),
     })
 }
 
-fn parse_failure(response: &HttpResponse) -> Error {
+/// A positive whole number of seconds, as a JSON number or numeric string.
+fn seconds(value: Option<&Value>) -> Option<u64> {
+    match value? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => text.trim().parse::<u64>().ok(),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+}
+
+fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64) -> Error {
     let status = response.status;
-    match serde_json::from_str::<ErrorBody>(&response.body) {
+    let retry_after_ms = response
+        .header("retry-after")
+        .and_then(|value| parse_retry_after(value, now_ms));
+    let error = match serde_json::from_str::<ErrorBody>(&response.body) {
         Ok(body) => {
+            let aadsts = if body.error_codes.is_empty() {
+                body.error_description
+                    .as_deref()
+                    .map(aadsts_in)
+                    .unwrap_or_default()
+            } else {
+                body.error_codes
+            };
             let message = match &body.error_description {
                 Some(description) if !description.is_empty() => description.clone(),
                 _ => format!(
@@ -107,38 +140,88 @@ fn parse_failure(response: &HttpResponse) -> Error {
                     body.error
                 ),
             };
-            Error::identity_provider(
+            let hint = hint_for(&aadsts, context);
+            let mut error = Error::identity_provider(
                 body.error,
                 message,
                 IdpErrorDetails {
                     status,
                     description: body.error_description,
-                    error_codes: body.error_codes,
+                    aadsts,
                     trace_id: body.trace_id,
-                    correlation_id: body.correlation_id,
+                    timestamp: body.timestamp,
                 },
-            )
+            );
+            if let Some(hint) = hint {
+                error = error.with_hint(hint);
+            }
+            if let Some(correlation_id) = body.correlation_id {
+                error = error.with_correlation_id(correlation_id);
+            }
+            error
         }
         Err(_) => {
             let code = match status {
+                429 => "throttled",
                 503 => "temporarily_unavailable",
                 500..=599 => "server_error",
                 _ => "http_error",
             };
-            Error::identity_provider(
-                code,
-                format!(
-                    "the token endpoint answered HTTP {status} without an OAuth2 error body ({}, {} bytes)",
-                    describe_content_type(response),
-                    response.body.len()
-                ),
-                IdpErrorDetails {
-                    status,
-                    ..IdpErrorDetails::default()
-                },
-            )
+            let message = format!(
+                "the token endpoint answered HTTP {status} without an OAuth2 error body ({}): {}",
+                describe_content_type(response),
+                quote_body(&response.body)
+            );
+            let details = IdpErrorDetails {
+                status,
+                ..IdpErrorDetails::default()
+            };
+            if status == 429 {
+                Error::new(ErrorKind::Throttled, message).with_idp_details(details)
+            } else {
+                Error::identity_provider(code, message, details)
+            }
         }
+    };
+    match retry_after_ms {
+        Some(ms) => error.with_retry_after_ms(ms),
+        None => error,
     }
+}
+
+/// Every `AADSTS<digits>` in a description, for replies without `error_codes`.
+fn aadsts_in(description: &str) -> Vec<i64> {
+    description
+        .match_indices("AADSTS")
+        .filter_map(|(at, _)| {
+            let digits: String = description[at + 6..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+/// The first 200 characters of a body for an error message, unless it may hold a token.
+fn quote_body(body: &str) -> String {
+    if body.is_empty() {
+        return "the body is empty".to_owned();
+    }
+    if body.contains("access_token") || body.contains("eyJ") {
+        return format!("body withheld ({} bytes): it may hold a token", body.len());
+    }
+    let quoted: String = body
+        .chars()
+        .take(QUOTED_BODY_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let more = if body.chars().count() > QUOTED_BODY_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    format!("\"{quoted}{more}\"")
 }
 
 fn describe_content_type(response: &HttpResponse) -> String {
@@ -159,38 +242,50 @@ fn describe_content_type(response: &HttpResponse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
-    fn reply(status: u16, body: &str) -> HttpResponse {
-        HttpResponse::new(status, body)
+    const CONTEXT: HintContext<'static> = HintContext {
+        authority_host: Some("https://login.microsoftonline.com"),
+        tenant: Some("contoso.onmicrosoft.com"),
+        client_id: "app-1",
+    };
+
+    fn parse(status: u16, body: &str) -> Result<TokenResponse, Error> {
+        parse_token_response(&HttpResponse::new(status, body), &CONTEXT, 0)
     }
 
     #[test]
     fn parses_an_entra_token_response() {
-        let token = parse_token_response(&reply(
+        let token = parse(
             200,
-            r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eXAi.x.y"}"#,
-        ))
+            r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":7199,"refresh_in":1800,"access_token":"eyJ0eXAi.x.y"}"#,
+        )
         .unwrap();
         assert_eq!(token.access_token.expose(), "eyJ0eXAi.x.y");
         assert_eq!(token.token_type, "Bearer");
         assert_eq!(token.expires_in_s, 3599);
+        assert_eq!(token.ext_expires_in_s, Some(7199));
+        assert_eq!(token.refresh_in_s, Some(1800));
     }
 
     #[test]
     fn accepts_expires_in_as_a_numeric_string_and_defaults_token_type() {
-        let token =
-            parse_token_response(&reply(200, r#"{"access_token":"t","expires_in":"3600"}"#))
-                .unwrap();
+        let token = parse(
+            200,
+            r#"{"access_token":"t","expires_in":"3600","ext_expires_in":"x"}"#,
+        )
+        .unwrap();
         assert_eq!(token.expires_in_s, 3600);
         assert_eq!(token.token_type, "Bearer");
+        assert_eq!(token.ext_expires_in_s, None);
+        assert_eq!(token.refresh_in_s, None);
     }
 
     #[test]
-    fn rejects_unusable_success_bodies_without_quoting_them() {
+    fn rejects_unusable_success_bodies_without_quoting_tokens() {
         for (body, expected) in [
-            ("<html>sign in</html>", "not a JSON object"),
-            (r#"{"access_token":"#, "not a JSON object"),
+            ("<html>sign in</html>", "\"<html>sign in</html>\""),
+            (r#"{"access_token":"secret-tok"#, "body withheld"),
+            ("", "the body is empty"),
             (r#"{"expires_in":3599}"#, "no access_token"),
             (
                 r#"{"access_token":"","expires_in":3599}"#,
@@ -214,19 +309,24 @@ mod tests {
                 "token_type",
             ),
         ] {
-            let error = parse_token_response(&reply(200, body)).unwrap_err();
+            let error = parse(200, body).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidResponse, "{body}");
             assert!(error.message().contains(expected), "{body}: {error}");
             assert!(!error.to_string().contains("secret-tok"));
         }
+        let long = "x".repeat(500);
+        let error = parse(200, &long).unwrap_err();
+        assert!(error
+            .message()
+            .contains(&format!("\"{}…\"", "x".repeat(200))));
     }
 
     #[test]
-    fn maps_entra_errors_with_their_details() {
-        let error = parse_token_response(&reply(
+    fn maps_entra_errors_with_their_details_and_hint() {
+        let error = parse(
             401,
             r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"timestamp":"2026-11-28 10:00:00Z","trace_id":"t-1","correlation_id":"c-1"}"#,
-        ))
+        )
         .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::IdentityProvider);
         assert_eq!(error.code(), "invalid_client");
@@ -234,39 +334,59 @@ mod tests {
             error.message(),
             "AADSTS7000215: Invalid client secret provided."
         );
+        assert!(error.hint().unwrap().contains("not its Secret ID"));
+        assert_eq!(error.correlation_id(), Some("c-1"));
         let details = error.idp_details().unwrap();
         assert_eq!(details.status, 401);
-        assert_eq!(details.error_codes, vec![7000215]);
+        assert_eq!(details.aadsts, vec![7000215]);
         assert_eq!(details.trace_id.as_deref(), Some("t-1"));
-        assert_eq!(details.correlation_id.as_deref(), Some("c-1"));
+        assert_eq!(details.timestamp.as_deref(), Some("2026-11-28 10:00:00Z"));
     }
 
     #[test]
-    fn non_oauth_error_bodies_are_named_by_status() {
-        let mut gateway = reply(502, "<html>Bad gateway</html>");
+    fn reads_aadsts_from_the_description_when_codes_are_missing() {
+        let error = parse(
+            400,
+            r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x' not found. See AADSTS50000 too."}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.idp_details().unwrap().aadsts, vec![90002, 50000]);
+        assert!(error.hint().unwrap().contains("does not exist"));
+    }
+
+    #[test]
+    fn non_oauth_error_bodies_are_named_by_status_and_quoted() {
+        let mut gateway = HttpResponse::new(502, "<html>Bad gateway</html>");
         gateway
             .headers
             .push(("content-type".into(), "text/html; charset=utf-8".into()));
-        let error = parse_token_response(&gateway).unwrap_err();
+        let error = parse_token_response(&gateway, &CONTEXT, 0).unwrap_err();
         assert_eq!(error.code(), "server_error");
+        assert_eq!(error.status(), Some(502));
         assert_eq!(
             error.message(),
-            "the token endpoint answered HTTP 502 without an OAuth2 error body (content-type text/html, 24 bytes)"
+            "the token endpoint answered HTTP 502 without an OAuth2 error body (content-type text/html): \"<html>Bad gateway</html>\""
         );
         assert_eq!(
-            parse_token_response(&reply(503, "")).unwrap_err().code(),
+            parse(503, "").unwrap_err().code(),
             "temporarily_unavailable"
         );
-        assert_eq!(
-            parse_token_response(&reply(404, "nope"))
-                .unwrap_err()
-                .code(),
-            "http_error"
-        );
-        let error = parse_token_response(&reply(400, r#"{"error":"invalid_scope"}"#)).unwrap_err();
+        assert_eq!(parse(404, "nope").unwrap_err().code(), "http_error");
+        let error = parse(400, r#"{"error":"invalid_scope"}"#).unwrap_err();
         assert_eq!(
             error.message(),
             "the token endpoint answered HTTP 400 with error \"invalid_scope\""
         );
+    }
+
+    #[test]
+    fn throttling_carries_retry_after() {
+        let mut throttled = HttpResponse::new(429, "slow down");
+        throttled.headers.push(("retry-after".into(), "7".into()));
+        let error = parse_token_response(&throttled, &CONTEXT, 0).unwrap_err();
+        assert_eq!(error.code(), "throttled");
+        assert_eq!(error.kind(), ErrorKind::Throttled);
+        assert_eq!(error.retry_after_ms(), Some(7000));
+        assert_eq!(error.status(), Some(429));
     }
 }

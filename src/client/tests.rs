@@ -1,0 +1,568 @@
+//! The client against a scripted host: virtual time, scripted replies and faults, and
+//! background tasks run by hand, so nothing really waits.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::*;
+use crate::cache::TokenStore;
+use crate::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
+
+const START_MS: u64 = 1_800_000_000_000;
+
+enum Reply {
+    Http(HttpResponse),
+    /// Answers once the test opens the gate.
+    Gated(HttpResponse),
+    NetworkError,
+    Hang,
+}
+
+#[derive(Default)]
+struct HostState {
+    now_ms: Cell<u64>,
+    replies: RefCell<VecDeque<Reply>>,
+    requests: RefCell<Vec<HttpRequest>>,
+    sleeps: RefCell<Vec<u64>>,
+    spawned: RefCell<Vec<BackgroundTask>>,
+    gate_open: Cell<bool>,
+}
+
+#[derive(Clone, Default)]
+struct TestHost(Rc<HostState>);
+
+impl TestHost {
+    fn new() -> Self {
+        let host = TestHost::default();
+        host.0.now_ms.set(START_MS);
+        host
+    }
+    fn reply(&self, reply: Reply) -> &Self {
+        self.0.replies.borrow_mut().push_back(reply);
+        self
+    }
+    fn token(&self, body: &str) -> &Self {
+        self.reply(Reply::Http(HttpResponse::new(200, body)))
+    }
+    fn status(&self, status: u16, headers: &[(&str, &str)], body: &str) -> &Self {
+        let mut response = HttpResponse::new(status, body);
+        for (name, value) in headers {
+            response.headers.push((name.to_string(), value.to_string()));
+        }
+        self.reply(Reply::Http(response))
+    }
+    fn advance(&self, ms: u64) {
+        self.0.now_ms.set(self.0.now_ms.get() + ms);
+    }
+    fn request_count(&self) -> usize {
+        self.0.requests.borrow().len()
+    }
+    fn run_background_tasks(&self) {
+        let tasks: Vec<BackgroundTask> = self.0.spawned.borrow_mut().drain(..).collect();
+        for task in tasks {
+            pollster::block_on(task);
+        }
+    }
+}
+
+/// Pending `n` times (waking itself each time), then ready: lets concurrent callers
+/// interleave without real time passing.
+struct Yield(u32);
+
+impl Future for Yield {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+impl Fetch for TestHost {
+    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        self.0.requests.borrow_mut().push(request);
+        let reply = self
+            .0
+            .replies
+            .borrow_mut()
+            .pop_front()
+            .expect("a request nobody scripted a reply for");
+        Yield(1).await;
+        match reply {
+            Reply::Http(response) => Ok(response),
+            Reply::Gated(response) => {
+                std::future::poll_fn(|cx| {
+                    if self.0.gate_open.get() {
+                        Poll::Ready(())
+                    } else {
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
+                })
+                .await;
+                Ok(response)
+            }
+            Reply::NetworkError => Err(Error::network("connection reset")),
+            Reply::Hang => std::future::pending().await,
+        }
+    }
+}
+
+impl Clock for TestHost {
+    fn now_ms(&self) -> u64 {
+        self.0.now_ms.get()
+    }
+}
+
+impl Sleep for TestHost {
+    async fn sleep(&self, ms: u64) {
+        // A timer fires only after many polls, so a racing fetch that is ready after a few
+        // (or after the test opens a gate) wins; a hung one loses. No real time passes.
+        Yield(1_000).await;
+        self.0.sleeps.borrow_mut().push(ms);
+        self.advance(ms);
+    }
+}
+
+impl Spawn for TestHost {
+    fn spawn(&self, task: BackgroundTask) {
+        self.0.spawned.borrow_mut().push(task);
+    }
+}
+
+const TOKEN_1: &str =
+    r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":3600,"ext_expires_in":7200}"#;
+const TOKEN_2: &str = r#"{"access_token":"tok-2","token_type":"Bearer","expires_in":3600}"#;
+const SCOPE: &str = "api://x/.default";
+
+fn config() -> ClientConfig {
+    ClientConfig::new(
+        "app-id",
+        TokenEndpoint::from_authority("http://127.0.0.1:9/tenant-1").unwrap(),
+        Credential::client_secret("pw").unwrap(),
+    )
+    .unwrap()
+}
+
+fn client(host: &TestHost) -> ConfidentialClient<TestHost> {
+    ConfidentialClient::new(config(), host.clone())
+}
+
+fn request(client: &ConfidentialClient<TestHost>) -> TokenRequest {
+    TokenRequest::new(client.scopes([SCOPE]).unwrap())
+}
+
+fn acquire(
+    client: &ConfidentialClient<TestHost>,
+    request: TokenRequest,
+) -> Result<AuthResult, Error> {
+    pollster::block_on(client.acquire_token_for_client(request))
+}
+
+#[test]
+fn second_call_is_served_from_memory_until_the_buffer() {
+    let host = TestHost::new();
+    host.token(TOKEN_1).token(TOKEN_2);
+    let client = client(&host);
+
+    let first = acquire(&client, request(&client)).unwrap();
+    assert_eq!(first.source, TokenSource::IdentityProvider);
+    assert_eq!(first.access_token.expose(), "tok-1");
+    assert_eq!(first.expires_on_ms, START_MS + 3_600_000);
+    assert_eq!(first.ext_expires_on_ms, START_MS + 7_200_000);
+    assert_eq!(first.scopes, vec![SCOPE.to_owned()]);
+    assert_eq!(first.tenant_id.as_deref(), Some("tenant-1"));
+    let correlation_id = first.correlation_id.clone().unwrap();
+    assert_eq!(correlation_id.len(), 36);
+
+    let sent = host.0.requests.borrow()[0].clone();
+    assert_eq!(sent.url, "http://127.0.0.1:9/tenant-1/oauth2/v2.0/token");
+    assert_eq!(
+        sent.header("client-request-id"),
+        Some(correlation_id.as_str())
+    );
+    assert_eq!(
+        sent.body,
+        "client_id=app-id&scope=api%3A%2F%2Fx%2F.default&client_secret=pw&grant_type=client_credentials"
+    );
+    assert_eq!(sent.timeout_ms, 10_000);
+
+    host.advance(3_600_000 - DEFAULT_EXPIRY_BUFFER_MS - 1);
+    let second = acquire(&client, request(&client)).unwrap();
+    assert_eq!(second.source, TokenSource::Memory);
+    assert!(second.from_cache());
+    assert_eq!(second.expires_on_ms, first.expires_on_ms);
+    assert_eq!(host.request_count(), 1);
+
+    host.advance(1);
+    let third = acquire(&client, request(&client)).unwrap();
+    assert_eq!(third.source, TokenSource::IdentityProvider);
+    assert_eq!(third.access_token.expose(), "tok-2");
+    assert_eq!(host.request_count(), 2);
+}
+
+/// Starts `count` concurrent calls, polls each once so all are waiting on the gated reply,
+/// then opens the gate and collects the results.
+fn concurrently(
+    host: &TestHost,
+    client: &ConfidentialClient<TestHost>,
+    count: usize,
+) -> Vec<Result<AuthResult, Error>> {
+    let mut calls: Vec<_> = (0..count)
+        .map(|_| Box::pin(client.acquire_token_for_client(request(client))))
+        .collect();
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    for call in &mut calls {
+        assert!(call.as_mut().poll(&mut cx).is_pending());
+    }
+    host.0.gate_open.set(true);
+    pollster::block_on(futures::future::join_all(calls))
+}
+
+#[test]
+fn concurrent_cold_calls_share_one_request() {
+    let host = TestHost::new();
+    host.reply(Reply::Gated(HttpResponse::new(200, TOKEN_1)));
+    let client = client(&host);
+    let results = concurrently(&host, &client, 100);
+    assert_eq!(host.request_count(), 1);
+    assert!(results
+        .iter()
+        .all(|r| r.as_ref().unwrap().access_token.expose() == "tok-1"));
+    assert!(client.inner.in_flight.borrow().is_empty());
+}
+
+#[test]
+fn concurrent_callers_share_one_failure_and_nothing_sticks() {
+    let host = TestHost::new();
+    host.reply(Reply::Gated(HttpResponse::new(
+        401,
+        r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}"#,
+    )));
+    let client = client(&host);
+    let results = concurrently(&host, &client, 10);
+    assert_eq!(host.request_count(), 1);
+    for result in &results {
+        let error = result.as_ref().unwrap_err();
+        assert_eq!(error.code(), "invalid_client");
+        assert!(error.hint().unwrap().contains("Secret ID"));
+        assert!(error.correlation_id().is_some());
+    }
+    assert!(client.inner.in_flight.borrow().is_empty());
+    host.token(TOKEN_1);
+    assert!(
+        acquire(&client, request(&client)).is_ok(),
+        "a failure leaves no stuck entry"
+    );
+}
+
+#[test]
+fn retries_transient_failures_then_succeeds() {
+    let host = TestHost::new();
+    host.reply(Reply::NetworkError)
+        .status(503, &[("retry-after", "2")], "")
+        .token(TOKEN_1);
+    let client = client(&host);
+    let result = acquire(&client, request(&client)).unwrap();
+    assert_eq!(result.access_token.expose(), "tok-1");
+    assert_eq!(host.request_count(), 3);
+    let sleeps = host.0.sleeps.borrow().clone();
+    assert_eq!(sleeps.len(), 2);
+    assert!(
+        sleeps[0] <= 500,
+        "full jitter under the first cap: {sleeps:?}"
+    );
+    assert_eq!(sleeps[1], 2_000, "Retry-After honoured");
+}
+
+#[test]
+fn gives_up_after_two_retries_with_the_last_error() {
+    let host = TestHost::new();
+    host.status(500, &[], "")
+        .status(502, &[], "")
+        .status(504, &[], "");
+    let client = client(&host);
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(host.request_count(), 3);
+    assert_eq!(error.code(), "server_error");
+    assert_eq!(error.status(), Some(504));
+}
+
+#[test]
+fn never_retries_client_errors_or_bad_responses() {
+    for (status, body) in [
+        (400, r#"{"error":"invalid_scope","error_codes":[70011]}"#),
+        (200, "<html>"),
+        (200, r#"{"access_token":"x","expires_in":0}"#),
+    ] {
+        let host = TestHost::new();
+        host.status(status, &[], body);
+        let client = client(&host);
+        assert!(acquire(&client, request(&client)).is_err());
+        assert_eq!(host.request_count(), 1, "{body}");
+        assert!(client.inner.cache.borrow().is_empty(), "nothing cached");
+    }
+}
+
+#[test]
+fn hung_attempts_time_out_and_the_total_deadline_holds() {
+    let host = TestHost::new();
+    host.reply(Reply::Hang)
+        .reply(Reply::Hang)
+        .reply(Reply::Hang);
+    let client = client(&host);
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(error.code(), "timeout");
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    let elapsed = host.now_ms() - START_MS;
+    assert!(elapsed <= 30_000, "total deadline respected: {elapsed} ms");
+    let timeouts: Vec<u64> = host
+        .0
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| r.timeout_ms)
+        .collect();
+    assert_eq!(timeouts[0], 10_000);
+    assert!(timeouts.iter().all(|t| *t <= 10_000));
+}
+
+#[test]
+fn throttling_beyond_the_deadline_fails_fast_until_the_window_ends() {
+    let host = TestHost::new();
+    host.status(
+        429,
+        &[("retry-after", "120")],
+        r#"{"error":"temporarily_unavailable","error_codes":[50196]}"#,
+    );
+    let client = client(&host);
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(error.code(), "throttled");
+    assert_eq!(error.retry_after_ms(), Some(120_000));
+    assert_eq!(host.request_count(), 1);
+
+    host.advance(60_000);
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(error.code(), "throttled");
+    assert_eq!(error.retry_after_ms(), Some(60_000));
+    assert_eq!(host.request_count(), 1, "failing fast, no request");
+
+    host.advance(60_000);
+    host.token(TOKEN_1);
+    assert!(acquire(&client, request(&client)).is_ok());
+}
+
+#[test]
+fn background_refresh_serves_the_cached_token_and_replaces_it() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":1800}"#);
+    let client = client(&host);
+    let first = acquire(&client, request(&client)).unwrap();
+    assert_eq!(first.refresh_on_ms, Some(START_MS + 1_800_000));
+
+    host.advance(1_800_000);
+    host.token(TOKEN_2);
+    let during = acquire(&client, request(&client)).unwrap();
+    assert_eq!(during.access_token.expose(), "tok-1", "served at once");
+    assert_eq!(during.source, TokenSource::Memory);
+    let again = acquire(&client, request(&client)).unwrap();
+    assert_eq!(again.access_token.expose(), "tok-1");
+    assert_eq!(host.0.spawned.borrow().len(), 1, "one refresh per key");
+    assert_eq!(host.request_count(), 1);
+
+    host.run_background_tasks();
+    assert_eq!(host.request_count(), 2);
+    let after = acquire(&client, request(&client)).unwrap();
+    assert_eq!(after.access_token.expose(), "tok-2");
+    assert_eq!(after.source, TokenSource::Memory);
+}
+
+#[test]
+fn failed_refresh_keeps_serving_until_the_buffer_and_reports_the_error() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":600}"#);
+    let client = client(&host);
+    let reported = Rc::new(RefCell::new(Vec::new()));
+    let sink = reported.clone();
+    client.on_refresh_error(Some(Rc::new(move |e: &Error| {
+        sink.borrow_mut().push(e.code().to_owned())
+    })));
+    acquire(&client, request(&client)).unwrap();
+
+    host.advance(600_000);
+    host.status(
+        400,
+        &[],
+        r#"{"error":"invalid_client","error_codes":[7000222]}"#,
+    );
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-1"
+    );
+    host.run_background_tasks();
+    assert_eq!(reported.borrow().as_slice(), &["invalid_client".to_owned()]);
+
+    // Still served, and no new refresh before the retry pause.
+    host.advance(10_000);
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-1"
+    );
+    assert!(host.0.spawned.borrow().is_empty());
+
+    // Past the expiry buffer, callers see the failure.
+    host.advance(3_600_000 - 610_000 - DEFAULT_EXPIRY_BUFFER_MS);
+    host.status(
+        400,
+        &[],
+        r#"{"error":"invalid_client","error_codes":[7000222]}"#,
+    );
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert!(error.hint().unwrap().contains("expired"));
+}
+
+#[test]
+fn force_refresh_skips_the_read_and_claims_skip_the_cache() {
+    let host = TestHost::new();
+    host.token(TOKEN_1).token(TOKEN_2);
+    let client = client(&host);
+    acquire(&client, request(&client)).unwrap();
+    let forced = acquire(
+        &client,
+        TokenRequest {
+            force_refresh: true,
+            ..request(&client)
+        },
+    )
+    .unwrap();
+    assert_eq!(forced.access_token.expose(), "tok-2");
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-2",
+        "forced token was written"
+    );
+
+    host.token(r#"{"access_token":"tok-claims","expires_in":3600}"#);
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
+    let challenged = acquire(
+        &client,
+        TokenRequest {
+            claims: Some(claims.into()),
+            correlation_id: Some("c-42".into()),
+            ..request(&client)
+        },
+    )
+    .unwrap();
+    assert_eq!(challenged.access_token.expose(), "tok-claims");
+    assert_eq!(challenged.correlation_id.as_deref(), Some("c-42"));
+    let sent = host.0.requests.borrow().last().unwrap().clone();
+    assert!(sent.body.ends_with("&claims=%7B%22access_token%22%3A%7B%22nbf%22%3A%7B%22essential%22%3Atrue%2C%22value%22%3A%221%22%7D%7D%7D"));
+    assert_eq!(sent.header("client-request-id"), Some("c-42"));
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-2",
+        "the claims token was not cached"
+    );
+}
+
+#[test]
+fn serialized_cache_restores_into_a_new_client() {
+    let host = TestHost::new();
+    host.token(TOKEN_1);
+    let first = client(&host);
+    acquire(&first, request(&first)).unwrap();
+    let json = first.serialize_cache();
+    assert!(json.contains("tok-1"));
+
+    let second = client(&host);
+    assert_eq!(second.deserialize_cache(&json).unwrap(), 1);
+    let restored = acquire(&second, request(&second)).unwrap();
+    assert_eq!(restored.access_token.expose(), "tok-1");
+    assert_eq!(restored.source, TokenSource::Memory);
+    assert_eq!(host.request_count(), 1);
+}
+
+#[derive(Default)]
+struct MemoryStore {
+    tokens: RefCell<HashMap<String, CachedToken>>,
+    gets: Cell<usize>,
+}
+
+impl TokenStore for MemoryStore {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Option<CachedToken>> {
+        self.gets.set(self.gets.get() + 1);
+        Box::pin(async move { self.tokens.borrow().get(key).cloned() })
+    }
+    fn put<'a>(&'a self, key: &'a str, token: &'a CachedToken) -> LocalBoxFuture<'a, ()> {
+        self.tokens
+            .borrow_mut()
+            .insert(key.to_owned(), token.clone());
+        Box::pin(async {})
+    }
+}
+
+#[test]
+fn a_store_beneath_memory_is_shared_between_clients() {
+    let host = TestHost::new();
+    host.token(TOKEN_1);
+    let store = Rc::new(MemoryStore::default());
+    let shared: Rc<dyn TokenStore> = store.clone();
+    let first = ConfidentialClient::with_store(config(), host.clone(), Some(shared.clone()));
+    assert_eq!(
+        acquire(&first, request(&first)).unwrap().source,
+        TokenSource::IdentityProvider
+    );
+    let keys: Vec<String> = store.tokens.borrow().keys().cloned().collect();
+    assert_eq!(
+        keys,
+        vec!["http://127.0.0.1:9/tenant-1/oauth2/v2.0/token\napp-id\napi://x/.default".to_owned()]
+    );
+
+    let second = ConfidentialClient::with_store(config(), host.clone(), Some(shared));
+    let from_store = acquire(&second, request(&second)).unwrap();
+    assert_eq!(from_store.source, TokenSource::Store);
+    assert_eq!(from_store.access_token.expose(), "tok-1");
+    let gets = store.gets.get();
+    assert_eq!(
+        acquire(&second, request(&second)).unwrap().source,
+        TokenSource::Memory
+    );
+    assert_eq!(
+        store.gets.get(),
+        gets,
+        "memory hits read nothing from the store"
+    );
+    assert_eq!(host.request_count(), 1);
+}
+
+#[test]
+fn config_rejects_bad_client_ids() {
+    let endpoint = || TokenEndpoint::from_authority("https://h/t").unwrap();
+    let secret = || Credential::client_secret("pw").unwrap();
+    let error = ClientConfig::new("", endpoint(), secret()).unwrap_err();
+    assert_eq!(error.field(), Some("clientId"));
+    let error = ClientConfig::new("a b", endpoint(), secret()).unwrap_err();
+    assert_eq!(error.field(), Some("clientId"));
+    assert!(ClientConfig::new(&"x".repeat(257), endpoint(), secret()).is_err());
+}
