@@ -68,9 +68,13 @@ pub struct IdpErrorDetails {
     pub timestamp: Option<String>,
 }
 
-/// An error from configuring the client or acquiring a token.
+/// An error from configuring the client or acquiring a token. Boxed, so `Result`s stay small
+/// on the success path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorInner {
     kind: ErrorKind,
     code: Cow<'static, str>,
     message: String,
@@ -84,7 +88,7 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with its default code.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             kind,
             code: Cow::Borrowed(kind.default_code()),
             message: message.into(),
@@ -93,7 +97,7 @@ impl Error {
             correlation_id: None,
             retry_after_ms: None,
             idp: None,
-        }
+        }))
     }
 
     /// A missing or malformed configuration value; `field` names it as users spell it.
@@ -128,99 +132,98 @@ impl Error {
 
     /// An OAuth2 error answered by the token endpoint; `error` is its `error` field.
     pub fn identity_provider(
-        error: impl Into<String>,
+        error_code: impl Into<String>,
         message: impl Into<String>,
         details: IdpErrorDetails,
     ) -> Self {
-        Error {
-            code: Cow::Owned(error.into()),
-            idp: Some(Box::new(details)),
-            ..Error::new(ErrorKind::IdentityProvider, message)
-        }
+        let mut error = Error::new(ErrorKind::IdentityProvider, message);
+        error.0.code = Cow::Owned(error_code.into());
+        error.0.idp = Some(Box::new(details));
+        error
     }
 
     /// Attaches the identity provider's reply details (status and what it said).
     pub fn with_idp_details(mut self, details: IdpErrorDetails) -> Self {
-        self.idp = Some(Box::new(details));
+        self.0.idp = Some(Box::new(details));
         self
     }
 
     /// Names the configuration field at fault.
     pub fn with_field(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
+        self.0.field = Some(field);
         self
     }
 
     /// Adds advice on how to fix the problem.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.0.hint = Some(hint.into());
         self
     }
 
     /// Records the correlation id (`client-request-id`) of the request that failed.
     pub fn with_correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
-        self.correlation_id = Some(correlation_id.into());
+        self.0.correlation_id = Some(correlation_id.into());
         self
     }
 
     /// Records how long to wait before trying again.
     pub fn with_retry_after_ms(mut self, retry_after_ms: u64) -> Self {
-        self.retry_after_ms = Some(retry_after_ms);
+        self.0.retry_after_ms = Some(retry_after_ms);
         self
     }
 
     /// The coarse kind of error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// A stable machine-readable code, e.g. `invalid_config` or the provider's
     /// `invalid_client`.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     /// A human-readable explanation of what went wrong.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The configuration field at fault, when there is one (e.g. `clientId`).
     pub fn field(&self) -> Option<&'static str> {
-        self.field
+        self.0.field
     }
 
     /// Concrete advice on how to fix the problem, when known.
     pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
+        self.0.hint.as_deref()
     }
 
     /// The `client-request-id` sent with the failed request; Entra logs it.
     pub fn correlation_id(&self) -> Option<&str> {
-        self.correlation_id.as_deref()
+        self.0.correlation_id.as_deref()
     }
 
     /// How long to wait before trying again, in milliseconds, when known.
     pub fn retry_after_ms(&self) -> Option<u64> {
-        self.retry_after_ms
+        self.0.retry_after_ms
     }
 
     /// The identity provider's error details, for [`ErrorKind::IdentityProvider`] and
     /// HTTP-level failures.
     pub fn idp_details(&self) -> Option<&IdpErrorDetails> {
-        self.idp.as_deref()
+        self.0.idp.as_deref()
     }
 
     /// The HTTP status of the identity provider's reply, when there was one.
     pub fn status(&self) -> Option<u16> {
-        self.idp.as_ref().map(|details| details.status)
+        self.0.idp.as_ref().map(|details| details.status)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
-        if let Some(hint) = &self.hint {
+        write!(f, "{}: {}", self.0.code, self.0.message)?;
+        if let Some(hint) = &self.0.hint {
             write!(f, " (hint: {hint})")?;
         }
         Ok(())

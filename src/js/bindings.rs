@@ -1,65 +1,142 @@
-//! The API exported to the npm package: `new ConfidentialClient(options)` and
-//! `acquireTokenForClient({ scopes })`.
+//! The API exported to the npm package: `ConfidentialClient`, `scopeForResource`,
+//! `adminConsentUrl`.
 
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
-use super::options::{property, require_object, require_string, require_string_array};
-use super::{to_js_error, JsClock, JsFetch};
-use crate::client::{AuthResult, ClientConfig, ConfidentialClient};
-use crate::credential::Credential;
-use crate::error::Error;
-use crate::scope::ScopeSet;
+use super::fetch::describe_js_error;
+use super::options::{
+    is_absent, optional_bool, optional_count, optional_string, optional_string_map, property,
+    require_object, require_string, require_string_array,
+};
+use super::{to_js_error, JsFetch, JsHost, WebCryptoSigner};
+use crate::assertion::{thumbprint_from_hex, JwsAlgorithm};
+use crate::authority::TokenEndpoint;
+use crate::client::{AuthResult, ClientConfig, ConfidentialClient, TokenRequest};
+use crate::credential::{
+    AssertionSource, CertificateCredential, CertificateOptions, Credential, SecretAuthMethod,
+};
+use crate::error::{Error, ErrorKind};
+use crate::pem::{parse_certificates, parse_private_key, KeyType};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 
-type Engine = ConfidentialClient<JsFetch, JsClock>;
+type Client = ConfidentialClient<JsHost>;
 
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
 pub struct JsConfidentialClient {
-    engine: Rc<Engine>,
+    client: Client,
 }
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
 impl JsConfidentialClient {
-    /// `new ConfidentialClient({ clientId, authority, credential: { clientSecret }, fetch? })`.
+    /// `new ConfidentialClient(options)`; see the package's type declarations.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsConfidentialClient, JsValue> {
-        build_engine(options)
-            .map(|engine| JsConfidentialClient {
-                engine: Rc::new(engine),
-            })
+        build_client(options)
+            .map(|client| JsConfidentialClient { client })
             .map_err(|e| to_js_error(&e))
     }
 
-    /// `acquireTokenForClient({ scopes })` → `Promise<{ accessToken, tokenType, expiresOn,
-    /// fromCache }>`. Bad input rejects the promise rather than throwing, like every other
-    /// failure of an async call.
+    /// `acquireTokenForClient({ scopes, forceRefresh?, claims?, correlationId?,
+    /// extraBodyParameters?, abortSignal? })`. Bad input rejects the promise rather than
+    /// throwing, like every other failure of an async call.
     #[wasm_bindgen(js_name = acquireTokenForClient)]
     pub fn acquire_token_for_client(&self, request: JsValue) -> Promise {
-        let scopes = match parse_request(&request) {
-            Ok(scopes) => scopes,
+        let (token_request, signal) = match parse_request(&self.client, &request) {
+            Ok(parsed) => parsed,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
-        let engine = Rc::clone(&self.engine);
-        wasm_bindgen_futures::future_to_promise(async move {
-            engine
-                .acquire_token_for_client(&scopes)
+        let client = self.client.clone();
+        let acquisition = wasm_bindgen_futures::future_to_promise(async move {
+            client
+                .acquire_token_for_client(token_request)
                 .await
                 .map(|result| to_js_result(&result))
                 .map_err(|e| to_js_error(&e))
-        })
+        });
+        match signal {
+            Some(signal) => {
+                let race: js_sys::Array =
+                    [JsValue::from(acquisition), abort_promise(&signal).into()]
+                        .into_iter()
+                        .collect();
+                Promise::race(&race)
+            }
+            None => acquisition,
+        }
     }
 
     /// Forgets every cached token.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) {
-        self.engine.clear_cache();
+        self.client.clear_cache();
+    }
+
+    /// The fresh cached tokens as versioned JSON. It holds access tokens: store it as a secret.
+    #[wasm_bindgen(js_name = serializeCache)]
+    pub fn serialize_cache(&self) -> String {
+        self.client.serialize_cache()
+    }
+
+    /// Loads what `serializeCache()` wrote; returns how many fresh tokens were loaded.
+    #[wasm_bindgen(js_name = deserializeCache)]
+    pub fn deserialize_cache(&self, json: JsValue) -> Result<u32, JsValue> {
+        let json = require_string(&json, "cache", "the string serializeCache() returned")
+            .map_err(|e| to_js_error(&e))?;
+        self.client
+            .deserialize_cache(&json)
+            .map(|count| count.min(u32::MAX as usize) as u32)
+            .map_err(|e| to_js_error(&e))
     }
 }
 
-fn build_engine(options: JsValue) -> Result<Engine, Error> {
+/// `scopeForResource("https://database.windows.net/")` →
+/// `"https://database.windows.net//.default"`.
+#[wasm_bindgen(js_name = scopeForResource)]
+pub fn scope_for_resource(resource: JsValue) -> Result<String, JsValue> {
+    let resource = require_string(
+        &resource,
+        "resource",
+        "e.g. \"https://graph.microsoft.com\"",
+    )
+    .map_err(|e| to_js_error(&e))?;
+    crate::scope::scope_for_resource(&resource).map_err(|e| to_js_error(&e))
+}
+
+/// `adminConsentUrl({ tenant, clientId, authorityHost? })`: the URL an administrator opens
+/// to grant the app's application permissions.
+#[wasm_bindgen(js_name = adminConsentUrl)]
+pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
+    let build = || -> Result<String, Error> {
+        let options = require_object(options, "options", "{ tenant, clientId }")?;
+        let tenant = require_string(
+            &property(&options, "tenant"),
+            "tenant",
+            "the tenant id or domain",
+        )?;
+        let client_id = require_string(
+            &property(&options, "clientId"),
+            "clientId",
+            "the Application (client) ID",
+        )?;
+        let host = optional_string(&property(&options, "authorityHost"), "authorityHost")?;
+        // Validates tenant and host the way a client authority is validated.
+        let endpoint = TokenEndpoint::from_tenant(&tenant, host.as_deref())?;
+        Ok(crate::troubleshooting::admin_consent_url(
+            endpoint.authority_host().unwrap_or_default(),
+            &tenant,
+            &client_id,
+        ))
+    };
+    build().map_err(|e| to_js_error(&e))
+}
+
+fn build_client(options: JsValue) -> Result<Client, Error> {
     let options = require_object(
         options,
         "options",
@@ -70,49 +147,338 @@ fn build_engine(options: JsValue) -> Result<Engine, Error> {
         "clientId",
         "the Application (client) ID from the app registration",
     )?;
-    let authority = require_string(
-        &property(&options, "authority"),
-        "authority",
-        "e.g. \"https://login.microsoftonline.com/<tenant id>\"",
-    )?;
-    let credential = require_object(
-        property(&options, "credential"),
-        "credential",
-        "{ clientSecret: process.env.AZURE_CLIENT_SECRET }",
-    )?;
-    let secret = require_string(
-        &property(&credential, "clientSecret"),
-        "credential.clientSecret",
-        "the client secret's value from the app registration",
-    )?;
-    let config = ClientConfig::new(&client_id, &authority, Credential::client_secret(secret)?)?;
+    let endpoint = build_endpoint(&options)?.with_extra_query_parameters(&optional_string_map(
+        &property(&options, "extraQueryParameters"),
+        "extraQueryParameters",
+    )?);
+    let credential = build_credential(&options)?;
+    let mut config = ClientConfig::new(&client_id, endpoint, credential)?;
+    if let Some(audience) = optional_string(
+        &property(&options, "assertionAudience"),
+        "assertionAudience",
+    )? {
+        config = config.with_assertion_audience(audience);
+    }
+    if let Some(seconds) = optional_count(
+        &property(&options, "expiryBufferSeconds"),
+        "expiryBufferSeconds",
+        86_400,
+    )? {
+        config = config.with_expiry_buffer_ms(seconds * 1000);
+    }
+    if let Some(entries) = optional_count(
+        &property(&options, "maxCacheEntries"),
+        "maxCacheEntries",
+        1_000_000,
+    )? {
+        config = config.with_cache_capacity(entries.max(1) as usize);
+    }
+    let defaults = RetryPolicy::default();
+    let retry = RetryPolicy {
+        max_retries: optional_count(&property(&options, "maxRetries"), "maxRetries", 10)?
+            .map_or(defaults.max_retries, |n| n as u32),
+        attempt_timeout_ms: optional_count(
+            &property(&options, "attemptTimeoutMs"),
+            "attemptTimeoutMs",
+            600_000,
+        )?
+        .unwrap_or(defaults.attempt_timeout_ms)
+        .max(1),
+        total_timeout_ms: optional_count(
+            &property(&options, "totalTimeoutMs"),
+            "totalTimeoutMs",
+            3_600_000,
+        )?
+        .unwrap_or(defaults.total_timeout_ms)
+        .max(1),
+        ..defaults
+    };
+    config = config.with_retry_policy(retry);
+
     let custom_fetch = property(&options, "fetch");
-    let fetch = if custom_fetch.is_undefined() {
+    let fetch = if is_absent(&custom_fetch) {
         JsFetch::global()?
     } else {
         JsFetch::with_function(custom_fetch)?
     };
-    Ok(ConfidentialClient::new(config, fetch, JsClock))
+    let client = ConfidentialClient::new(config, JsHost::new(fetch));
+
+    let on_refresh_error = property(&options, "onRefreshError");
+    if !is_absent(&on_refresh_error) {
+        let handler: Function = on_refresh_error.dyn_into().map_err(|_| {
+            Error::invalid_config(
+                "onRefreshError",
+                "onRefreshError must be a function (error) => void",
+            )
+        })?;
+        client.on_refresh_error(Some(Rc::new(move |error: &Error| {
+            // A throwing handler must not break the refresh machinery.
+            let _ = handler.call1(&JsValue::UNDEFINED, &to_js_error(error));
+        })));
+    }
+    Ok(client)
 }
 
-fn parse_request(request: &JsValue) -> Result<ScopeSet, Error> {
+fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {
+    let authority = optional_string(&property(options, "authority"), "authority")?;
+    let tenant_id = optional_string(&property(options, "tenantId"), "tenantId")?;
+    let authority_host = optional_string(&property(options, "authorityHost"), "authorityHost")?;
+    let token_endpoint = optional_string(&property(options, "tokenEndpoint"), "tokenEndpoint")?;
+    match (authority, tenant_id, token_endpoint) {
+        (Some(authority), None, None) if authority_host.is_none() => TokenEndpoint::from_authority(&authority),
+        (None, Some(tenant), None) => TokenEndpoint::from_tenant(&tenant, authority_host.as_deref()),
+        (None, None, Some(url)) if authority_host.is_none() => TokenEndpoint::generic(&url),
+        (None, None, None) => Err(Error::invalid_config(
+            "authority",
+            "authority is required: pass authority (\"https://login.microsoftonline.com/<tenant>\"), tenantId (with optional authorityHost), or tokenEndpoint for another OAuth2 server",
+        )),
+        _ => Err(Error::invalid_config(
+            "authority",
+            "pass exactly one of authority, tenantId (authorityHost goes only with tenantId) or tokenEndpoint",
+        )),
+    }
+}
+
+fn build_credential(options: &JsValue) -> Result<Credential, Error> {
+    let credential = require_object(
+        property(options, "credential"),
+        "credential",
+        "{ clientSecret: process.env.AZURE_CLIENT_SECRET }",
+    )?;
+    let secret = property(&credential, "clientSecret");
+    let certificate = property(&credential, "certificate");
+    let assertion = property(&credential, "clientAssertion");
+    let given = [&secret, &certificate, &assertion]
+        .iter()
+        .filter(|v| !is_absent(v))
+        .count();
+    if given != 1 {
+        return Err(Error::invalid_config(
+            "credential",
+            if given == 0 {
+                "credential needs one of clientSecret, certificate or clientAssertion"
+            } else {
+                "credential takes exactly one of clientSecret, certificate or clientAssertion"
+            },
+        ));
+    }
+    if !is_absent(&secret) {
+        let secret = require_string(
+            &secret,
+            "credential.clientSecret",
+            "the client secret's value from the app registration",
+        )?;
+        let method = match optional_string(&property(options, "clientAuthMethod"), "clientAuthMethod")?.as_deref() {
+            None | Some("client_secret_post") => SecretAuthMethod::Post,
+            Some("client_secret_basic") => SecretAuthMethod::Basic,
+            Some(_) => {
+                return Err(Error::invalid_config(
+                    "clientAuthMethod",
+                    "clientAuthMethod must be \"client_secret_post\" (default) or \"client_secret_basic\"",
+                ))
+            }
+        };
+        return Credential::client_secret_with(secret, method);
+    }
+    if !is_absent(&certificate) {
+        return build_certificate(certificate);
+    }
+    if assertion.is_function() {
+        let callback: Function = assertion.unchecked_into();
+        return Ok(Credential::Assertion(AssertionSource::Callback(Rc::new(
+            move |context| {
+                let callback = callback.clone();
+                Box::pin(async move {
+                    let argument = Object::new();
+                    let _ = Reflect::set(&argument, &"clientId".into(), &context.client_id.into());
+                    let _ = Reflect::set(
+                        &argument,
+                        &"tokenEndpoint".into(),
+                        &context.token_endpoint.into(),
+                    );
+                    let returned = callback
+                        .call1(&JsValue::UNDEFINED, &argument)
+                        .map_err(|e| callback_error(&e))?;
+                    let value = JsFuture::from(Promise::resolve(&returned))
+                        .await
+                        .map_err(|e| callback_error(&e))?;
+                    value.as_string().map(Secret::new).ok_or_else(|| {
+                        Error::invalid_config(
+                        "credential.clientAssertion",
+                        "the clientAssertion callback must return a string (or a promise of one)",
+                    )
+                    })
+                })
+            },
+        ))));
+    }
+    let assertion = require_string(
+        &assertion,
+        "credential.clientAssertion",
+        "a signed JWT, or a function returning one",
+    )?;
+    Credential::client_assertion(assertion)
+}
+
+fn callback_error(cause: &JsValue) -> Error {
+    Error::new(
+        ErrorKind::Crypto,
+        format!(
+            "the clientAssertion callback failed: {}",
+            describe_js_error(cause)
+        ),
+    )
+    .with_field("credential.clientAssertion")
+}
+
+fn build_certificate(certificate: JsValue) -> Result<Credential, Error> {
+    let certificate = require_object(
+        certificate,
+        "credential.certificate",
+        "{ privateKeyPem, certificatePem }",
+    )?;
+    let key_pem = require_string(
+        &property(&certificate, "privateKeyPem"),
+        "credential.certificate.privateKeyPem",
+        "the PEM private key (PKCS#8 \"BEGIN PRIVATE KEY\" or PKCS#1 \"BEGIN RSA PRIVATE KEY\")",
+    )?;
+    let key = parse_private_key("credential.certificate.privateKeyPem", &key_pem)?;
+    let chain = match optional_string(
+        &property(&certificate, "certificatePem"),
+        "credential.certificate.certificatePem",
+    )? {
+        Some(pem) => parse_certificates("credential.certificate.certificatePem", &pem)?,
+        // A combined PEM (key and certificate in one file) serves as both.
+        None => {
+            parse_certificates("credential.certificate.privateKeyPem", &key_pem).unwrap_or_default()
+        }
+    };
+    let thumbprint_sha1 = optional_string(
+        &property(&certificate, "thumbprint"),
+        "credential.certificate.thumbprint",
+    )?
+    .map(|hex| thumbprint_from_hex("credential.certificate.thumbprint", &hex, 20))
+    .transpose()?;
+    let thumbprint_sha256 = optional_string(
+        &property(&certificate, "thumbprintSha256"),
+        "credential.certificate.thumbprintSha256",
+    )?
+    .map(|hex| thumbprint_from_hex("credential.certificate.thumbprintSha256", &hex, 32))
+    .transpose()?;
+    let algorithm = match optional_string(
+        &property(&certificate, "algorithm"),
+        "credential.certificate.algorithm",
+    )? {
+        Some(name) => JwsAlgorithm::parse("credential.certificate.algorithm", &name)?,
+        None if key.key_type == KeyType::EcP256 => JwsAlgorithm::Es256,
+        // A SHA-1 thumbprint alone identifies the key only in RS256 assertions (x5t).
+        None if chain.is_empty() && thumbprint_sha256.is_none() && thumbprint_sha1.is_some() => {
+            JwsAlgorithm::Rs256
+        }
+        None => JwsAlgorithm::Ps256,
+    };
+    let signer = WebCryptoSigner::new(key, algorithm)?;
+    let credential = CertificateCredential::new(
+        Rc::new(signer),
+        CertificateOptions {
+            certificate_chain: chain,
+            thumbprint_sha256,
+            thumbprint_sha1,
+            send_x5c: optional_bool(
+                &property(&certificate, "sendX5c"),
+                "credential.certificate.sendX5c",
+            )?,
+            key_id: optional_string(
+                &property(&certificate, "keyId"),
+                "credential.certificate.keyId",
+            )?,
+        },
+    )?;
+    Ok(Credential::Certificate(Rc::new(credential)))
+}
+
+fn parse_request(
+    client: &Client,
+    request: &JsValue,
+) -> Result<(TokenRequest, Option<JsValue>), Error> {
     if !request.is_object() {
         return Err(Error::invalid_scope(
             "acquireTokenForClient needs { scopes: [...] }, e.g. { scopes: [\"https://graph.microsoft.com/.default\"] }",
         ));
     }
-    let scopes = require_string_array(&property(request, "scopes"), "scopes")?;
-    ScopeSet::parse(scopes)
+    let scopes = client.scopes(require_string_array(
+        &property(request, "scopes"),
+        "scopes",
+    )?)?;
+    let signal = property(request, "abortSignal");
+    let signal = (!is_absent(&signal)).then_some(signal);
+    if let Some(signal) = &signal {
+        if property(signal, "aborted").is_truthy() {
+            return Err(aborted());
+        }
+    }
+    Ok((
+        TokenRequest {
+            scopes,
+            force_refresh: optional_bool(&property(request, "forceRefresh"), "forceRefresh")?,
+            claims: optional_string(&property(request, "claims"), "claims")?,
+            correlation_id: optional_string(&property(request, "correlationId"), "correlationId")?,
+            extra_body: optional_string_map(
+                &property(request, "extraBodyParameters"),
+                "extraBodyParameters",
+            )?,
+        },
+        signal,
+    ))
+}
+
+fn aborted() -> Error {
+    Error::new(
+        ErrorKind::Aborted,
+        "the request was cancelled through its abortSignal",
+    )
+}
+
+/// A promise that rejects with an `aborted` error when `signal` fires.
+fn abort_promise(signal: &JsValue) -> Promise {
+    let signal = signal.clone();
+    Promise::new(&mut |_resolve, reject| {
+        let on_abort = Closure::once_into_js(move || {
+            let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(&aborted()));
+        });
+        let listen_once = Object::new();
+        let _ = Reflect::set(&listen_once, &"once".into(), &JsValue::TRUE);
+        if let Ok(add) =
+            Reflect::get(&signal, &"addEventListener".into()).and_then(|f| f.dyn_into::<Function>())
+        {
+            let _ = add.call3(&signal, &"abort".into(), &on_abort, &listen_once);
+        }
+    })
 }
 
 fn to_js_result(result: &AuthResult) -> JsValue {
     let object = Object::new();
-    let expires_on = js_sys::Date::new(&JsValue::from_f64(result.expires_on_ms as f64));
+    let date = |ms: u64| JsValue::from(js_sys::Date::new(&JsValue::from_f64(ms as f64)));
+    let scopes: js_sys::Array = result
+        .scopes
+        .iter()
+        .map(|s| JsValue::from(s.as_str()))
+        .collect();
+    let optional =
+        |value: &Option<String>| value.as_deref().map_or(JsValue::UNDEFINED, JsValue::from);
     for (key, value) in [
         ("accessToken", JsValue::from(result.access_token.expose())),
         ("tokenType", JsValue::from(result.token_type.as_str())),
-        ("expiresOn", expires_on.into()),
-        ("fromCache", JsValue::from_bool(result.from_cache)),
+        ("expiresOn", date(result.expires_on_ms)),
+        ("extExpiresOn", date(result.ext_expires_on_ms)),
+        (
+            "refreshOn",
+            result.refresh_on_ms.map_or(JsValue::UNDEFINED, date),
+        ),
+        ("scopes", scopes.into()),
+        ("fromCache", JsValue::from_bool(result.from_cache())),
+        ("correlationId", optional(&result.correlation_id)),
+        ("tenantId", optional(&result.tenant_id)),
     ] {
         // Defining properties on a fresh plain object cannot fail.
         let _ = Reflect::set(&object, &key.into(), &value);

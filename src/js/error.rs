@@ -5,9 +5,9 @@ use wasm_bindgen::JsValue;
 
 use crate::error::Error;
 
-/// A JS `Error` named `ClientCredentialError` with `code`, and where known `field`,
-/// `status`, `errorCodes`, `traceId`, `correlationId`. The message never holds secrets
-/// (see [`crate::error`]).
+/// A JS `Error` named `ClientCredentialError` with `code` and, where known, `field`, `hint`,
+/// `status`, `aadsts`, `description`, `correlationId`, `traceId`, `timestamp` and
+/// `retryAfter` (ms). The message never holds secrets (see [`crate::error`]).
 pub fn to_js_error(error: &Error) -> JsValue {
     let js_error = js_sys::Error::new(&error.to_string());
     js_error.set_name("ClientCredentialError");
@@ -16,19 +16,35 @@ pub fn to_js_error(error: &Error) -> JsValue {
     if let Some(field) = error.field() {
         set(target, "field", &field.into());
     }
+    if let Some(hint) = error.hint() {
+        set(target, "hint", &hint.into());
+    }
+    if let Some(correlation_id) = error.correlation_id() {
+        set(target, "correlationId", &correlation_id.into());
+    }
+    if let Some(retry_after_ms) = error.retry_after_ms() {
+        set(
+            target,
+            "retryAfter",
+            &JsValue::from_f64(retry_after_ms as f64),
+        );
+    }
     if let Some(details) = error.idp_details() {
         set(target, "status", &details.status.into());
         let codes: Array = details
-            .error_codes
+            .aadsts
             .iter()
             .map(|code| JsValue::from_f64(*code as f64))
             .collect();
-        set(target, "errorCodes", &codes);
-        if let Some(trace_id) = &details.trace_id {
-            set(target, "traceId", &trace_id.into());
-        }
-        if let Some(correlation_id) = &details.correlation_id {
-            set(target, "correlationId", &correlation_id.into());
+        set(target, "aadsts", &codes);
+        for (key, value) in [
+            ("description", &details.description),
+            ("traceId", &details.trace_id),
+            ("timestamp", &details.timestamp),
+        ] {
+            if let Some(value) = value {
+                set(target, key, &value.into());
+            }
         }
     }
     js_error.into()

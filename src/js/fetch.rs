@@ -1,11 +1,12 @@
-//! HTTP through the host's `fetch` (Node 18+, Deno, Bun, Workers all have it).
+//! HTTP through the host's `fetch` (Node 18+, Deno, Bun, Workers all have it), aborted when
+//! the client stops waiting, with the response body read up to a size limit.
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
-use crate::ports::{Fetch, HttpRequest, HttpResponse};
+use crate::ports::{HttpRequest, HttpResponse};
 
 #[wasm_bindgen]
 extern "C" {
@@ -15,14 +16,54 @@ extern "C" {
     fn status(this: &FetchResponse) -> u16;
     #[wasm_bindgen(method, getter)]
     fn headers(this: &FetchResponse) -> JsValue;
-    #[wasm_bindgen(method, catch)]
-    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &FetchResponse) -> JsValue;
 }
 
 /// Sends requests with a JS `fetch` function: `globalThis.fetch` by default.
 #[derive(Debug, Clone)]
 pub struct JsFetch {
     fetch_fn: Function,
+}
+
+/// Aborts the request when dropped before it finished: a timed-out or cancelled attempt
+/// releases its connection instead of running on.
+struct AbortOnDrop {
+    controller: Option<JsValue>,
+    done: bool,
+}
+
+impl AbortOnDrop {
+    fn new() -> Self {
+        let controller = Reflect::get(&js_sys::global(), &"AbortController".into())
+            .ok()
+            .and_then(|ctor| ctor.dyn_into::<Function>().ok())
+            .and_then(|ctor| Reflect::construct(&ctor, &js_sys::Array::new()).ok());
+        AbortOnDrop {
+            controller,
+            done: false,
+        }
+    }
+
+    fn signal(&self) -> Option<JsValue> {
+        let controller = self.controller.as_ref()?;
+        Reflect::get(controller, &"signal".into()).ok()
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(controller) = &self.controller {
+            if let Ok(abort) = Reflect::get(controller, &"abort".into()) {
+                if let Ok(abort) = abort.dyn_into::<Function>() {
+                    let _ = abort.call0(controller);
+                }
+            }
+        }
+    }
 }
 
 impl JsFetch {
@@ -44,21 +85,23 @@ impl JsFetch {
             .map(|fetch_fn| JsFetch { fetch_fn })
             .map_err(|_| Error::invalid_config("fetch", "fetch must be a function"))
     }
-}
 
-impl Fetch for JsFetch {
-    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    /// Sends `request` and reads the whole response (up to its size limit).
+    pub async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let mut abort = AbortOnDrop::new();
         let init = Object::new();
         let headers = Object::new();
         for (name, value) in &request.headers {
-            Reflect::set(&headers, &name.into(), &value.into()).map_err(host_error)?;
+            set(&headers, name, &value.into());
         }
-        Reflect::set(&init, &"method".into(), &request.method.into()).map_err(host_error)?;
-        Reflect::set(&init, &"headers".into(), &headers).map_err(host_error)?;
-        Reflect::set(&init, &"body".into(), &request.body.into()).map_err(host_error)?;
-        // Token requests must never be served from an HTTP cache or follow redirects with
-        // the credential in the body.
-        Reflect::set(&init, &"redirect".into(), &"manual".into()).map_err(host_error)?;
+        set(&init, "method", &request.method.into());
+        set(&init, "headers", &headers);
+        set(&init, "body", &request.body.as_str().into());
+        // The credential is in the body: never follow a redirect with it.
+        set(&init, "redirect", &"manual".into());
+        if let Some(signal) = abort.signal() {
+            set(&init, "signal", &signal);
+        }
 
         let pending = self
             .fetch_fn
@@ -70,20 +113,68 @@ impl Fetch for JsFetch {
             .unchecked_into();
         let status = response.status();
         let headers = read_headers(&response.headers());
-        let text_promise = response
-            .text()
-            .map_err(|e| network_error(&request.url, &e))?;
-        let body = JsFuture::from(text_promise)
+        let body = read_body(&response.body(), request.max_response_bytes)
             .await
-            .map_err(|e| network_error(&request.url, &e))?
-            .as_string()
-            .unwrap_or_default();
+            .map_err(|e| match e {
+                BodyError::TooLarge => Error::invalid_response(format!(
+                    "the token endpoint's reply is larger than {} bytes; a token response is a few kilobytes",
+                    request.max_response_bytes
+                )),
+                BodyError::Read(e) => network_error(&request.url, &e),
+            })?;
+        abort.done = true;
         Ok(HttpResponse {
             status,
             headers,
-            body,
+            body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Read(JsValue),
+}
+
+/// Reads a `ReadableStream` to its end, failing once it passes `limit` bytes.
+async fn read_body(stream: &JsValue, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if stream.is_null() || stream.is_undefined() {
+        return Ok(Vec::new());
+    }
+    let reader = call_method(stream, "getReader", &[]).map_err(BodyError::Read)?;
+    let mut body = Vec::new();
+    loop {
+        let next = call_method(&reader, "read", &[]).map_err(BodyError::Read)?;
+        let chunk = JsFuture::from(Promise::resolve(&next))
+            .await
+            .map_err(BodyError::Read)?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
+        if done {
+            return Ok(body);
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(BodyError::Read)?;
+        let bytes = Uint8Array::new(&value);
+        if body.len() + bytes.length() as usize > limit {
+            let _ = call_method(&reader, "cancel", &[]);
+            return Err(BodyError::TooLarge);
+        }
+        let start = body.len();
+        body.resize(start + bytes.length() as usize, 0);
+        bytes.copy_to(&mut body[start..]);
+    }
+}
+
+fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let method: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+    let args: js_sys::Array = args.iter().collect();
+    Reflect::apply(&method, target, &args)
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Plain data properties on fresh objects cannot fail to be set.
+    let _ = Reflect::set(target, &key.into(), value);
 }
 
 fn read_headers(headers: &JsValue) -> Vec<(String, String)> {
@@ -106,15 +197,8 @@ fn network_error(url: &str, cause: &JsValue) -> Error {
     ))
 }
 
-fn host_error(cause: JsValue) -> Error {
-    Error::network(format!(
-        "could not build the fetch request: {}",
-        describe_js_error(&cause)
-    ))
-}
-
 /// The message of a JS error plus its `cause` (Node puts ECONNREFUSED and friends there).
-fn describe_js_error(value: &JsValue) -> String {
+pub(crate) fn describe_js_error(value: &JsValue) -> String {
     let message = |v: &JsValue| {
         Reflect::get(v, &"message".into())
             .ok()

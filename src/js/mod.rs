@@ -1,19 +1,23 @@
-//! Adapters to JavaScript hosts (Node, Deno, Bun, Workers): `fetch`, `Date.now`, errors.
+//! Adapters to JavaScript hosts (Node, Deno, Bun, Workers): `fetch`, `Date.now`, `setTimeout`,
+//! `spawn_local`, WebCrypto, and JS errors.
 //!
 //! Compiled with the `js` feature. The code calls JS imports, so it only runs on wasm32, but it
 //! also compiles natively so `cargo clippy --all-features` checks it. The `npm` feature adds the
 //! API exported to the npm package; the Worker uses the adapters without it, so its wasm
 //! exports nothing extra.
 
-mod clock;
 mod error;
 mod fetch;
+mod host;
+mod signer;
+mod timer;
 
 #[cfg(feature = "npm")]
 mod bindings;
 #[cfg(feature = "npm")]
 mod options;
 
-pub use clock::JsClock;
 pub use error::to_js_error;
 pub use fetch::JsFetch;
+pub use host::JsHost;
+pub use signer::WebCryptoSigner;

@@ -51,7 +51,7 @@ Deno.test("errors carry code and field", async () => {
     });
     const error = await client.acquireTokenForClient({ scopes: [GRAPH] }).catch((e) => e);
     assertEquals(error.code, "invalid_client");
-    assertEquals(error.errorCodes, [7000215]);
+    assertEquals(error.aadsts, [7000215]);
     assertMatch(error.message, /AADSTS7000215/);
   } finally {
     await endpoint.close();

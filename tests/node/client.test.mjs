@@ -32,6 +32,11 @@ test("sends the exact client-credentials request and returns the issued token", 
   assert.equal(sent.path, `/${LOCAL_APP.tenantId}/oauth2/v2.0/token`);
   assert.equal(sent.headers["content-type"], "application/x-www-form-urlencoded");
   assert.equal(sent.headers.accept, "application/json");
+  assert.equal(sent.headers["client-request-id"], result.correlationId);
+  assert.match(result.correlationId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(sent.headers["return-client-request-id"], "true");
+  assert.equal(sent.headers["x-client-sku"], "cctoken");
+  assert.match(sent.headers["x-client-ver"], /^\d+\.\d+\.\d+$/);
   assert.equal(
     sent.body,
     `client_id=${LOCAL_APP.clientId}` +
@@ -41,7 +46,13 @@ test("sends the exact client-credentials request and returns the issued token", 
   );
   assert.equal(sent.status, 200);
 
-  assert.deepEqual(Object.keys(result).sort(), ["accessToken", "expiresOn", "fromCache", "tokenType"]);
+  assert.deepEqual(Object.keys(result).sort(), [
+    "accessToken", "correlationId", "expiresOn", "extExpiresOn", "fromCache", "refreshOn", "scopes", "tenantId", "tokenType",
+  ]);
+  assert.deepEqual(result.scopes, [GRAPH]);
+  assert.equal(result.tenantId, LOCAL_APP.tenantId);
+  assert.equal(result.refreshOn, undefined, "a 1-hour token gets no proactive refresh point");
+  assert.equal(result.extExpiresOn.getTime(), result.expiresOn.getTime());
   assert.equal(result.tokenType, "Bearer");
   assert.equal(result.fromCache, false);
   assert.equal(decodeClaims(result.accessToken).aud, "https://graph.microsoft.com");
@@ -84,20 +95,24 @@ test("a wrong secret rejects with Entra's error details and without the secret",
   assert.equal(error.name, "ClientCredentialError");
   assert.equal(error.code, "invalid_client");
   assert.equal(error.status, 401);
-  assert.deepEqual(error.errorCodes, [7000215]);
+  assert.deepEqual(error.aadsts, [7000215]);
   assert.match(error.message, /^invalid_client: AADSTS7000215: Invalid client secret provided\./);
   assert.match(error.correlationId, /^[0-9a-f-]{36}$/);
   assert.match(error.traceId, /^[0-9a-f-]{36}$/);
   assert.ok(!JSON.stringify({ ...error, message: error.message, stack: error.stack }).includes("wrong-secret-value-4242"));
 });
 
-test("a scope Entra refuses comes back as invalid_scope with AADSTS70011", async () => {
-  const error = await newClient()
+test("a scope Entra refuses comes back as invalid_scope with AADSTS70011 and a hint", async () => {
+  // Aimed at the Entra path through tokenEndpoint, so the client's own Entra checks step aside.
+  const error = await newClient({ authority: undefined, tokenEndpoint: `${endpoint.authority}/oauth2/v2.0/token` })
     .acquireTokenForClient({ scopes: ["User.Read"] })
     .catch((e) => e);
   assert.equal(error.code, "invalid_scope");
-  assert.deepEqual(error.errorCodes, [70011]);
-  assert.match(error.message, /AADSTS70011/);
+  assert.equal(error.status, 400);
+  assert.deepEqual(error.aadsts, [70011]);
+  assert.match(error.description, /^AADSTS70011: /);
+  assert.match(error.hint, /\/\.default/);
+  assert.match(error.timestamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
 });
 
 test("bad options throw a ClientCredentialError naming the field, never a wasm trap", () => {
@@ -115,7 +130,8 @@ test("bad options throw a ClientCredentialError naming the field, never a wasm t
     [{ ...valid, authority: "http://login.microsoftonline.com/x" }, "invalid_authority", "authority"],
     [{ ...valid, authority: "https://login.microsoftonline.com/common" }, "invalid_authority", "authority"],
     [{ ...valid, credential: undefined }, "invalid_config", "credential"],
-    [{ ...valid, credential: {} }, "invalid_config", "credential.clientSecret"],
+    [{ ...valid, credential: {} }, "invalid_config", "credential"],
+    [{ ...valid, credential: { clientSecret: 5 } }, "invalid_config", "credential.clientSecret"],
     [{ ...valid, credential: { clientSecret: "" } }, "invalid_config", "credential.clientSecret"],
     [{ ...valid, fetch: "not a function" }, "invalid_config", "fetch"],
   ];

@@ -1,9 +1,12 @@
 // A local stand-in for the Entra ID v2 token endpoint (client-credentials grant) on
-// 127.0.0.1. It checks requests the way Entra does, answers mistakes with Entra-shaped
-// errors, and records every request so tests can assert exact bodies and request counts.
+// 127.0.0.1, plus a generic OAuth2 token endpoint at /oauth/token. It checks requests the
+// way Entra does (secrets, HTTP Basic, signed client assertions, scopes), answers mistakes
+// with Entra-shaped errors, records every request so tests can assert exact bodies and
+// request counts, and can be told to misbehave (scripted faults).
 import { createServer } from "node:http";
 import { ENTRA_ERRORS, entraErrorBody } from "./entra-errors.mjs";
 import { issueAccessToken } from "./access-token.mjs";
+import { authenticateClient } from "./client-auth.mjs";
 
 /** The tenant, app and secret the endpoint knows unless told otherwise. */
 export const LOCAL_APP = Object.freeze({
@@ -13,49 +16,58 @@ export const LOCAL_APP = Object.freeze({
   clientSecret: "local-dev-secret~only-valid-on-127.0.0.1",
 });
 
-const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
+const ENTRA_TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
+const GENERIC_TOKEN_PATH = "/oauth/token";
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Starts the endpoint on 127.0.0.1 and a random port.
  * @param {object} [options]
  * @param {string[]} [options.tenants] tenant ids or domains that exist
- * @param {Record<string, {secret: string}>} [options.clients] registered apps
- * @param {number} [options.tokenLifetimeSeconds] `expires_in` of issued tokens
+ * @param {Record<string, {secret?: string, certificates?: string[], keys?: {kid: string, publicKeyPem: string}[]}>} [options.clients]
+ * @param {number} [options.tokenLifetimeSeconds] `expires_in` of issued tokens (changeable via `settings`)
+ * @param {number} [options.refreshInSeconds] `refresh_in` of issued tokens, if any
  */
 export async function startTokenEndpoint(options = {}) {
   const tenants = new Set(options.tenants ?? [LOCAL_APP.tenantId, LOCAL_APP.tenantDomain]);
   const clients = options.clients ?? { [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret } };
-  const lifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
-
-  /** Every request received, in order: method, path, headers, raw body, status answered. */
+  /** Live settings tests may change between requests. */
+  const settings = {
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
+    refreshInSeconds: options.refreshInSeconds,
+    /** Audiences accepted in client assertions besides the token endpoint URL. */
+    extraAudiences: [],
+  };
+  /** Every request received, in order: method, path (with query), headers, raw body, status. */
   const requests = [];
+  /** Scripted replies for the next token requests, consumed first. */
+  const faults = [];
+  const seenJti = new Set();
+  const openSockets = new Set();
   let issued = 0;
 
   const server = createServer(async (req, res) => {
-    const record = { method: req.method, path: req.url, headers: req.headers, body: "", status: 0 };
+    const [path, query = ""] = req.url.split("?");
+    const record = { method: req.method, path: req.url, query, headers: req.headers, body: "", status: 0 };
     requests.push(record);
-    const reply = (status, body) => {
+    const reply = (status, body, extraHeaders = {}) => {
       record.status = status;
-      res.writeHead(status, {
-        "content-type": "application/json; charset=utf-8",
-        "cache-control": "no-store, no-cache",
-      });
-      res.end(JSON.stringify(body));
+      const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store, no-cache", ...extraHeaders };
+      if (req.headers["return-client-request-id"] === "true" && req.headers["client-request-id"]) {
+        headers["client-request-id"] = req.headers["client-request-id"];
+      }
+      res.writeHead(status, headers);
+      res.end(typeof body === "string" ? body : JSON.stringify(body));
     };
     const fail = (entraError) => reply(entraError.status, entraErrorBody(entraError));
 
-    if (req.method === "GET" && req.url === "/__stats") {
+    if (req.method === "GET" && path === "/__stats") {
       return reply(200, { tokenRequests: tokenRequestCount(), issued });
     }
-    const match = TOKEN_PATH.exec(req.url);
-    if (!match) {
-      return reply(404, { error: "not_found", error_description: `no route for ${req.url}` });
+    const entraMatch = ENTRA_TOKEN_PATH.exec(path);
+    if (!entraMatch && path !== GENERIC_TOKEN_PATH) {
+      return reply(404, { error: "not_found", error_description: `no route for ${path}` });
     }
-    const tenant = decodeURIComponent(match[1]);
-    if (req.method !== "POST") return fail(ENTRA_ERRORS.postOnly());
-    if (!tenants.has(tenant)) return fail(ENTRA_ERRORS.tenantNotFound(tenant));
-
     let body;
     try {
       body = await readBody(req);
@@ -63,38 +75,58 @@ export async function startTokenEndpoint(options = {}) {
       return reply(413, { error: "invalid_request", error_description: "request body too large" });
     }
     record.body = body;
+
+    const fault = faults.shift();
+    if (fault) return playFault(fault, req, res, record);
+
+    const tenant = entraMatch ? decodeURIComponent(entraMatch[1]) : undefined;
+    if (req.method !== "POST") return fail(ENTRA_ERRORS.postOnly());
+    if (entraMatch && !tenants.has(tenant)) return fail(ENTRA_ERRORS.tenantNotFound(tenant));
     const isForm = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
     const form = isForm ? new URLSearchParams(body) : new URLSearchParams();
 
     const grantType = form.get("grant_type");
     if (!grantType) return fail(ENTRA_ERRORS.missingParameter("grant_type"));
     if (grantType !== "client_credentials") return fail(ENTRA_ERRORS.unsupportedGrantType());
-    const clientId = form.get("client_id");
-    if (!clientId) return fail(ENTRA_ERRORS.missingParameter("client_id"));
     const scope = form.get("scope");
     if (!scope) return fail(ENTRA_ERRORS.missingParameter("scope"));
-    // App-only tokens are for exactly one resource, requested as "<resource>/.default".
     const scopes = scope.split(" ").filter(Boolean);
-    if (scopes.length !== 1 || !scopes[0].endsWith("/.default")) {
+    // Entra: app-only tokens are for exactly one resource, requested as "<resource>/.default".
+    if (entraMatch && (scopes.length !== 1 || !scopes[0].endsWith("/.default"))) {
       return fail(ENTRA_ERRORS.invalidScope(scope));
     }
-    const app = clients[clientId];
-    if (!app) return fail(ENTRA_ERRORS.unknownClient(clientId, tenant));
-    const secret = form.get("client_secret");
-    if (!secret) return fail(ENTRA_ERRORS.missingCredential());
-    if (secret !== app.secret) return fail(ENTRA_ERRORS.wrongSecret(clientId));
+    const ownUrl = `http://${req.headers.host}${path}`;
+    const auth = authenticateClient({
+      form,
+      headers: req.headers,
+      clients,
+      audiences: [ownUrl, ...settings.extraAudiences],
+      seenJti,
+    });
+    if (auth.error) return fail(auth.error);
+    if (auth.unknown) return fail(ENTRA_ERRORS.unknownClient(auth.clientId, tenant ?? "oauth"));
 
     issued += 1;
-    const resource = scopes[0].slice(0, -"/.default".length);
+    const resource = entraMatch ? scopes[0].slice(0, -"/.default".length) : scopes.join(" ");
+    const lifetime = settings.tokenLifetimeSeconds;
     reply(200, {
       token_type: "Bearer",
-      expires_in: lifetimeSeconds,
-      ext_expires_in: lifetimeSeconds,
-      access_token: issueAccessToken({ tenant, clientId, resource, lifetimeSeconds }),
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      ...(settings.refreshInSeconds ? { refresh_in: settings.refreshInSeconds } : {}),
+      access_token: issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime }),
     });
   });
+  server.on("connection", (socket) => {
+    openSockets.add(socket);
+    socket.on("close", () => openSockets.delete(socket));
+  });
 
-  const tokenRequestCount = () => requests.filter((r) => TOKEN_PATH.test(r.path)).length;
+  const tokenRequestCount = () =>
+    requests.filter((r) => {
+      const path = r.path.split("?")[0];
+      return ENTRA_TOKEN_PATH.test(path) || path === GENERIC_TOKEN_PATH;
+    }).length;
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -106,7 +138,17 @@ export async function startTokenEndpoint(options = {}) {
     url,
     /** The authority for the default tenant, for `new ConfidentialClient({ authority })`. */
     authority: `${url}/${LOCAL_APP.tenantId}`,
+    /** The generic OAuth2 token endpoint (no Entra scope rules). */
+    genericTokenEndpoint: `${url}${GENERIC_TOKEN_PATH}`,
+    settings,
     requests,
+    /**
+     * Makes the next token requests misbehave, one entry each: `{ status, headers, body }`
+     * answers as given; `{ hang: true }` never answers; `{ reset: true }` drops the connection.
+     */
+    failNext(...entries) {
+      faults.push(...entries);
+    },
     /** Requests made to a token path (whatever their outcome). */
     get tokenRequests() {
       return tokenRequestCount();
@@ -115,17 +157,33 @@ export async function startTokenEndpoint(options = {}) {
     get issued() {
       return issued;
     },
-    /** Forgets recorded requests. */
+    /** Forgets recorded requests and pending faults. */
     reset() {
       requests.length = 0;
+      faults.length = 0;
       issued = 0;
     },
-    /** Stops the server and drops open connections. */
+    /** Stops the server and drops open connections, hung ones included. */
     close() {
-      server.closeAllConnections?.();
+      for (const socket of openSockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function playFault(fault, req, res, record) {
+  if (fault.hang) {
+    record.status = "hang";
+    return;
+  }
+  if (fault.reset) {
+    record.status = "reset";
+    res.socket.destroy();
+    return;
+  }
+  record.status = fault.status;
+  res.writeHead(fault.status, { "content-type": "application/json; charset=utf-8", ...(fault.headers ?? {}) });
+  res.end(typeof fault.body === "string" ? fault.body : JSON.stringify(fault.body ?? {}));
 }
 
 function readBody(req) {

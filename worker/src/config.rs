@@ -1,6 +1,6 @@
 //! The broker's configuration, read from Worker vars and secrets.
 
-use cctoken::{ClientConfig, Credential, Secret};
+use cctoken::{ClientConfig, Credential, Secret, TokenEndpoint};
 use worker::Env;
 
 /// Everything the broker needs to serve tokens.
@@ -27,15 +27,13 @@ impl BrokerConfig {
         let credential = Credential::client_secret(client_secret).map_err(|e| Misconfigured {
             description: format!("CLIENT_SECRET: {}", e.message()),
         })?;
-        let client = ClientConfig::new(&client_id, &authority, credential).map_err(|e| {
-            let setting = match e.field() {
-                Some("clientId") => "CLIENT_ID",
-                _ => "AUTHORITY",
-            };
-            Misconfigured {
-                description: format!("{setting}: {}", e.message()),
-            }
+        let endpoint = TokenEndpoint::from_authority(&authority).map_err(|e| Misconfigured {
+            description: format!("AUTHORITY: {}", e.message()),
         })?;
+        let client =
+            ClientConfig::new(&client_id, endpoint, credential).map_err(|e| Misconfigured {
+                description: format!("CLIENT_ID: {}", e.message()),
+            })?;
         Ok(BrokerConfig {
             client,
             broker_key: Secret::new(broker_key),

@@ -5,18 +5,18 @@ use worker::{Response, Result};
 
 /// Where a served token came from.
 #[derive(Debug, Clone, Copy)]
-pub enum TokenSource {
+pub enum TokenOrigin {
     /// Workers KV, written earlier by this or another isolate.
     Kv,
     /// Freshly issued by the identity provider.
     Idp,
 }
 
-impl TokenSource {
+impl TokenOrigin {
     fn as_str(self) -> &'static str {
         match self {
-            TokenSource::Kv => "kv",
-            TokenSource::Idp => "idp",
+            TokenOrigin::Kv => "kv",
+            TokenOrigin::Idp => "idp",
         }
     }
 }
@@ -27,7 +27,7 @@ pub fn token_response(
     token_type: &str,
     expires_on_ms: u64,
     now_ms: u64,
-    source: TokenSource,
+    source: TokenOrigin,
 ) -> Result<Response> {
     let body = json!({
         "access_token": access_token,

@@ -1,22 +1,24 @@
-//! `POST /token`: authenticate the caller, then serve from KV or the identity provider.
+//! `POST /token`: authenticate the caller, then serve from KV or the identity provider
+//! through the core client.
 
-use cctoken::cache::CachedToken;
-use cctoken::js::{JsClock, JsFetch};
-use cctoken::ports::Clock;
-use cctoken::{ConfidentialClient, ErrorKind, ScopeSet};
+use std::rc::Rc;
+
+use cctoken::cache::TokenStore;
+use cctoken::js::{JsFetch, JsHost};
+use cctoken::{ConfidentialClient, ErrorKind, TokenRequest, TokenSource};
 use serde::Deserialize;
 use worker::{console_error, Env, Request, Response, Result};
 
 use crate::caller_auth::presents_key;
 use crate::config::BrokerConfig;
-use crate::kv_cache;
-use crate::oauth_response::{oauth_error, token_response, TokenSource};
+use crate::kv_cache::KvTokenStore;
+use crate::oauth_response::{oauth_error, token_response, TokenOrigin};
 
 /// Request bodies are a short scope list; anything larger is refused unread.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Deserialize)]
-struct TokenRequest {
+struct TokenRequestBody {
     scopes: Vec<String>,
 }
 
@@ -45,60 +47,56 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
     if body.len() > MAX_BODY_BYTES {
         return oauth_error(413, "invalid_request", "the request body is over 16 KiB");
     }
-    let scopes = match serde_json::from_slice::<TokenRequest>(&body) {
-        Ok(parsed) => match ScopeSet::parse(&parsed.scopes) {
-            Ok(scopes) => scopes,
-            Err(error) => return oauth_error(400, "invalid_scope", error.message()),
-        },
-        Err(_) => {
-            return oauth_error(
-                400,
-                "invalid_request",
-                "the body must be JSON like {\"scopes\": [\"api://my-api/.default\"]}",
-            )
-        }
+    let Ok(parsed) = serde_json::from_slice::<TokenRequestBody>(&body) else {
+        return oauth_error(
+            400,
+            "invalid_request",
+            "the body must be JSON like {\"scopes\": [\"api://my-api/.default\"]}",
+        );
     };
 
-    let kv = env.kv("TOKEN_CACHE")?;
-    let buffer_ms = config.client.expiry_buffer_ms();
-    let key = kv_cache::key_for(&config.client, &scopes).await?;
-    let now_ms = JsClock.now_ms();
-    if let Some(token) = kv_cache::read_fresh(&kv, &key, now_ms, buffer_ms).await {
-        return token_response(
-            token.access_token.expose(),
-            &token.token_type,
-            token.expires_on_ms,
-            now_ms,
-            TokenSource::Kv,
-        );
-    }
-
     let fetch = JsFetch::global().map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let client = ConfidentialClient::new(config.client, fetch, JsClock);
-    match client.acquire_token_for_client(&scopes).await {
+    let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
+        env.kv("TOKEN_CACHE")?,
+        config.client.expiry_buffer_ms(),
+    ));
+    let client = ConfidentialClient::with_store(config.client, JsHost::new(fetch), Some(store));
+    let scopes = match client.scopes(&parsed.scopes) {
+        Ok(scopes) => scopes,
+        Err(error) => return oauth_error(400, "invalid_scope", &describe(&error)),
+    };
+    match client
+        .acquire_token_for_client(TokenRequest::new(scopes))
+        .await
+    {
         Ok(result) => {
-            let token = CachedToken {
-                access_token: result.access_token,
-                token_type: result.token_type,
-                expires_on_ms: result.expires_on_ms,
+            let origin = match result.source {
+                TokenSource::IdentityProvider => TokenOrigin::Idp,
+                TokenSource::Store | TokenSource::Memory => TokenOrigin::Kv,
             };
-            let now_ms = JsClock.now_ms();
-            kv_cache::write(&kv, &key, &token, now_ms, buffer_ms).await;
             token_response(
-                token.access_token.expose(),
-                &token.token_type,
-                token.expires_on_ms,
-                now_ms,
-                TokenSource::Idp,
+                result.access_token.expose(),
+                &result.token_type,
+                result.expires_on_ms,
+                js_sys::Date::now() as u64,
+                origin,
             )
         }
         Err(error) => {
             console_error!("token request failed: {error}");
             let status = match error.kind() {
-                ErrorKind::Network => 503,
+                ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => 503,
                 _ => 502,
             };
-            oauth_error(status, error.code(), error.message())
+            oauth_error(status, error.code(), &describe(&error))
         }
+    }
+}
+
+/// The error's message and, when it has one, its hint.
+fn describe(error: &cctoken::Error) -> String {
+    match error.hint() {
+        Some(hint) => format!("{} (hint: {hint})", error.message()),
+        None => error.message().to_owned(),
     }
 }
