@@ -1,5 +1,5 @@
 // CommonJS entry for Node: the generated glue reads the wasm synchronously on require.
 "use strict";
-const { ConfidentialClient } = require("../dist/cjs/cctoken.cjs");
+const { ConfidentialClient, adminConsentUrl, scopeForResource } = require("../dist/cjs/cctoken.cjs");
 
-module.exports = { ConfidentialClient };
+module.exports = { ConfidentialClient, adminConsentUrl, scopeForResource };

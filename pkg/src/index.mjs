@@ -1,8 +1,8 @@
 // ESM entry for Node, Deno and Bun: loads the wasm next to the glue, then re-exports the API.
 // The bytes are read synchronously so `import` alone is enough; no network access happens here.
 import { readFileSync } from "node:fs";
-import { initSync, ConfidentialClient } from "../dist/web/cctoken.js";
+import { initSync, ConfidentialClient, adminConsentUrl, scopeForResource } from "../dist/web/cctoken.js";
 
 initSync({ module: readFileSync(new URL("../dist/web/cctoken_bg.wasm", import.meta.url)) });
 
-export { ConfidentialClient };
+export { ConfidentialClient, adminConsentUrl, scopeForResource };

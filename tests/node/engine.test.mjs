@@ -1,0 +1,235 @@
+// Cache, single-flight, background refresh, retries, timeouts, throttling and the authority
+// and scope options, through the npm module against the local endpoint.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConfidentialClient, adminConsentUrl, scopeForResource } from "cctoken";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+
+const SCOPE = "api://cctoken-demo/.default";
+let endpoint;
+
+before(async () => {
+  endpoint = await startTokenEndpoint();
+});
+after(() => endpoint.close());
+beforeEach(() => {
+  endpoint.reset();
+  endpoint.settings.tokenLifetimeSeconds = 3599;
+  endpoint.settings.refreshInSeconds = undefined;
+});
+
+const newClient = (overrides = {}) =>
+  new ConfidentialClient({
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: LOCAL_APP.clientSecret },
+    ...overrides,
+  });
+
+test("100 concurrent cold calls make exactly one request and share its token", async () => {
+  const client = newClient();
+  const results = await Promise.all(Array.from({ length: 100 }, () => client.acquireTokenForClient({ scopes: [SCOPE] })));
+  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
+  assert.equal(results.filter((r) => !r.fromCache).length, 100, "all waited on the one request");
+});
+
+test("concurrent callers share one failure, and the next call tries again", async () => {
+  endpoint.failNext({ status: 400, body: { error: "invalid_request", error_codes: [90002] } });
+  const client = newClient();
+  const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => client.acquireTokenForClient({ scopes: [SCOPE] })));
+  assert.equal(endpoint.tokenRequests, 1);
+  assert.ok(outcomes.every((o) => o.status === "rejected" && o.reason.code === "invalid_request"));
+  const retried = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(retried.fromCache, false);
+  assert.equal(endpoint.tokenRequests, 2);
+});
+
+test("past refreshOn the cached token is served at once and refreshed in the background", async () => {
+  endpoint.settings.refreshInSeconds = 1;
+  const client = newClient();
+  const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.ok(first.refreshOn instanceof Date);
+  assert.ok(first.refreshOn.getTime() - Date.now() <= 1000);
+  await sleep(1100);
+  const during = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(during.fromCache, true);
+  assert.equal(during.accessToken, first.accessToken);
+  await waitFor(() => endpoint.issued === 2);
+  endpoint.settings.refreshInSeconds = undefined;
+  await sleep(10);
+  const after = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(after.fromCache, true);
+  assert.notEqual(after.accessToken, first.accessToken, "the refreshed token replaced the old one");
+  assert.equal(endpoint.tokenRequests, 2);
+});
+
+test("a failing background refresh keeps serving the cached token and reports to onRefreshError", async () => {
+  endpoint.settings.refreshInSeconds = 1;
+  const reported = [];
+  const client = newClient({ onRefreshError: (error) => reported.push(error) });
+  const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  await sleep(1100);
+  endpoint.failNext({ status: 401, body: { error: "invalid_client", error_description: "AADSTS7000222: The provided client secret keys are expired.", error_codes: [7000222] } });
+  const during = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(during.accessToken, first.accessToken);
+  await waitFor(() => reported.length === 1);
+  assert.equal(reported[0].code, "invalid_client");
+  assert.match(reported[0].hint, /expired/);
+  const still = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(still.accessToken, first.accessToken, "stale-if-error: still served");
+  assert.equal(endpoint.tokenRequests, 2, "no second refresh before the retry pause");
+});
+
+test("forceRefresh skips the cache; claims are sent and bypass it", async () => {
+  const client = newClient();
+  const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  const forced = await client.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
+  assert.notEqual(forced.accessToken, first.accessToken);
+  assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, forced.accessToken);
+  const claims = JSON.stringify({ access_token: { xms_cc: { values: ["cp1"] } } });
+  const challenged = await client.acquireTokenForClient({ scopes: [SCOPE], claims, correlationId: "4a5e0c1e-0000-4000-8000-000000000001", extraBodyParameters: { slice: "testslice" } });
+  assert.equal(challenged.fromCache, false);
+  assert.equal(challenged.correlationId, "4a5e0c1e-0000-4000-8000-000000000001");
+  const sent = endpoint.requests.at(-1);
+  assert.ok(sent.body.endsWith(`&grant_type=client_credentials&claims=${encodeURIComponent(claims).replace(/%20/g, "+")}&slice=testslice`), sent.body);
+  assert.equal(sent.headers["client-request-id"], "4a5e0c1e-0000-4000-8000-000000000001");
+  assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, forced.accessToken, "claims token not cached");
+});
+
+test("transient failures are retried: reset, 500, 503 with Retry-After", async () => {
+  endpoint.failNext({ reset: true }, { status: 500, body: "" }, { status: 503, headers: { "retry-after": "1" }, body: "" });
+  const started = Date.now();
+  const client = newClient({ maxRetries: 3 });
+  const result = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.fromCache, false);
+  assert.equal(endpoint.tokenRequests, 4);
+  assert.ok(Date.now() - started >= 1000, "Retry-After was honoured");
+});
+
+test("client errors are not retried; HTML replies become invalid_response with a quote", async () => {
+  endpoint.failNext({ status: 200, headers: { "content-type": "text/html" }, body: "<html><body>Proxy login</body></html>" });
+  const error = await newClient().acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(error.code, "invalid_response");
+  assert.match(error.message, /content-type text\/html\): "<html><body>Proxy login<\/body><\/html>"/);
+  assert.equal(endpoint.tokenRequests, 1);
+});
+
+test("a hung endpoint times out per attempt, retried, then gives up", async () => {
+  endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
+  const started = Date.now();
+  const error = await newClient({ attemptTimeoutMs: 150, totalTimeoutMs: 5000 })
+    .acquireTokenForClient({ scopes: [SCOPE] })
+    .catch((e) => e);
+  const elapsed = Date.now() - started;
+  assert.equal(error.code, "timeout");
+  assert.equal(endpoint.tokenRequests, 3, "the first attempt and two retries");
+  assert.ok(elapsed < 2500, `3 × 150 ms plus at most 1.5 s of jittered backoff, took ${elapsed} ms`);
+});
+
+test("the total deadline cuts an attempt short", async () => {
+  endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
+  const started = Date.now();
+  const error = await newClient({ attemptTimeoutMs: 10_000, totalTimeoutMs: 300 })
+    .acquireTokenForClient({ scopes: [SCOPE] })
+    .catch((e) => e);
+  const elapsed = Date.now() - started;
+  assert.equal(error.code, "timeout");
+  assert.ok(elapsed < 1000, `gave up after ${elapsed} ms`);
+});
+
+test("an AbortSignal cancels the wait", async () => {
+  endpoint.failNext({ hang: true });
+  const controller = new AbortController();
+  const pending = newClient().acquireTokenForClient({ scopes: [SCOPE], abortSignal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  const error = await pending.catch((e) => e);
+  assert.equal(error.code, "aborted");
+  const already = await newClient().acquireTokenForClient({ scopes: [SCOPE], abortSignal: AbortSignal.abort() }).catch((e) => e);
+  assert.equal(already.code, "aborted");
+});
+
+test("429 with a Retry-After past the deadline fails fast as throttled until it ends", async () => {
+  endpoint.failNext({ status: 429, headers: { "retry-after": "120" }, body: { error: "temporarily_unavailable" } });
+  const client = newClient();
+  const first = await client.acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(first.code, "throttled");
+  assert.equal(first.retryAfter, 120_000);
+  const second = await client.acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(second.code, "throttled");
+  assert.ok(second.retryAfter > 119_000 && second.retryAfter <= 120_000);
+  assert.equal(endpoint.tokenRequests, 1);
+});
+
+test("serializeCache / deserializeCache carry tokens to a new client", async () => {
+  const client = newClient();
+  const token = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  const json = client.serializeCache();
+  assert.equal(JSON.parse(json).version, 1);
+  const restored = newClient();
+  assert.equal(restored.deserializeCache(json), 1);
+  const again = await restored.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(again.fromCache, true);
+  assert.equal(again.accessToken, token.accessToken);
+  assert.equal(endpoint.tokenRequests, 1);
+  assert.throws(() => restored.deserializeCache("{}"), { code: "invalid_config", field: "cache" });
+});
+
+test("tenantId with authorityHost, extraQueryParameters, and a generic tokenEndpoint", async () => {
+  const byTenant = newClient({ authority: undefined, tenantId: LOCAL_APP.tenantDomain, authorityHost: endpoint.url, extraQueryParameters: { dc: "ESTS-PUB-WUS2-AZ1-FD000-TEST1" } });
+  const result = await byTenant.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.tenantId, LOCAL_APP.tenantDomain);
+  assert.equal(endpoint.requests[0].path, `/${LOCAL_APP.tenantDomain}/oauth2/v2.0/token?dc=ESTS-PUB-WUS2-AZ1-FD000-TEST1`);
+
+  const generic = newClient({ authority: undefined, tokenEndpoint: endpoint.genericTokenEndpoint, clientAuthMethod: "client_secret_basic" });
+  const token = await generic.acquireTokenForClient({ scopes: ["read:reports", "write:reports"] });
+  assert.equal(token.tenantId, undefined);
+  assert.deepEqual(token.scopes, ["read:reports", "write:reports"]);
+  assert.equal(endpoint.requests[1].body, "scope=read%3Areports+write%3Areports&grant_type=client_credentials");
+});
+
+test("Entra scope rules explain themselves; generic endpoints do not apply them", async () => {
+  const client = newClient();
+  for (const [scopes, pattern, hint] of [
+    [["https://graph.microsoft.com"], /is a resource, not a scope/, /"https:\/\/graph\.microsoft\.com\/\.default"/],
+    [["https://database.windows.net/"], /is a resource/, /"https:\/\/database\.windows\.net\/\/\.default"/],
+    [["User.Read"], /delegated permission/, /\/\.default/],
+    [["api://a/.default", "api://b/.default"], /one resource at a time/, undefined],
+  ]) {
+    const error = await client.acquireTokenForClient({ scopes }).catch((e) => e);
+    assert.equal(error.code, "invalid_scope");
+    assert.match(error.message, pattern);
+    if (hint) assert.match(error.hint, hint);
+  }
+  assert.equal(endpoint.requests.length, 0);
+  assert.equal(scopeForResource("https://database.windows.net/"), "https://database.windows.net//.default");
+  assert.equal(scopeForResource("https://graph.microsoft.com"), "https://graph.microsoft.com/.default");
+  assert.throws(() => scopeForResource(""), { code: "invalid_scope" });
+});
+
+test("adminConsentUrl and the multi-tenant authority rule", () => {
+  assert.equal(
+    adminConsentUrl({ tenant: "contoso.onmicrosoft.com", clientId: LOCAL_APP.clientId }),
+    `https://login.microsoftonline.com/contoso.onmicrosoft.com/adminconsent?client_id=${LOCAL_APP.clientId}`,
+  );
+  assert.equal(
+    adminConsentUrl({ tenant: "t1", clientId: "c1", authorityHost: "https://login.microsoftonline.us" }),
+    "https://login.microsoftonline.us/t1/adminconsent?client_id=c1",
+  );
+  for (const tenant of ["common", "organizations", "consumers"]) {
+    assert.throws(() => newClient({ authority: `https://login.microsoftonline.com/${tenant}` }), (e) => {
+      assert.equal(e.code, "invalid_authority");
+      assert.match(e.message, /tenant id .* or a verified domain/);
+      return true;
+    });
+  }
+});
+
+async function waitFor(condition, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
