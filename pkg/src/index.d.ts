@@ -1,30 +1,109 @@
-/** A client secret credential. */
+/** A client secret. */
 export interface ClientSecretCredential {
   /** The secret's value (not its id) from the app registration's "Certificates & secrets". */
   clientSecret: string;
 }
 
-/** Options of {@link ConfidentialClient}. */
+/** A private key signing a fresh client assertion (RFC 7523) for every token request. */
+export interface CertificateCredential {
+  certificate: {
+    /**
+     * PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`), PKCS#1 (`BEGIN RSA PRIVATE KEY`) or SEC1
+     * (`BEGIN EC PRIVATE KEY`, P-256). May also hold the certificate (a combined PEM).
+     * Password-encrypted keys are not supported.
+     */
+    privateKeyPem: string;
+    /** PEM certificate chain, leaf first. Its thumbprint tells Entra which key signed. */
+    certificatePem?: string;
+    /** SHA-1 thumbprint (hex) instead of the certificate; implies RS256 (`x5t` header). */
+    thumbprint?: string;
+    /** SHA-256 thumbprint (hex) instead of the certificate (`x5t#S256` header). */
+    thumbprintSha256?: string;
+    /** Send the chain as `x5c`, for subject name / issuer authentication. */
+    sendX5c?: boolean;
+    /**
+     * `PS256` (default for RSA; `x5t#S256`), `RS256` (ADFS and older tenants; `x5t`), or
+     * `ES256` (default for EC keys).
+     */
+    algorithm?: "PS256" | "RS256" | "ES256";
+    /** `kid` header, for OAuth2 servers that identify keys by id. */
+    keyId?: string;
+  };
+}
+
+/** What a client assertion callback is told. */
+export interface AssertionContext {
+  clientId: string;
+  /** The token endpoint URL, without query parameters. */
+  tokenEndpoint: string;
+}
+
+/** A ready-made client assertion (federated credentials, workload identity). */
+export interface ClientAssertionCredential {
+  /** A signed JWT, or a function called whenever a token must be fetched. */
+  clientAssertion: string | ((context: AssertionContext) => string | Promise<string>);
+}
+
+/** Options of {@link ConfidentialClient}. Give exactly one of `authority`, `tenantId` or `tokenEndpoint`. */
 export interface ConfidentialClientOptions {
   /** The Application (client) ID of the app registration. */
   clientId: string;
   /**
-   * The authority: cloud instance and tenant, e.g.
-   * `https://login.microsoftonline.com/<tenant id or domain>`. Must be https, except for
-   * loopback hosts (127.0.0.1, localhost, [::1]). `common`, `organizations` and `consumers`
-   * are rejected: app-only tokens come from one tenant.
+   * Cloud instance and tenant, e.g. `https://login.microsoftonline.com/<tenant id or domain>`.
+   * https only (loopback `http://127.0.0.1`, `localhost`, `[::1]` excepted); `common`,
+   * `organizations` and `consumers` are rejected: app-only tokens come from one tenant.
    */
-  authority: string;
+  authority?: string;
+  /** The tenant id or domain, with {@link authorityHost}. */
+  tenantId?: string;
+  /**
+   * The cloud, with {@link tenantId}: `https://login.microsoftonline.com` (default),
+   * `https://login.microsoftonline.us` (US Gov), `https://login.chinacloudapi.cn` (China).
+   */
+  authorityHost?: string;
+  /** Any OAuth2 token endpoint (Auth0, Keycloak, Okta, …); Entra's scope rules are then not applied. */
+  tokenEndpoint?: string;
+  /** Query parameters added to the token endpoint URL, e.g. `{ dc: "ESTS-PUB-WUS2-AZ1-FD000-TEST1" }`. */
+  extraQueryParameters?: Record<string, string>;
   /** How the app proves its identity. */
-  credential: ClientSecretCredential;
+  credential: ClientSecretCredential | CertificateCredential | ClientAssertionCredential;
+  /** Where a client secret goes: the body (default) or HTTP Basic (RFC 6749 §2.3.1). */
+  clientAuthMethod?: "client_secret_post" | "client_secret_basic";
+  /** `aud` of signed assertions instead of the token endpoint URL (e.g. a server's issuer). */
+  assertionAudience?: string;
+  /** Stop serving a cached token this many seconds before it expires (default 300). */
+  expiryBufferSeconds?: number;
+  /** Most scope sets kept in memory; the least recently used is evicted (default 1000). */
+  maxCacheEntries?: number;
+  /** Retries after the first attempt, for network errors, 500/502/503/504 and 429 (default 2). */
+  maxRetries?: number;
+  /** Longest wait for one attempt, in ms (default 10000). */
+  attemptTimeoutMs?: number;
+  /** Longest time for a whole acquisition including retries, in ms (default 30000). */
+  totalTimeoutMs?: number;
+  /** Called when a background refresh fails; callers keep getting the cached token meanwhile. */
+  onRefreshError?: (error: ClientCredentialError) => void;
   /** A fetch-compatible function; defaults to `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
 
 /** What {@link ConfidentialClient.acquireTokenForClient} asks for. */
 export interface ClientCredentialRequest {
-  /** Scopes, e.g. `["https://graph.microsoft.com/.default"]`. */
+  /**
+   * Scopes. For Entra exactly one `<resource>/.default`, e.g.
+   * `["https://graph.microsoft.com/.default"]` (see {@link scopeForResource}).
+   */
   scopes: string[];
+  /** Skip the cache (the new token is still cached). */
+  forceRefresh?: boolean;
+  /** A claims challenge (JSON) from a resource's `WWW-Authenticate`; bypasses the cache. */
+  claims?: string;
+  /** The `client-request-id` sent to Entra; a UUID is generated when absent. */
+  correlationId?: string;
+  /** Extra form parameters appended to the request body. */
+  extraBodyParameters?: Record<string, string>;
+  /** Cancels the wait (the promise rejects with code `aborted`). */
+  abortSignal?: AbortSignal;
 }
 
 /** A token, from the cache or freshly issued. */
@@ -35,41 +114,94 @@ export interface AuthenticationResult {
   tokenType: string;
   /** When the token expires. */
   expiresOn: Date;
-  /** True when served from the in-memory cache without a request. */
+  /** When the token stops working even while Entra is degraded (`ext_expires_in`). */
+  extExpiresOn: Date;
+  /** When the client refreshes it in the background (from `refresh_in`, or half of lifetimes ≥ 2 h). */
+  refreshOn?: Date;
+  /** The scopes requested. */
+  scopes: string[];
+  /** True when no request was sent for this call. */
   fromCache: boolean;
+  /** The `client-request-id` of the request that fetched the token (or the caller's). */
+  correlationId?: string;
+  /** The tenant, for Entra authorities. */
+  tenantId?: string;
+}
+
+/** The codes of {@link ClientCredentialError}; identity-provider errors use the provider's own OAuth2 `error`. */
+export type ClientCredentialErrorCode =
+  | "invalid_config"
+  | "invalid_authority"
+  | "invalid_scope"
+  | "network_error"
+  | "timeout"
+  | "aborted"
+  | "throttled"
+  | "invalid_response"
+  | "crypto_error"
+  | "invalid_client"
+  | "invalid_request"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "server_error"
+  | "temporarily_unavailable"
+  | "http_error"
+  | (string & {});
+
+/**
+ * Every failure: thrown by the constructor, rejected by `acquireTokenForClient`. Messages
+ * never contain secrets or tokens. `instanceof` works for errors from the ESM and CommonJS
+ * entries alike.
+ */
+export declare class ClientCredentialError extends Error {
+  name: "ClientCredentialError";
+  code: ClientCredentialErrorCode;
+  /** The option at fault, for configuration errors, e.g. `clientId`. */
+  field?: string;
+  /** How to fix it, e.g. which scope to request instead. */
+  hint?: string;
+  /** HTTP status of the identity provider's reply. */
+  status?: number;
+  /** AADSTS numbers, e.g. `[7000215]` for a wrong secret. */
+  aadsts?: number[];
+  /** The provider's `error_description`. */
+  description?: string;
+  /** The request's `client-request-id`. */
+  correlationId?: string;
+  /** Entra's `trace_id`. */
+  traceId?: string;
+  /** Entra's `timestamp`. */
+  timestamp?: string;
+  /** Milliseconds to wait before trying again, when known (throttling). */
+  retryAfter?: number;
 }
 
 /**
- * Errors thrown (constructor) or rejected (acquireTokenForClient) by cctoken are `Error`s
- * named `ClientCredentialError` with these properties. Messages never contain secrets.
+ * Acquires app-only tokens with the OAuth2 client-credentials grant: cached per scope set,
+ * one request shared by concurrent callers, refreshed in the background, retried on
+ * transient failures.
  */
-export interface ClientCredentialErrorFields {
-  name: "ClientCredentialError";
-  /**
-   * `invalid_config`, `invalid_authority`, `invalid_scope`, `network_error`,
-   * `invalid_response`, or the identity provider's OAuth2 `error` such as `invalid_client`.
-   */
-  code: string;
-  /** The option at fault, for configuration errors, e.g. `clientId`. */
-  field?: string;
-  /** HTTP status of the identity provider's error response. */
-  status?: number;
-  /** Entra's `error_codes`, e.g. `[7000215]` for a wrong secret. */
-  errorCodes?: number[];
-  /** Entra's `trace_id`. */
-  traceId?: string;
-  /** Entra's `correlation_id`. */
-  correlationId?: string;
-}
-
-/** Acquires app-only tokens with the OAuth2 client-credentials grant, cached per scope set. */
 export declare class ConfidentialClient {
-  /** @throws {Error & ClientCredentialErrorFields} when an option is missing or malformed. */
+  /** @throws {ClientCredentialError} when an option is missing or malformed. */
   constructor(options: ConfidentialClientOptions);
-  /** A cached token while it has more than 5 minutes left; otherwise a new one. */
+  /** A cached token while it has more than `expiryBufferSeconds` left; otherwise a new one. */
   acquireTokenForClient(request: ClientCredentialRequest): Promise<AuthenticationResult>;
   /** Forgets every cached token. */
   clearCache(): void;
+  /** The fresh cached tokens as versioned JSON. It holds access tokens: store it as a secret. */
+  serializeCache(): string;
+  /** Loads what {@link serializeCache} wrote; returns how many fresh tokens were loaded. */
+  deserializeCache(json: string): number;
   /** Releases the wasm memory held by this client. */
   free(): void;
 }
+
+/**
+ * The `.default` scope of a resource: `https://graph.microsoft.com` →
+ * `https://graph.microsoft.com/.default`; v1 resources ending in a slash keep it:
+ * `https://database.windows.net/` → `https://database.windows.net//.default`.
+ */
+export declare function scopeForResource(resource: string): string;
+
+/** The URL an administrator opens to grant the app's application permissions in a tenant. */
+export declare function adminConsentUrl(options: { tenant: string; clientId: string; authorityHost?: string }): string;

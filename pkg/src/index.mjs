@@ -2,7 +2,9 @@
 // The bytes are read synchronously so `import` alone is enough; no network access happens here.
 import { readFileSync } from "node:fs";
 import { initSync, ConfidentialClient, adminConsentUrl, scopeForResource } from "../dist/web/cctoken.js";
+import errors from "./errors.cjs";
 
 initSync({ module: readFileSync(new URL("../dist/web/cctoken_bg.wasm", import.meta.url)) });
 
+export const { ClientCredentialError } = errors;
 export { ConfidentialClient, adminConsentUrl, scopeForResource };

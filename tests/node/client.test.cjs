@@ -1,7 +1,7 @@
 // The npm module, loaded with require(), against the local token endpoint.
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { ConfidentialClient } = require("cctoken");
+const { ClientCredentialError, ConfidentialClient } = require("cctoken");
 
 let endpoint;
 let LOCAL_APP;
@@ -32,4 +32,5 @@ test("require('cctoken') throws typed errors for bad options", () => {
     () => new ConfidentialClient({ clientId: "x", credential: { clientSecret: "s" } }),
     { name: "ClientCredentialError", code: "invalid_config", field: "authority" },
   );
+  assert.throws(() => new ConfidentialClient({}), ClientCredentialError);
 });

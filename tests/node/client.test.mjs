@@ -1,7 +1,7 @@
 // The npm module, imported as ESM, against the local token endpoint.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { ConfidentialClient } from "cctoken";
+import { ClientCredentialError, ConfidentialClient } from "cctoken";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { decodeClaims } from "../token-endpoint/access-token.mjs";
 
@@ -92,6 +92,8 @@ test("a wrong secret rejects with Entra's error details and without the secret",
     (e) => e,
   );
   assert.ok(error instanceof Error);
+  assert.ok(error instanceof ClientCredentialError);
+  assert.ok(!(new Error("other") instanceof ClientCredentialError));
   assert.equal(error.name, "ClientCredentialError");
   assert.equal(error.code, "invalid_client");
   assert.equal(error.status, 401);

@@ -189,6 +189,20 @@ test("client assertion as a string and as a callback called per token request", 
   assert.match(failing.message, /clientAssertion callback failed: token file missing/);
 });
 
+test("the endpoint refuses a replayed or stale assertion, as Entra does", async () => {
+  const fixed = await signEs256({ iss: APP, sub: APP, aud: `${endpoint.authority}/oauth2/v2.0/token`, jti: "fixed-jti", nbf: now(), iat: now(), exp: now() + 300 });
+  const c = client({ clientAssertion: fixed });
+  await c.acquireTokenForClient({ scopes: [SCOPE] });
+  const replayed = await c.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true }).catch((e) => e);
+  assert.equal(replayed.code, "invalid_client");
+  assert.deepEqual(replayed.aadsts, [700210]);
+
+  const stale = await signEs256({ iss: APP, sub: APP, aud: `${endpoint.authority}/oauth2/v2.0/token`, jti: "old-jti", nbf: now() - 3600, iat: now() - 3600, exp: now() - 900 });
+  const error = await client({ clientAssertion: stale }).acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.deepEqual(error.aadsts, [700024]);
+  assert.match(error.hint, /clock/);
+});
+
 test("bad certificate options are rejected up front with the field named", () => {
   const cases = [
     [{ certificate: { privateKeyPem: FIXTURES.rsaCert } }, "credential.certificate.privateKeyPem", /holds no private key/],

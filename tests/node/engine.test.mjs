@@ -116,6 +116,23 @@ test("client errors are not retried; HTML replies become invalid_response with a
   assert.equal(endpoint.tokenRequests, 1);
 });
 
+test("a reply over 1 MiB is refused without reading it all", async () => {
+  endpoint.failNext({ status: 200, body: JSON.stringify({ access_token: "x".repeat(2 * 1024 * 1024), expires_in: 3599 }) });
+  const error = await newClient().acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(error.code, "invalid_response");
+  assert.match(error.message, /larger than 1048576 bytes/);
+  assert.ok(!error.message.includes("xxxx"));
+});
+
+test("expiryBufferSeconds decides how long before expiry a token stops being served", async () => {
+  const cautious = newClient({ expiryBufferSeconds: 3600 });
+  await cautious.acquireTokenForClient({ scopes: [SCOPE] });
+  const second = await cautious.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(second.fromCache, false, "a 3599 s token is inside a 3600 s buffer at once");
+  assert.equal(endpoint.tokenRequests, 2);
+  assert.throws(() => newClient({ expiryBufferSeconds: -1 }), { code: "invalid_config", field: "expiryBufferSeconds" });
+});
+
 test("a hung endpoint times out per attempt, retried, then gives up", async () => {
   endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
   const started = Date.now();
