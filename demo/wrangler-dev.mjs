@@ -41,12 +41,14 @@ export async function startWranglerDev(settings) {
   for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk) => log.push(String(chunk)));
 
   const stop = async () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
+    signalGroup(child.pid, "SIGTERM");
     await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
+    // workerd runs in the same process group and may outlive wrangler by a moment.
+    const deadline = Date.now() + 5000;
+    while (signalGroup(child.pid, 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    signalGroup(child.pid, "SIGKILL");
     await rm(dir, { recursive: true, force: true });
   };
 
@@ -63,6 +65,16 @@ export async function startWranglerDev(settings) {
   }
   await stop();
   throw new Error(`wrangler dev did not start within ${READY_TIMEOUT_MS / 1000}s:\n${log.join("")}`);
+}
+
+/** Sends `signal` to the process group led by `pid`; false once the group is gone. */
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function freePort() {
