@@ -26,6 +26,9 @@ build_npm() {
     target/wasm-bindgen-cjs/cctoken.js > pkg/dist/cjs/cctoken.cjs
   # cctoken.d.ts stays: the glue names it with @ts-self-types, and Deno type-checks through it.
   rm -f pkg/dist/web/cctoken_bg.wasm.d.ts pkg/dist/web/.gitignore
+  # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
+  cp pkg/src/index.d.ts pkg/dist/index.d.cts
+  cp README.md pkg/README.md
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wc -c < pkg/dist/web/cctoken_bg.wasm) bytes, $(gzip -9c pkg/dist/web/cctoken_bg.wasm | wc -c) gzipped"
 }
 

@@ -41,8 +41,11 @@
 pub mod assertion;
 pub mod authority;
 pub mod cache;
+pub mod challenge;
 pub mod client;
+pub mod config_file;
 pub mod credential;
+pub mod environment;
 pub mod error;
 pub mod pem;
 pub mod ports;
@@ -51,6 +54,7 @@ pub mod response;
 pub mod retry;
 pub mod scope;
 pub mod secret;
+pub mod settings;
 pub mod troubleshooting;
 
 #[cfg(feature = "js")]

@@ -1,6 +1,19 @@
 // CommonJS entry for Node: the generated glue reads the wasm synchronously on require.
 "use strict";
-const { ConfidentialClient, adminConsentUrl, scopeForResource } = require("../dist/cjs/cctoken.cjs");
-const { ClientCredentialError } = require("./errors.cjs");
+const glue = require("../dist/cjs/cctoken.cjs");
 
-module.exports = { ClientCredentialError, ConfidentialClient, adminConsentUrl, scopeForResource };
+// Same check as errors.mjs (ESM cannot be required from Node 20's CommonJS): errors are
+// recognised by name, so instanceof agrees across the two copies.
+class ClientCredentialError extends Error {
+  static [Symbol.hasInstance](value) {
+    return value instanceof Error && value.name === "ClientCredentialError";
+  }
+}
+
+module.exports = {
+  ClientCredentialError,
+  ConfidentialClient: glue.ConfidentialClient,
+  adminConsentUrl: glue.adminConsentUrl,
+  loadConfigFile: glue.loadConfigFile,
+  scopeForResource: glue.scopeForResource,
+};

@@ -1,10 +1,9 @@
 // ESM entry for Node, Deno and Bun: loads the wasm next to the glue, then re-exports the API.
 // The bytes are read synchronously so `import` alone is enough; no network access happens here.
 import { readFileSync } from "node:fs";
-import { initSync, ConfidentialClient, adminConsentUrl, scopeForResource } from "../dist/web/cctoken.js";
-import errors from "./errors.cjs";
+import { initSync } from "../dist/web/cctoken.js";
 
 initSync({ module: readFileSync(new URL("../dist/web/cctoken_bg.wasm", import.meta.url)) });
 
-export const { ClientCredentialError } = errors;
-export { ConfidentialClient, adminConsentUrl, scopeForResource };
+export { ConfidentialClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
+export { ClientCredentialError } from "./errors.mjs";

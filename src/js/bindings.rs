@@ -29,7 +29,9 @@ type Client = ConfidentialClient<JsHost>;
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
 pub struct JsConfidentialClient {
-    client: Client,
+    pub(super) client: Client,
+    /// The fetch function the client uses, for calls to protected APIs too.
+    pub(super) fetch_fn: Function,
 }
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
@@ -37,9 +39,7 @@ impl JsConfidentialClient {
     /// `new ConfidentialClient(options)`; see the package's type declarations.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsConfidentialClient, JsValue> {
-        build_client(options)
-            .map(|client| JsConfidentialClient { client })
-            .map_err(|e| to_js_error(&e))
+        build_client(options).map_err(|e| to_js_error(&e))
     }
 
     /// `acquireTokenForClient({ scopes, forceRefresh?, claims?, correlationId?,
@@ -47,28 +47,7 @@ impl JsConfidentialClient {
     /// throwing, like every other failure of an async call.
     #[wasm_bindgen(js_name = acquireTokenForClient)]
     pub fn acquire_token_for_client(&self, request: JsValue) -> Promise {
-        let (token_request, signal) = match parse_request(&self.client, &request) {
-            Ok(parsed) => parsed,
-            Err(error) => return Promise::reject(&to_js_error(&error)),
-        };
-        let client = self.client.clone();
-        let acquisition = wasm_bindgen_futures::future_to_promise(async move {
-            client
-                .acquire_token_for_client(token_request)
-                .await
-                .map(|result| to_js_result(&result))
-                .map_err(|e| to_js_error(&e))
-        });
-        match signal {
-            Some(signal) => {
-                let race: js_sys::Array =
-                    [JsValue::from(acquisition), abort_promise(&signal).into()]
-                        .into_iter()
-                        .collect();
-                Promise::race(&race)
-            }
-            None => acquisition,
-        }
+        self.acquire_then(&request, |result| to_js_result(&result))
     }
 
     /// Forgets every cached token.
@@ -92,6 +71,39 @@ impl JsConfidentialClient {
             .deserialize_cache(&json)
             .map(|count| count.min(u32::MAX as usize) as u32)
             .map_err(|e| to_js_error(&e))
+    }
+}
+
+impl JsConfidentialClient {
+    /// Acquires as `request` says and resolves with `finish(result)`, honouring its
+    /// `abortSignal`.
+    pub(super) fn acquire_then(
+        &self,
+        request: &JsValue,
+        finish: impl FnOnce(AuthResult) -> JsValue + 'static,
+    ) -> Promise {
+        let (token_request, signal) = match parse_request(&self.client, request) {
+            Ok(parsed) => parsed,
+            Err(error) => return Promise::reject(&to_js_error(&error)),
+        };
+        let client = self.client.clone();
+        let acquisition = wasm_bindgen_futures::future_to_promise(async move {
+            client
+                .acquire_token_for_client(token_request)
+                .await
+                .map(finish)
+                .map_err(|e| to_js_error(&e))
+        });
+        match signal {
+            Some(signal) => {
+                let race: js_sys::Array =
+                    [JsValue::from(acquisition), abort_promise(&signal).into()]
+                        .into_iter()
+                        .collect();
+                Promise::race(&race)
+            }
+            None => acquisition,
+        }
     }
 }
 
@@ -136,7 +148,7 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
     build().map_err(|e| to_js_error(&e))
 }
 
-fn build_client(options: JsValue) -> Result<Client, Error> {
+pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Error> {
     let options = require_object(
         options,
         "options",
@@ -201,6 +213,7 @@ fn build_client(options: JsValue) -> Result<Client, Error> {
     } else {
         JsFetch::with_function(custom_fetch)?
     };
+    let fetch_fn = fetch.function().clone();
     let client = ConfidentialClient::new(config, JsHost::new(fetch));
 
     let on_refresh_error = property(&options, "onRefreshError");
@@ -216,7 +229,7 @@ fn build_client(options: JsValue) -> Result<Client, Error> {
             let _ = handler.call1(&JsValue::UNDEFINED, &to_js_error(error));
         })));
     }
-    Ok(client)
+    Ok(JsConfidentialClient { client, fetch_fn })
 }
 
 fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {

@@ -86,6 +86,11 @@ impl JsFetch {
             .map_err(|_| Error::invalid_config("fetch", "fetch must be a function"))
     }
 
+    /// The fetch function requests go through.
+    pub fn function(&self) -> &Function {
+        &self.fetch_fn
+    }
+
     /// Sends `request` and reads the whole response (up to its size limit).
     pub async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let mut abort = AbortOnDrop::new();

@@ -16,6 +16,12 @@ mod timer;
 mod bindings;
 #[cfg(feature = "npm")]
 mod options;
+#[cfg(feature = "npm")]
+mod protected_api;
+#[cfg(feature = "npm")]
+mod runtime_io;
+#[cfg(feature = "npm")]
+mod settings_loader;
 
 pub use error::to_js_error;
 pub use fetch::JsFetch;

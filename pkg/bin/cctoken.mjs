@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// cctoken CLI: app-only tokens for shell scripts. Prints nothing secret but the token you ask for.
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
+
+const EXIT = { ok: 0, usage: 2, refused: 3, unreachable: 4 };
+const LOCAL_CODES = new Set(["invalid_config", "invalid_authority", "invalid_scope", "crypto_error"]);
+const NETWORK_CODES = new Set(["network_error", "timeout", "throttled", "aborted"]);
+
+const HELP = {
+  main: `Usage: cctoken <command> [options]
+
+Commands:
+  token         acquire an app-only access token and print it
+  consent-url   print the admin-consent URL for an app in a tenant
+
+Run "cctoken <command> --help" for a command's options. Exit codes: 0 ok, 2 usage or
+configuration error, 3 the identity provider refused, 4 network, timeout or throttled.`,
+  token: `Usage: cctoken token --scope <scope> [--scope …] [options]
+
+Prints the access token alone, so that TOKEN=$(cctoken token --scope …) works.
+
+Where the app's settings come from (first that applies):
+  --config <file>            appsettings.json (AzureAd section) or an MSAL Python config
+  --tenant <id> --client-id <id> with
+    --client-secret-env <VAR>  read the client secret from environment variable VAR
+    --certificate <file>       PEM file holding the private key and its certificate
+  (otherwise) the environment: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET,
+    AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE; AZURE_AUTHORITY_HOST
+
+Options:
+  --scope <scope>            e.g. https://graph.microsoft.com/.default (repeatable;
+                             optional when the config file names scopes)
+  --authority-host <url>     the cloud, e.g. https://login.microsoftonline.us
+  --json                     print the whole result as JSON
+  --decode                   print the token's header and claims (not verified), e.g. roles
+  -h, --help                 this help`,
+  "consent-url": `Usage: cctoken consent-url --tenant <id or domain> --client-id <id> [--authority-host <url>]
+
+Prints the URL an administrator opens to grant the app's application permissions.`,
+};
+
+class UsageError extends Error {}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  if (!command || command === "-h" || command === "--help") return print(HELP.main, EXIT.ok);
+  if (command === "--version") return print(await packageVersion(), EXIT.ok);
+  if (!(command in HELP) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      scope: { type: "string", multiple: true },
+      config: { type: "string" },
+      tenant: { type: "string" },
+      "client-id": { type: "string" },
+      "client-secret-env": { type: "string" },
+      certificate: { type: "string" },
+      "authority-host": { type: "string" },
+      json: { type: "boolean" },
+      decode: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return print(HELP[command], EXIT.ok);
+  if (command === "consent-url") {
+    if (!values.tenant || !values["client-id"]) throw new UsageError(`consent-url needs --tenant and --client-id\n\n${HELP["consent-url"]}`);
+    return print(adminConsentUrl({ tenant: values.tenant, clientId: values["client-id"], authorityHost: values["authority-host"] }), EXIT.ok);
+  }
+  const { client, configuredScopes } = clientFrom(values);
+  const scopes = values.scope ?? configuredScopes;
+  if (!scopes?.length) throw new UsageError(`token needs at least one --scope, e.g. --scope https://graph.microsoft.com/.default\n\n${HELP.token}`);
+  const result = await client.acquireTokenForClient({ scopes });
+  if (values.decode) return print(JSON.stringify(decodeJwt(result.accessToken), null, 2), EXIT.ok);
+  if (values.json) return print(JSON.stringify(result, null, 2), EXIT.ok);
+  return print(result.accessToken, EXIT.ok);
+}
+
+function clientFrom(values) {
+  const host = values["authority-host"];
+  if (values.config) {
+    const { options, scopes } = loadConfigFile(values.config);
+    return { client: new ConfidentialClient(host ? withHost(options, host) : options), configuredScopes: scopes };
+  }
+  if (values.tenant || values["client-id"]) {
+    if (!values.tenant || !values["client-id"]) throw new UsageError("--tenant and --client-id go together");
+    let credential;
+    if (values["client-secret-env"]) {
+      const secret = process.env[values["client-secret-env"]];
+      if (!secret) throw new UsageError(`environment variable ${values["client-secret-env"]} (from --client-secret-env) is not set`);
+      credential = { clientSecret: secret };
+    } else if (values.certificate) {
+      const pem = readFile(values.certificate);
+      credential = { certificate: { privateKeyPem: pem } };
+    } else {
+      throw new UsageError("with --tenant and --client-id, pass --client-secret-env <VAR> or --certificate <file>");
+    }
+    const options = { clientId: values["client-id"], tenantId: values.tenant, credential };
+    if (host) options.authorityHost = host;
+    return { client: new ConfidentialClient(options), configuredScopes: undefined };
+  }
+  return { client: ConfidentialClient.fromEnvironment(host ? { tenantId: process.env.AZURE_TENANT_ID, authorityHost: host } : undefined), configuredScopes: undefined };
+}
+
+function withHost(options, host) {
+  if (options.authority) throw new UsageError("--authority-host applies only to configs that give a tenant id, not a full authority");
+  return { ...options, authorityHost: host };
+}
+
+function readFile(path) {
+  try {
+    return process.getBuiltinModule("node:fs").readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${error.message}`);
+  }
+}
+
+function decodeJwt(token) {
+  const [header, payload] = token.split(".");
+  const part = (text) => {
+    try {
+      return JSON.parse(Buffer.from(text ?? "", "base64url").toString("utf8"));
+    } catch {
+      return undefined;
+    }
+  };
+  const decoded = { header: part(header), payload: part(payload) };
+  if (!decoded.header || !decoded.payload) throw Object.assign(new Error("the access token is not a JWT (opaque tokens cannot be decoded)"), { code: "invalid_response" });
+  return decoded;
+}
+
+async function packageVersion() {
+  const { readFileSync } = await import("node:fs");
+  return JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+}
+
+function print(text, code) {
+  process.stdout.write(`${text}\n`);
+  return code;
+}
+
+function report(error) {
+  if (error instanceof UsageError || error?.code?.startsWith?.("ERR_PARSE_ARGS")) {
+    process.stderr.write(`cctoken: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  const lines = [`cctoken: ${error.message}`];
+  if (error.aadsts?.length) lines.push(`  AADSTS: ${error.aadsts.join(", ")}`);
+  if (error.correlationId) lines.push(`  correlation id: ${error.correlationId}`);
+  if (error.traceId) lines.push(`  trace id: ${error.traceId}`);
+  if (error.retryAfter !== undefined) lines.push(`  retry after: ${Math.ceil(error.retryAfter / 1000)} s`);
+  process.stderr.write(`${lines.join("\n")}\n`);
+  if (LOCAL_CODES.has(error.code)) return EXIT.usage;
+  if (NETWORK_CODES.has(error.code)) return EXIT.unreachable;
+  return EXIT.refused;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.exitCode = report(error);
+  },
+);
