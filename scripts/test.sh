@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs what is missing, builds, then runs the core's
-# native tests and lints, the npm module under Node 20 (the machine's) and Node 22 in ESM and
-# CommonJS, under Deno (the same test files), and the Worker under workerd (Miniflare). Ends with one summary line.
+# native tests and lints; the packed npm module under Node 20 (the machine's) and Node 22 (ESM,
+# CommonJS, CLI, inside a Worker, TypeScript), Deno and Bun; and the Worker broker under
+# workerd (Miniflare). Ends with one summary line.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -32,22 +33,34 @@ step() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 step "cargo test (core)" cargo test --quiet
+
+# The npm module is tested as users get it: packed with `npm pack`, installed into an empty
+# folder, and exercised there by the same behavioural suite in every runtime.
+APP="$ROOT/target/packed-app"
+step "npm pack + install" scripts/install-packed.sh "$APP"
+SUITE=(tests/node/*.test.mjs)
 if [ -n "$SYSTEM_NODE" ] && [ "$SYSTEM_NODE" != "$NODE22" ]; then
-  step "npm module, Node $("$SYSTEM_NODE" --version) (ESM, CJS)" "$SYSTEM_NODE" --test "${NODE_TESTS[@]}"
+  step "npm module, Node $("$SYSTEM_NODE" --version) (ESM, CJS, CLI)" \
+    bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" "$SYSTEM_NODE" --test "${SUITE[@]}" tests/node/*.test.cjs tests/package/cli.test.mjs
 fi
-step "npm module, Node $("$NODE22" --version) (ESM, CJS)" "$NODE22" --test "${NODE_TESTS[@]}"
-# The same node:test files, unchanged: Deno runs them through its node:test support and
-# resolves "cctoken" through the package's "deno" export condition.
-step "npm module, Deno $(deno --version | head -n1 | cut -d' ' -f2)" deno test --allow-read --allow-net=127.0.0.1 --allow-env tests/node/*.test.mjs
+step "npm module, Node $("$NODE22" --version) (ESM, CJS, CLI, workerd, TypeScript)" \
+  bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" "$NODE22" --test "${SUITE[@]}" tests/node/*.test.cjs tests/package/*.test.mjs
+# Deno and Bun run the same node:test files unchanged; "cctoken" resolves through the
+# package's "deno" and "bun" export conditions.
+step "npm module, Deno $(deno --version | head -n1 | cut -d' ' -f2)" \
+  bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" deno test --allow-read --allow-write --allow-net=127.0.0.1 --allow-env "${SUITE[@]}"
+step "npm module, Bun $(bun --version)" \
+  bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" bun test "${SUITE[@]/#/./}"
 step "Worker broker (workerd, Miniflare)" "$NODE22" --test tests/worker/*.test.mjs
 
 # Totals across the runners: cargo ("test result: ok. N passed; M failed"), node --test
-# ("# pass N" / "# fail M") and Deno ("ok | N passed | M failed").
+# ("# pass N" / "# fail M"), Deno ("ok | N passed | M failed") and Bun (" N pass" / " N fail").
 passed=0; failed=0
 for log in "$LOGS"/*.log; do
   read -r p f < <(awk '
     /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
     /^# pass / { p += $3 } /^# fail / { f += $3 }
+    /^ [0-9]+ pass$/ { p += $1 } /^ [0-9]+ fail$/ { f += $1 }
     /\| [0-9]+ passed \| [0-9]+ failed/ { for (i = 1; i <= NF; i++) { if ($(i+1) == "passed") p += $i; if ($(i+1) == "failed") f += $i } }
     END { print p + 0, f + 0 }' "$log")
   passed=$((passed + p)); failed=$((failed + f))

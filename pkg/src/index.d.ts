@@ -146,6 +146,7 @@ export type ClientCredentialErrorCode =
   | "server_error"
   | "temporarily_unavailable"
   | "http_error"
+  | "insufficient_privileges"
   | (string & {});
 
 /**
@@ -186,6 +187,30 @@ export declare class ConfidentialClient {
   constructor(options: ConfidentialClientOptions);
   /** A cached token while it has more than `expiryBufferSeconds` left; otherwise a new one. */
   acquireTokenForClient(request: ClientCredentialRequest): Promise<AuthenticationResult>;
+  /**
+   * A client from the environment, with @azure/identity's names and precedence:
+   * `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, then `AZURE_CLIENT_SECRET`, or
+   * `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with key and certificate; plus
+   * `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`), or `AZURE_FEDERATED_TOKEN_FILE` (read afresh for
+   * every token request); `AZURE_AUTHORITY_HOST`. Works with `process.env` and `Deno.env`.
+   * @param overrides options merged over the ones built from the environment.
+   */
+  static fromEnvironment(overrides?: Partial<ConfidentialClientOptions>): ConfidentialClient;
+  /**
+   * A client from an ASP.NET `appsettings.json` (`AzureAd` section; `//` comments allowed) or
+   * an MSAL Python config (`authority`, `client_id`, `secret` or `private_key_file` with
+   * `thumbprint`/`public_certificate`).
+   */
+  static fromConfigFile(path: string): ConfidentialClient;
+  /** `"Bearer <token>"`, for an `Authorization` header. */
+  getAuthorizationHeader(request: ClientCredentialRequest): Promise<string>;
+  /**
+   * Calls a protected web API with the token. On a 401 carrying a claims challenge it gets a
+   * token with those claims and retries once; a 403 for missing application permissions
+   * (Graph's `Authorization_RequestDenied`) rejects with code `insufficient_privileges` and
+   * a hint holding the admin-consent URL. Resolves with the API's `Response` otherwise.
+   */
+  callApi(url: string, init: ClientCredentialRequest & { method?: string; headers?: HeadersInit; body?: BodyInit | null }): Promise<Response>;
   /** Forgets every cached token. */
   clearCache(): void;
   /** The fresh cached tokens as versioned JSON. It holds access tokens: store it as a secret. */
@@ -202,6 +227,9 @@ export declare class ConfidentialClient {
  * `https://database.windows.net/` → `https://database.windows.net//.default`.
  */
 export declare function scopeForResource(resource: string): string;
+
+/** What {@link ConfidentialClient.fromConfigFile} would use, and the scopes the file names. */
+export declare function loadConfigFile(path: string): { options: ConfidentialClientOptions; scopes: string[] };
 
 /** The URL an administrator opens to grant the app's application permissions in a tenant. */
 export declare function adminConsentUrl(options: { tenant: string; clientId: string; authorityHost?: string }): string;

@@ -1,0 +1,193 @@
+// fromEnvironment, fromConfigFile, getAuthorizationHeader and callApi, against the local
+// token endpoint and a small protected API on 127.0.0.1.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { ClientCredentialError, ConfidentialClient, loadConfigFile } from "cctoken";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { FIXTURES } from "./fixtures.mjs";
+
+const SCOPE = "api://cctoken-demo/.default";
+const CERT_APP = "33333333-0000-4000-8000-0000000000c3";
+const CLAIMS = JSON.stringify({ access_token: { nbf: { essential: true, value: "1700000000" } } });
+let endpoint;
+let api;
+let dir;
+
+before(async () => {
+  endpoint = await startTokenEndpoint({
+    clients: {
+      [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
+      [CERT_APP]: { certificates: [FIXTURES.rsaCert], keys: [] },
+    },
+  });
+  api = await startProtectedApi();
+  dir = mkdtempSync(join(tmpdir(), "cctoken-api-"));
+});
+after(async () => {
+  await api.close();
+  await endpoint.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  endpoint.reset();
+  api.requests.length = 0;
+});
+
+const AZURE_VARS = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"];
+
+function withEnv(vars, body) {
+  const saved = Object.fromEntries(AZURE_VARS.map((k) => [k, process.env[k]]));
+  for (const k of AZURE_VARS) delete process.env[k];
+  Object.assign(process.env, vars);
+  try {
+    return body();
+  } finally {
+    for (const k of AZURE_VARS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
+const secretClient = () =>
+  new ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret } });
+
+test("fromEnvironment: secret, certificate file, and a federated token file read afresh", async () => {
+  const base = { AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_AUTHORITY_HOST: endpoint.url };
+  const bySecret = withEnv({ ...base, AZURE_CLIENT_ID: LOCAL_APP.clientId, AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret }, () =>
+    ConfidentialClient.fromEnvironment());
+  assert.equal((await bySecret.acquireTokenForClient({ scopes: [SCOPE] })).tenantId, LOCAL_APP.tenantId);
+
+  const pem = join(dir, "combined.pem");
+  writeFileSync(pem, `${FIXTURES.rsaCert}\n${FIXTURES.rsaKey}`);
+  const byCertificate = withEnv({ ...base, AZURE_CLIENT_ID: CERT_APP, AZURE_CLIENT_CERTIFICATE_PATH: pem, AZURE_CLIENT_SEND_CERTIFICATE_CHAIN: "true" }, () =>
+    ConfidentialClient.fromEnvironment({ maxRetries: 0 }));
+  await byCertificate.acquireTokenForClient({ scopes: [SCOPE] });
+  const assertion = new URLSearchParams(endpoint.requests[1].body).get("client_assertion");
+  assert.ok(JSON.parse(Buffer.from(assertion.split(".")[0], "base64url")).x5c, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN adds x5c");
+
+  const tokenFile = join(dir, "federated-token");
+  writeFileSync(tokenFile, "federated.one.token\n");
+  const federatedApp = "44444444-0000-4000-8000-0000000000c4";
+  const seen = [];
+  const byFile = withEnv({ ...base, AZURE_CLIENT_ID: federatedApp, AZURE_FEDERATED_TOKEN_FILE: tokenFile }, () =>
+    ConfidentialClient.fromEnvironment({
+      fetch: (url, init) => {
+        seen.push(new URLSearchParams(init.body).get("client_assertion"));
+        return new Response(JSON.stringify({ access_token: "fed", token_type: "Bearer", expires_in: 3600 }), { status: 200 });
+      },
+    }));
+  await byFile.acquireTokenForClient({ scopes: [SCOPE] });
+  writeFileSync(tokenFile, "federated.two.token\n");
+  await byFile.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
+  assert.deepEqual(seen, ["federated.one.token", "federated.two.token"]);
+});
+
+test("fromEnvironment explains what is missing, and refuses encrypted certificates", () => {
+  withEnv({}, () => assert.throws(() => ConfidentialClient.fromEnvironment(), { code: "invalid_config", field: "AZURE_TENANT_ID" }));
+  withEnv({ AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c" }, () =>
+    assert.throws(() => ConfidentialClient.fromEnvironment(), (e) => e.field === "AZURE_CLIENT_SECRET" && /AZURE_FEDERATED_TOKEN_FILE/.test(e.message)));
+  withEnv({ AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_CERTIFICATE_PATH: "/x.pfx", AZURE_CLIENT_CERTIFICATE_PASSWORD: "pw" }, () =>
+    assert.throws(() => ConfidentialClient.fromEnvironment(), /encrypted keys are not supported; convert|encrypted keys are not supported: convert/));
+  withEnv({ AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_CERTIFICATE_PATH: join(dir, "missing.pem") }, () =>
+    assert.throws(() => ConfidentialClient.fromEnvironment(), /cannot read .*missing\.pem/));
+});
+
+test("fromConfigFile and loadConfigFile", async () => {
+  const appsettings = join(dir, "appsettings.json");
+  writeFileSync(appsettings, `{
+  /* Microsoft.Identity.Web */
+  "AzureAd": { "Instance": "${endpoint.url}", "TenantId": "${LOCAL_APP.tenantDomain}", "ClientId": "${LOCAL_APP.clientId}", "ClientSecret": "${LOCAL_APP.clientSecret}" }, // secret inline
+}`);
+  const client = ConfidentialClient.fromConfigFile(appsettings);
+  assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).tenantId, LOCAL_APP.tenantDomain);
+
+  const msal = join(dir, "msal.json");
+  writeFileSync(msal, JSON.stringify({ authority: endpoint.authority, client_id: LOCAL_APP.clientId, secret: LOCAL_APP.clientSecret, scope: [SCOPE] }));
+  const loaded = loadConfigFile(msal);
+  assert.deepEqual(loaded.scopes, [SCOPE]);
+  assert.equal(loaded.options.authority, endpoint.authority);
+
+  const unknown = join(dir, "unknown.json");
+  writeFileSync(unknown, JSON.stringify({ tenant: "x", app: "y" }));
+  assert.throws(() => ConfidentialClient.fromConfigFile(unknown), (e) => e instanceof ClientCredentialError && /expected an ASP\.NET appsettings\.json/.test(e.message));
+  assert.throws(() => ConfidentialClient.fromConfigFile(join(dir, "none.json")), { code: "invalid_config", field: "configFile" });
+});
+
+test("getAuthorizationHeader", async () => {
+  const header = await secretClient().getAuthorizationHeader({ scopes: [SCOPE] });
+  assert.match(header, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+});
+
+test("callApi adds the token and returns the API's Response", async () => {
+  const client = secretClient();
+  const response = await client.callApi(`${api.url}/me`, { scopes: [SCOPE], headers: { "x-trace": "1" } });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { ok: true });
+  const [seen] = api.requests;
+  assert.match(seen.authorization, /^Bearer /);
+  assert.equal(seen.trace, "1");
+  const post = await client.callApi(`${api.url}/echo`, { scopes: [SCOPE], method: "POST", body: "hello" });
+  assert.equal(await post.text(), "hello");
+  assert.equal(endpoint.tokenRequests, 1, "the token was cached between calls");
+});
+
+test("callApi answers a claims challenge with one retry carrying the claims", async () => {
+  const response = await secretClient().callApi(`${api.url}/claims`, { scopes: [SCOPE] });
+  assert.equal(response.status, 200);
+  assert.equal(api.requests.length, 2);
+  const lastTokenRequest = new URLSearchParams(endpoint.requests.at(-1).body);
+  assert.equal(lastTokenRequest.get("claims"), CLAIMS);
+});
+
+test("callApi turns Graph's Authorization_RequestDenied into insufficient_privileges with the consent URL", async () => {
+  const error = await secretClient().callApi(`${api.url}/forbidden`, { scopes: [SCOPE] }).catch((e) => e);
+  assert.ok(error instanceof ClientCredentialError);
+  assert.equal(error.code, "insufficient_privileges");
+  assert.equal(error.status, 403);
+  assert.ok(error.hint.includes(`/${LOCAL_APP.tenantId}/adminconsent?client_id=${LOCAL_APP.clientId}`));
+  const other = await secretClient().callApi(`${api.url}/plain-403`, { scopes: [SCOPE] });
+  assert.equal(other.status, 403, "other 403s are returned as they are");
+});
+
+async function startProtectedApi() {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      requests.push({ path: req.url, authorization: req.headers.authorization, trace: req.headers["x-trace"] });
+      const json = (status, body, headers = {}) => {
+        res.writeHead(status, { "content-type": "application/json", ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (req.url === "/me") return json(200, { ok: true });
+      if (req.url === "/echo") return res.end(Buffer.concat(chunks));
+      if (req.url === "/claims") {
+        if (requests.filter((r) => r.path === "/claims").length === 1) {
+          const challenge = `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(CLAIMS).toString("base64")}"`;
+          return json(401, { error: "insufficient_claims" }, { "www-authenticate": challenge });
+        }
+        return json(200, { ok: true });
+      }
+      if (req.url === "/forbidden") {
+        return json(403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } });
+      }
+      return json(403, { error: { code: "Forbidden" } });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () => {
+      server.closeAllConnections?.();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// The CLI as shell scripts use it: spawned through the installed package's bin, asserting
+// stdout, stderr and exit codes for success and each failure class.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash, X509Certificate } from "node:crypto";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { decodeClaims } from "../token-endpoint/access-token.mjs";
+import { FIXTURES } from "../node/fixtures.mjs";
+
+const BIN = createRequire(import.meta.url).resolve("cctoken/package.json").replace(/package\.json$/, "bin/cctoken.mjs");
+const SCOPE = "api://cctoken-demo/.default";
+const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
+let endpoint;
+let dir;
+
+before(async () => {
+  endpoint = await startTokenEndpoint({
+    clients: {
+      [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
+      [CERT_APP]: { certificates: [FIXTURES.rsaCert] },
+    },
+  });
+  dir = await mkdtemp(join(tmpdir(), "cctoken-cli-"));
+});
+after(async () => {
+  await endpoint.close();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => endpoint.reset());
+
+const localEnv = (extra = {}) => ({
+  PATH: process.env.PATH,
+  AZURE_TENANT_ID: LOCAL_APP.tenantId,
+  AZURE_CLIENT_ID: LOCAL_APP.clientId,
+  AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret,
+  AZURE_AUTHORITY_HOST: endpoint.url,
+  ...extra,
+});
+
+function cctoken(args, env = localEnv()) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("token prints the bare access token from environment credentials", async () => {
+  const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  assert.match(stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  assert.equal(decodeClaims(stdout.trim()).aud, "api://cctoken-demo");
+  assert.equal(endpoint.tokenRequests, 1);
+});
+
+test("--json prints the whole result, --decode the token's header and claims", async () => {
+  const json = await cctoken(["token", "--scope", SCOPE, "--json"]);
+  assert.equal(json.code, 0);
+  const result = JSON.parse(json.stdout);
+  assert.equal(result.tokenType, "Bearer");
+  assert.equal(result.fromCache, false);
+  assert.equal(result.tenantId, LOCAL_APP.tenantId);
+  assert.ok(!Number.isNaN(Date.parse(result.expiresOn)));
+
+  const decoded = await cctoken(["token", "--scope", SCOPE, "--decode"]);
+  assert.equal(decoded.code, 0);
+  const { header, payload } = JSON.parse(decoded.stdout);
+  assert.equal(header.typ, "JWT");
+  assert.equal(payload.aud, "api://cctoken-demo");
+  assert.equal(payload.appid, LOCAL_APP.clientId);
+});
+
+test("flags: --tenant, --client-id with --client-secret-env or --certificate", async () => {
+  const bySecret = await cctoken(
+    ["token", "--scope", SCOPE, "--tenant", LOCAL_APP.tenantDomain, "--client-id", LOCAL_APP.clientId, "--client-secret-env", "MY_SECRET", "--authority-host", endpoint.url],
+    { PATH: process.env.PATH, MY_SECRET: LOCAL_APP.clientSecret },
+  );
+  assert.equal(bySecret.code, 0, bySecret.stderr);
+  const pem = join(dir, "app.pem");
+  await writeFile(pem, `${FIXTURES.rsaKey}\n${FIXTURES.rsaCert}`);
+  const byCertificate = await cctoken(
+    ["token", "--scope", SCOPE, "--tenant", LOCAL_APP.tenantId, "--client-id", CERT_APP, "--certificate", pem, "--authority-host", endpoint.url],
+    { PATH: process.env.PATH },
+  );
+  assert.equal(byCertificate.code, 0, byCertificate.stderr);
+  assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 200]);
+});
+
+test("--config reads appsettings.json and MSAL Python configs", async () => {
+  const appsettings = join(dir, "appsettings.json");
+  await writeFile(appsettings, `{
+  // ASP.NET configuration, comments and trailing commas included
+  "AzureAd": {
+    "Instance": "${endpoint.url}/",
+    "TenantId": "${LOCAL_APP.tenantId}",
+    "ClientId": "${LOCAL_APP.clientId}",
+    "ClientSecret": "${LOCAL_APP.clientSecret}",
+  },
+}`);
+  const fromAppsettings = await cctoken(["token", "--scope", SCOPE, "--config", appsettings], { PATH: process.env.PATH });
+  assert.equal(fromAppsettings.code, 0, fromAppsettings.stderr);
+
+  const key = join(dir, "server.pem");
+  await writeFile(key, FIXTURES.rsaKey);
+  const msal = join(dir, "msal.json");
+  await writeFile(msal, JSON.stringify({
+    authority: `${endpoint.url}/${LOCAL_APP.tenantId}`,
+    client_id: CERT_APP,
+    scope: [SCOPE],
+    private_key_file: key,
+    thumbprint: createHash("sha1").update(new X509Certificate(FIXTURES.rsaCert).raw).digest("hex"),
+  }));
+  const fromMsal = await cctoken(["token", "--config", msal], { PATH: process.env.PATH });
+  assert.equal(fromMsal.code, 0, fromMsal.stderr);
+  assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 200]);
+});
+
+test("an identity-provider refusal exits 3 with AADSTS, correlation id and hint, and no secret", async () => {
+  const secret = "definitely-wrong-secret-77";
+  const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE], localEnv({ AZURE_CLIENT_SECRET: secret }));
+  assert.equal(code, 3);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^cctoken: invalid_client: AADSTS7000215: /);
+  assert.match(stderr, /\(hint: the client secret is wrong/);
+  assert.match(stderr, /\n {2}AADSTS: 7000215\n/);
+  assert.match(stderr, /\n {2}correlation id: [0-9a-f-]{36}\n/);
+  assert.ok(!stderr.includes(secret) && !stdout.includes(secret));
+});
+
+test("configuration mistakes exit 2, unreachable endpoints exit 4", async () => {
+  const missing = await cctoken(["token", "--scope", SCOPE], { PATH: process.env.PATH });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /AZURE_TENANT_ID is not set/);
+  const noScope = await cctoken(["token"]);
+  assert.equal(noScope.code, 2);
+  assert.match(noScope.stderr, /at least one --scope/);
+  const badScope = await cctoken(["token", "--scope", "https://graph.microsoft.com"]);
+  assert.equal(badScope.code, 2);
+  assert.match(badScope.stderr, /hint: request "https:\/\/graph\.microsoft\.com\/\.default"/);
+  const unknown = await cctoken(["token", "--scopes", SCOPE]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--scopes/);
+  const command = await cctoken(["tokens"]);
+  assert.equal(command.code, 2);
+
+  const stopped = await startTokenEndpoint();
+  const url = stopped.url;
+  await stopped.close();
+  const unreachable = await cctoken(["token", "--scope", SCOPE, "--json"], localEnv({ AZURE_AUTHORITY_HOST: url }));
+  assert.equal(unreachable.code, 4);
+  assert.match(unreachable.stderr, /network_error: could not reach the token endpoint/);
+});
+
+test("consent-url and --help", async () => {
+  const url = await cctoken(["consent-url", "--tenant", "contoso.onmicrosoft.com", "--client-id", LOCAL_APP.clientId]);
+  assert.equal(url.code, 0);
+  assert.equal(url.stdout, `https://login.microsoftonline.com/contoso.onmicrosoft.com/adminconsent?client_id=${LOCAL_APP.clientId}\n`);
+  for (const args of [["--help"], ["token", "--help"], ["consent-url", "--help"]]) {
+    const help = await cctoken(args);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: cctoken/);
+  }
+  const missing = await cctoken(["consent-url", "--tenant", "t"]);
+  assert.equal(missing.code, 2);
+});

@@ -1,0 +1,8 @@
+// Must NOT compile: proves the declarations are precise rather than `any`.
+import { ConfidentialClient } from "cctoken";
+
+new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { clientSecret: 42 } });
+new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { certificate: { privateKeyPem: "k", algorithm: "HS256" } } });
+const client = new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { clientSecret: "s" } });
+client.acquireTokenForClient({ scope: ["x"] });
+export const wrong: number = (await client.acquireTokenForClient({ scopes: ["x"] })).accessToken;
