@@ -32,7 +32,7 @@ step() {
 
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
-step "cargo test (core)" cargo test --quiet
+step "cargo test (core, broker logic)" cargo test --workspace --quiet
 
 # The npm module is tested as users get it: packed with `npm pack`, installed into an empty
 # folder, and exercised there by the same behavioural suite in every runtime.

@@ -11,6 +11,7 @@ class ClientCredentialError extends Error {
 }
 
 module.exports = {
+  BrokerClient: glue.BrokerClient,
   ClientCredentialError,
   ConfidentialClient: glue.ConfidentialClient,
   adminConsentUrl: glue.adminConsentUrl,

@@ -222,6 +222,17 @@ export declare class ConfidentialClient {
 }
 
 /**
+ * Tokens from a cctoken Worker broker (see the README): the job holds a broker key, not the
+ * app's credential. Cached until a minute before expiry, concurrent calls coalesced.
+ */
+export declare class BrokerClient {
+  constructor(options: { url: string; callerId: string; key: string; fetch?: typeof fetch });
+  acquireToken(request: Pick<ClientCredentialRequest, "scopes" | "forceRefresh" | "abortSignal">): Promise<AuthenticationResult>;
+  clearCache(): void;
+  free(): void;
+}
+
+/**
  * The `.default` scope of a resource: `https://graph.microsoft.com` →
  * `https://graph.microsoft.com/.default`; v1 resources ending in a slash keep it:
  * `https://database.windows.net/` → `https://database.windows.net//.default`.

@@ -5,5 +5,5 @@ import { initSync } from "../dist/web/cctoken.js";
 
 initSync({ module: readFileSync(new URL("../dist/web/cctoken_bg.wasm", import.meta.url)) });
 
-export { ConfidentialClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
+export { BrokerClient, ConfidentialClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
 export { ClientCredentialError } from "./errors.mjs";

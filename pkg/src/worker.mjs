@@ -5,5 +5,5 @@ import { initSync } from "../dist/web/cctoken.js";
 
 initSync({ module: wasmModule });
 
-export { ConfidentialClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
+export { BrokerClient, ConfidentialClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
 export { ClientCredentialError } from "./errors.mjs";

@@ -203,7 +203,7 @@ fn network_error(url: &str, cause: &JsValue) -> Error {
 }
 
 /// The message of a JS error plus its `cause` (Node puts ECONNREFUSED and friends there).
-pub(crate) fn describe_js_error(value: &JsValue) -> String {
+pub fn describe_js_error(value: &JsValue) -> String {
     let message = |v: &JsValue| {
         Reflect::get(v, &"message".into())
             .ok()

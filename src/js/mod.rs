@@ -6,14 +6,18 @@
 //! API exported to the npm package; the Worker uses the adapters without it, so its wasm
 //! exports nothing extra.
 
+mod certificate;
 mod error;
 mod fetch;
 mod host;
 mod signer;
 mod timer;
+pub mod webcrypto;
 
 #[cfg(feature = "npm")]
 mod bindings;
+#[cfg(feature = "npm")]
+mod broker_client;
 #[cfg(feature = "npm")]
 mod options;
 #[cfg(feature = "npm")]
@@ -23,7 +27,8 @@ mod runtime_io;
 #[cfg(feature = "npm")]
 mod settings_loader;
 
+pub use certificate::credential_from_combined_pem;
 pub use error::to_js_error;
-pub use fetch::JsFetch;
+pub use fetch::{describe_js_error, JsFetch};
 pub use host::JsHost;
 pub use signer::WebCryptoSigner;

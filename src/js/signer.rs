@@ -3,11 +3,11 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::JsValue;
 
 use super::fetch::describe_js_error;
+use super::webcrypto::subtle_call;
 use crate::assertion::JwsAlgorithm;
 use crate::error::Error;
 use crate::pem::{KeyType, PrivateKey};
@@ -135,19 +135,6 @@ impl Signer for WebCryptoSigner {
             Ok(Uint8Array::new(&digest).to_vec())
         })
     }
-}
-
-/// Calls `crypto.subtle[method](...args)` and awaits the promise.
-async fn subtle_call(method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let subtle = Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|crypto| Reflect::get(&crypto, &"subtle".into()))?;
-    if subtle.is_undefined() {
-        return Err(js_sys::Error::new("this runtime has no WebCrypto (crypto.subtle)").into());
-    }
-    let function: Function = Reflect::get(&subtle, &method.into())?.dyn_into()?;
-    let args: Array = args.iter().collect();
-    let pending = Reflect::apply(&function, &subtle, &args)?;
-    JsFuture::from(Promise::resolve(&pending)).await
 }
 
 fn object(entries: &[(&str, JsValue)]) -> JsValue {

@@ -1,55 +1,125 @@
-//! The broker's configuration, read from Worker vars and secrets.
+//! The broker's configuration, read from Worker vars, secrets and bindings. Problems name the
+//! setting, never its value.
 
-use cctoken::{ClientConfig, Credential, Secret, TokenEndpoint};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cctoken::js::credential_from_combined_pem;
+use cctoken::{ClientConfig, Credential, TokenEndpoint};
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 use worker::Env;
 
-/// Everything the broker needs to serve tokens.
+use crate::callers::Callers;
+
+/// Everything the broker needs.
 pub struct BrokerConfig {
-    /// The app's client configuration (authority, client id, credential).
+    /// The app's client configuration.
     pub client: ClientConfig,
-    /// The key callers present as `Authorization: Bearer <key>`.
-    pub broker_key: Secret,
+    /// Who may call.
+    pub callers: Callers,
+    /// AES-256-GCM key for KV values.
+    pub cache_key: [u8; 32],
+    /// The KV namespace binding.
+    pub token_cache: JsValue,
 }
 
-/// A setting that is missing or unusable. It names the setting, never its value.
+/// A missing or unusable setting.
+#[derive(Debug, Clone)]
 pub struct Misconfigured {
-    /// What is wrong and which setting to fix.
+    /// The setting to fix, e.g. `CLIENT_SECRET`.
+    pub setting: &'static str,
+    /// What is wrong with it (no value quoted).
     pub description: String,
 }
 
-impl BrokerConfig {
-    /// Reads `AUTHORITY`, `CLIENT_ID` (vars) and `CLIENT_SECRET`, `BROKER_KEY` (secrets).
-    pub fn from_env(env: &Env) -> Result<Self, Misconfigured> {
-        let authority = required(env, "AUTHORITY")?;
-        let client_id = required(env, "CLIENT_ID")?;
-        let client_secret = required(env, "CLIENT_SECRET")?;
-        let broker_key = required(env, "BROKER_KEY")?;
-        let credential = Credential::client_secret(client_secret).map_err(|e| Misconfigured {
-            description: format!("CLIENT_SECRET: {}", e.message()),
-        })?;
-        let endpoint = TokenEndpoint::from_authority(&authority).map_err(|e| Misconfigured {
-            description: format!("AUTHORITY: {}", e.message()),
-        })?;
-        let client =
-            ClientConfig::new(&client_id, endpoint, credential).map_err(|e| Misconfigured {
-                description: format!("CLIENT_ID: {}", e.message()),
-            })?;
-        Ok(BrokerConfig {
-            client,
-            broker_key: Secret::new(broker_key),
-        })
+fn problem(setting: &'static str, description: impl Into<String>) -> Misconfigured {
+    Misconfigured {
+        setting,
+        description: description.into(),
     }
 }
 
-fn required(env: &Env, name: &str) -> Result<String, Misconfigured> {
-    // Vars and secrets are both plain string bindings; `secret` reads either.
-    env.secret(name)
-        .map(|value| value.to_string())
+/// A string var or secret, if set and non-empty.
+fn setting(env: &Env, name: &str) -> Option<String> {
+    Reflect::get(env, &name.into())
         .ok()
-        .filter(|value| !value.trim().is_empty())
-        .ok_or_else(|| Misconfigured {
-            description: format!(
-                "the setting {name} is missing or empty: set it with `wrangler secret put {name}` or in wrangler.toml [vars]"
-            ),
+        .and_then(|v| v.as_string())
+        .filter(|v| !v.trim().is_empty())
+}
+
+impl BrokerConfig {
+    /// Reads `TENANT_ID` (+ `AUTHORITY_HOST`) or `AUTHORITY` or `TOKEN_ENDPOINT`, `CLIENT_ID`,
+    /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, and the KV
+    /// binding `TOKEN_CACHE`.
+    pub fn from_env(env: &Env) -> Result<Self, Misconfigured> {
+        let endpoint = match (
+            setting(env, "TOKEN_ENDPOINT"),
+            setting(env, "AUTHORITY"),
+            setting(env, "TENANT_ID"),
+        ) {
+            (Some(url), None, None) => TokenEndpoint::generic(&url)
+                .map_err(|e| problem("TOKEN_ENDPOINT", e.message()))?,
+            (None, Some(authority), None) => TokenEndpoint::from_authority(&authority)
+                .map_err(|e| problem("AUTHORITY", e.message()))?,
+            (None, None, Some(tenant)) => {
+                TokenEndpoint::from_tenant(&tenant, setting(env, "AUTHORITY_HOST").as_deref())
+                    .map_err(|e| problem("TENANT_ID", e.message()))?
+            }
+            (None, None, None) => {
+                return Err(problem(
+                    "TENANT_ID",
+                    "set TENANT_ID (and AUTHORITY_HOST outside the public cloud), AUTHORITY, or TOKEN_ENDPOINT",
+                ))
+            }
+            _ => {
+                return Err(problem(
+                    "TENANT_ID",
+                    "set only one of TENANT_ID, AUTHORITY and TOKEN_ENDPOINT",
+                ))
+            }
+        };
+        let client_id = setting(env, "CLIENT_ID").ok_or_else(|| {
+            problem(
+                "CLIENT_ID",
+                "CLIENT_ID is missing: the app registration's Application (client) ID",
+            )
+        })?;
+        let credential = match (setting(env, "CLIENT_SECRET"), setting(env, "CLIENT_CERTIFICATE")) {
+            (Some(secret), None) => Credential::client_secret(secret)
+                .map_err(|e| problem("CLIENT_SECRET", e.message()))?,
+            (None, Some(pem)) => credential_from_combined_pem("CLIENT_CERTIFICATE", &pem, false)
+                .map_err(|e| problem("CLIENT_CERTIFICATE", e.message()))?,
+            (None, None) => {
+                return Err(problem(
+                    "CLIENT_SECRET",
+                    "no app credential: `wrangler secret put CLIENT_SECRET`, or CLIENT_CERTIFICATE with a PEM holding the key and certificate",
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(problem("CLIENT_SECRET", "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both"))
+            }
+        };
+        let client = ClientConfig::new(&client_id, endpoint, credential)
+            .map_err(|e| problem("CLIENT_ID", e.message()))?;
+        let callers = setting(env, "BROKER_CLIENTS")
+            .ok_or_else(|| problem("BROKER_CLIENTS", "BROKER_CLIENTS is missing: `wrangler secret put BROKER_CLIENTS` with the callers' key hashes and scopes"))
+            .and_then(|json| {
+                Callers::parse(&json, client.token_endpoint().scope_rules())
+                    .map_err(|e| problem("BROKER_CLIENTS", e))
+            })?;
+        let cache_key = setting(env, "CACHE_KEY")
+            .and_then(|b64| STANDARD.decode(b64.trim()).ok())
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| problem("CACHE_KEY", "CACHE_KEY must be 32 random bytes in base64: `openssl rand -base64 32 | wrangler secret put CACHE_KEY`"))?;
+        let token_cache = Reflect::get(env, &"TOKEN_CACHE".into()).unwrap_or(JsValue::UNDEFINED);
+        if token_cache.is_undefined() || token_cache.is_null() {
+            return Err(problem("TOKEN_CACHE", "the KV binding TOKEN_CACHE is missing: add [[kv_namespaces]] binding = \"TOKEN_CACHE\" to wrangler.toml"));
+        }
+        Ok(BrokerConfig {
+            client,
+            callers,
+            cache_key,
+            token_cache,
         })
+    }
 }

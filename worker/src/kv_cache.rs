@@ -1,79 +1,117 @@
-//! Workers KV as the shared token store beneath each client's memory.
+//! Workers KV as the shared, encrypted token store beneath each isolate's memory.
 //!
 //! KV keys are a SHA-256 of the core's store key (token endpoint, client id, scope set), so
-//! they stay under KV's 512-byte limit and reveal no scope text. Freshness is the core's
-//! rule; KV's own TTL only lets dead entries disappear.
+//! they reveal no scope text; values are AES-256-GCM sealed with the KV key as associated
+//! data, so a KV reader learns nothing. Freshness is the core's rule; KV's TTL only lets dead
+//! entries disappear. Any KV failure is logged and read as a miss: the IdP still answers.
 
 use cctoken::cache::{CachedToken, TokenStore};
+use cctoken::js::describe_js_error;
+use cctoken::js::webcrypto::sha256;
 use cctoken::ports::LocalBoxFuture;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use worker::console_error;
-use worker::kv::KvStore;
 
-use crate::digest::sha256_hex;
+use crate::kv_crypto::CacheCipher;
 
 /// KV refuses TTLs under 60 seconds.
 const MIN_KV_TTL_S: u64 = 60;
+/// Tokens with less left than this are not worth sharing.
+const MIN_SHARED_LIFETIME_MS: u64 = 2 * 60 * 1000;
 
-/// Tokens in the `TOKEN_CACHE` namespace.
+/// Encrypted tokens in the `TOKEN_CACHE` namespace.
 pub struct KvTokenStore {
-    kv: KvStore,
+    namespace: JsValue,
+    cipher: CacheCipher,
     expiry_buffer_ms: u64,
 }
 
 impl KvTokenStore {
-    /// A store over `kv`; entries expire from KV once tokens stop being served.
-    pub fn new(kv: KvStore, expiry_buffer_ms: u64) -> Self {
+    /// A store over the KV binding `namespace`.
+    pub fn new(namespace: JsValue, cipher: CacheCipher, expiry_buffer_ms: u64) -> Self {
         KvTokenStore {
-            kv,
+            namespace,
+            cipher,
             expiry_buffer_ms,
         }
     }
 
-    async fn kv_key(store_key: &str) -> Option<String> {
-        match sha256_hex(store_key).await {
-            Ok(hash) => Some(format!("token:v1:{hash}")),
-            Err(_) => {
-                console_error!("crypto.subtle.digest failed; the KV cache is skipped");
-                None
-            }
+    async fn kv_key(store_key: &str) -> Result<String, JsValue> {
+        let hash = sha256(store_key.as_bytes()).await?;
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("token:v2:{hex}"))
+    }
+
+    async fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+        let function: Function = Reflect::get(&self.namespace, &method.into())?.dyn_into()?;
+        let args: js_sys::Array = args.iter().collect();
+        let pending = Reflect::apply(&function, &self.namespace, &args)?;
+        JsFuture::from(Promise::resolve(&pending)).await
+    }
+
+    async fn read(&self, store_key: &str) -> Result<Option<CachedToken>, JsValue> {
+        let kv_key = Self::kv_key(store_key).await?;
+        let Some(sealed) = self
+            .call("get", &[kv_key.as_str().into()])
+            .await?
+            .as_string()
+        else {
+            return Ok(None);
+        };
+        let plain = self.cipher.open(&sealed, kv_key.as_bytes()).await?;
+        let json = String::from_utf8(plain).map_err(|_| JsValue::from_str("not UTF-8"))?;
+        Ok(CachedToken::from_json(&json).ok())
+    }
+
+    async fn write(&self, store_key: &str, token: &CachedToken) -> Result<(), JsValue> {
+        let now_ms = js_sys::Date::now() as u64;
+        let left_ms = token.expires_on_ms.saturating_sub(now_ms);
+        if left_ms < MIN_SHARED_LIFETIME_MS {
+            return Ok(());
         }
+        let ttl_s = left_ms.saturating_sub(self.expiry_buffer_ms) / 1000;
+        let kv_key = Self::kv_key(store_key).await?;
+        let sealed = self
+            .cipher
+            .seal(token.to_json().as_bytes(), kv_key.as_bytes())
+            .await?;
+        let options = Object::new();
+        let _ = Reflect::set(
+            &options,
+            &"expirationTtl".into(),
+            &JsValue::from_f64(ttl_s.max(MIN_KV_TTL_S) as f64),
+        );
+        self.call(
+            "put",
+            &[kv_key.as_str().into(), sealed.into(), options.into()],
+        )
+        .await
+        .map(|_| ())
     }
 }
 
 impl TokenStore for KvTokenStore {
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Option<CachedToken>> {
         Box::pin(async move {
-            let kv_key = Self::kv_key(key).await?;
-            match self.kv.get(&kv_key).text().await {
-                Ok(stored) => CachedToken::from_json(&stored?).ok(),
-                Err(error) => {
-                    console_error!("KV get failed, asking the identity provider instead: {error}");
-                    None
-                }
-            }
+            self.read(key).await.unwrap_or_else(|error| {
+                console_error!(
+                    "KV read failed, asking the identity provider instead: {}",
+                    describe_js_error(&error)
+                );
+                None
+            })
         })
     }
 
     fn put<'a>(&'a self, key: &'a str, token: &'a CachedToken) -> LocalBoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(kv_key) = Self::kv_key(key).await else {
-                return;
-            };
-            let now_ms = js_sys::Date::now() as u64;
-            let fresh_for_s = token
-                .expires_on_ms
-                .saturating_sub(now_ms.saturating_add(self.expiry_buffer_ms))
-                / 1000;
-            let result = match self.kv.put(&kv_key, token.to_json()) {
-                Ok(put) => {
-                    put.expiration_ttl(fresh_for_s.max(MIN_KV_TTL_S))
-                        .execute()
-                        .await
-                }
-                Err(error) => Err(error),
-            };
-            if let Err(error) = result {
-                console_error!("KV put failed; the token was served but not shared: {error}");
+            if let Err(error) = self.write(key, token).await {
+                console_error!(
+                    "KV write failed; the token was served but not shared: {}",
+                    describe_js_error(&error)
+                );
             }
         })
     }

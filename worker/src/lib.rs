@@ -1,14 +1,19 @@
 //! cctoken token broker: a Cloudflare Worker that holds the app's credential as Worker
-//! secrets, authenticates its callers and shares tokens through Workers KV.
+//! secrets, authenticates its callers, and shares tokens through isolate memory and
+//! encrypted Workers KV, so a fleet makes one identity-provider request per scope set.
 //!
-//! This crate is an adapter: routing, caller authentication and KV. Requests to the
-//! identity provider, response parsing and the freshness rule all come from the core.
+//! This crate is an adapter: routing, caller authentication and budgets, KV. Requests to the
+//! identity provider, caching rules, single-flight and refresh all come from the core.
 
-mod caller_auth;
+mod callers;
 mod config;
-mod digest;
+mod health_route;
 mod kv_cache;
+mod kv_crypto;
 mod oauth_response;
+mod rate_limit;
+mod state;
+mod token_request;
 mod token_route;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
@@ -16,18 +21,23 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 use oauth_response::oauth_error;
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, context: Context) -> Result<Response> {
+    state::enter_request(context);
     match (request.method(), request.path().as_str()) {
         (Method::Post, "/token") => token_route::handle(request, &env).await,
-        (_, "/token") => {
-            let mut response = oauth_error(405, "invalid_request", "use POST for /token")?;
-            response.headers_mut().set("allow", "POST")?;
-            Ok(response)
-        }
+        (Method::Get, "/healthz") => health_route::handle(&env),
+        (_, "/token") => method_not_allowed("POST"),
+        (_, "/healthz") => method_not_allowed("GET"),
         _ => oauth_error(
             404,
             "not_found",
-            "unknown path: the broker serves POST /token",
+            "unknown path: the broker serves POST /token and GET /healthz",
         ),
     }
+}
+
+fn method_not_allowed(allowed: &str) -> Result<Response> {
+    let mut response = oauth_error(405, "invalid_request", &format!("use {allowed}"))?;
+    response.headers_mut().set("allow", allowed)?;
+    Ok(response)
 }

@@ -1,95 +1,153 @@
-//! `POST /token`: authenticate the caller, then serve from KV or the identity provider
-//! through the core client.
+//! `POST /token`: authenticate the caller, check its budget and grants, then serve from
+//! isolate memory, KV or the identity provider through the core client.
 
-use std::rc::Rc;
-
-use cctoken::cache::TokenStore;
-use cctoken::js::{JsFetch, JsHost};
-use cctoken::{ConfidentialClient, ErrorKind, TokenRequest, TokenSource};
-use serde::Deserialize;
+use cctoken::js::webcrypto::sha256;
+use cctoken::{ErrorKind, TokenRequest};
+use serde_json::json;
 use worker::{console_error, Env, Request, Response, Result};
 
-use crate::caller_auth::presents_key;
-use crate::config::BrokerConfig;
-use crate::kv_cache::KvTokenStore;
-use crate::oauth_response::{oauth_error, token_response, TokenOrigin};
-
-/// Request bodies are a short scope list; anything larger is refused unread.
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
-#[derive(Deserialize)]
-struct TokenRequestBody {
-    scopes: Vec<String>,
-}
+use crate::callers::Caller;
+use crate::oauth_response::{error_with, oauth_error, token_response};
+use crate::state::{broker, Broker};
+use crate::token_request::{parse, BadBody, Presented, Refusal};
 
 /// Handles `POST /token`.
 pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
-    let config = match BrokerConfig::from_env(env) {
-        Ok(config) => config,
+    let broker = match broker(env) {
+        Ok(broker) => broker,
         Err(misconfigured) => {
-            console_error!("broker misconfigured: {}", misconfigured.description);
-            return oauth_error(500, "server_misconfigured", &misconfigured.description);
+            console_error!(
+                "broker misconfigured: {}: {}",
+                misconfigured.setting,
+                misconfigured.description
+            );
+            return oauth_error(
+                500,
+                "server_misconfigured",
+                &format!("{}: {}", misconfigured.setting, misconfigured.description),
+            );
         }
     };
+    let content_type = request.headers().get("content-type")?;
     let authorization = request.headers().get("authorization")?;
-    if !presents_key(authorization.as_deref(), &config.broker_key) {
+    if let Some(length) = request.headers().get("content-length")? {
+        if length
+            .parse::<usize>()
+            .is_ok_and(|n| n > crate::token_request::MAX_BODY_BYTES)
+        {
+            return oauth_error(413, "invalid_request", "the request body is over 16 KiB");
+        }
+    }
+    let body = request.bytes().await?;
+    let parsed = match parse(content_type.as_deref(), authorization.as_deref(), &body) {
+        Ok(parsed) => parsed,
+        Err(Refusal::TooLarge) => return oauth_error(413, "invalid_request", "the request body is over 16 KiB"),
+        Err(Refusal::UnsupportedMediaType) => {
+            return oauth_error(415, "invalid_request", "send application/json ({\"scopes\": [...]}) or an application/x-www-form-urlencoded OAuth2 client-credentials request")
+        }
+    };
+    let Some(caller) = authenticate(&broker, &parsed.presented).await else {
+        let mut response = oauth_error(401, "invalid_client", "present a broker key: Authorization: Bearer <key> with JSON, or client_id/client_secret (body or HTTP Basic) with the OAuth2 form")?;
+        response.headers_mut().set(
+            "www-authenticate",
+            "Bearer realm=\"cctoken\", Basic realm=\"cctoken\"",
+        )?;
+        return Ok(response);
+    };
+    let now_ms = js_sys::Date::now() as u64;
+    if let Err(retry_after_s) =
+        broker
+            .limiter
+            .borrow_mut()
+            .take(&caller.id, caller.rate_per_minute, now_ms)
+    {
         let mut response = oauth_error(
-            401,
-            "invalid_client",
-            "present the broker key as Authorization: Bearer <key>",
+            429,
+            "slow_down",
+            &format!(
+                "caller {} is over its budget of {} requests per minute",
+                caller.id, caller.rate_per_minute
+            ),
         )?;
         response
             .headers_mut()
-            .set("www-authenticate", "Bearer realm=\"cctoken\"")?;
+            .set("retry-after", &retry_after_s.to_string())?;
         return Ok(response);
     }
-    let body = request.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
-        return oauth_error(413, "invalid_request", "the request body is over 16 KiB");
-    }
-    let Ok(parsed) = serde_json::from_slice::<TokenRequestBody>(&body) else {
-        return oauth_error(
-            400,
-            "invalid_request",
-            "the body must be JSON like {\"scopes\": [\"api://my-api/.default\"]}",
-        );
+    let wanted = match parsed.wanted {
+        Ok(wanted) => wanted,
+        Err(BadBody::Invalid(why)) => return oauth_error(400, "invalid_request", why),
+        Err(BadBody::UnsupportedGrantType) => {
+            return oauth_error(
+                400,
+                "unsupported_grant_type",
+                "the broker serves grant_type=client_credentials",
+            )
+        }
     };
-
-    let fetch = JsFetch::global().map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
-        env.kv("TOKEN_CACHE")?,
-        config.client.expiry_buffer_ms(),
-    ));
-    let client = ConfidentialClient::with_store(config.client, JsHost::new(fetch), Some(store));
-    let scopes = match client.scopes(&parsed.scopes) {
+    let scopes = match broker.client.scopes(&wanted.scopes) {
         Ok(scopes) => scopes,
         Err(error) => return oauth_error(400, "invalid_scope", &describe(&error)),
     };
-    match client
-        .acquire_token_for_client(TokenRequest::new(scopes))
-        .await
-    {
-        Ok(result) => {
-            let origin = match result.source {
-                TokenSource::IdentityProvider => TokenOrigin::Idp,
-                TokenSource::Store | TokenSource::Memory => TokenOrigin::Kv,
-            };
-            token_response(
-                result.access_token.expose(),
-                &result.token_type,
-                result.expires_on_ms,
-                js_sys::Date::now() as u64,
-                origin,
-            )
-        }
+    if !caller.may_request(&scopes) {
+        return oauth_error(
+            403,
+            "invalid_scope",
+            &format!(
+                "caller {} is not granted {}",
+                caller.id,
+                scopes.to_request_param()
+            ),
+        );
+    }
+    let token_request = TokenRequest {
+        force_refresh: wanted.force_refresh,
+        ..TokenRequest::new(scopes)
+    };
+    match broker.client.acquire_token_for_client(token_request).await {
+        Ok(result) => token_response(
+            result.access_token.expose(),
+            &result.token_type,
+            result.expires_on_ms,
+            js_sys::Date::now() as u64,
+            result.source,
+        ),
         Err(error) => {
             console_error!("token request failed: {error}");
             let status = match error.kind() {
                 ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => 503,
                 _ => 502,
             };
-            oauth_error(status, error.code(), &describe(&error))
+            let mut extra = json!({});
+            if let Some(details) = error.idp_details() {
+                extra["error_codes"] = json!(details.aadsts);
+                extra["trace_id"] = json!(details.trace_id);
+            }
+            extra["correlation_id"] = json!(error.correlation_id());
+            let mut response = error_with(status, error.code(), &describe(&error), extra)?;
+            if let Some(ms) = error.retry_after_ms() {
+                response
+                    .headers_mut()
+                    .set("retry-after", &ms.div_ceil(1000).to_string())?;
+            }
+            Ok(response)
         }
+    }
+}
+
+/// The caller whose key was presented. The key is hashed and compared with every configured
+/// hash in constant time.
+async fn authenticate<'a>(broker: &'a Broker, presented: &Presented) -> Option<&'a Caller> {
+    match presented {
+        Presented::Key(key) => {
+            let hash = sha256(key.as_bytes()).await.ok()?;
+            broker.callers.by_key(&hash)
+        }
+        Presented::IdAndKey(id, key) => {
+            let hash = sha256(key.as_bytes()).await.ok()?;
+            broker.callers.by_id_and_key(id, &hash)
+        }
+        Presented::Nothing => None,
     }
 }
 

@@ -1,0 +1,73 @@
+//! `BrokerClient`: a job's client for the cctoken Worker broker. The broker speaks the OAuth2
+//! client-credentials form with HTTP Basic caller credentials, so this is the core client
+//! pointed at it, with its cache, single-flight and retries.
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::bindings::{build_client, JsConfidentialClient};
+use super::options::{property, require_object, require_string};
+use super::to_js_error;
+use crate::error::Error;
+
+/// Tokens from a cctoken broker.
+#[wasm_bindgen(js_name = BrokerClient)]
+pub struct JsBrokerClient {
+    inner: JsConfidentialClient,
+}
+
+#[wasm_bindgen(js_class = BrokerClient)]
+impl JsBrokerClient {
+    /// `new BrokerClient({ url, callerId, key, fetch? })`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsBrokerClient, JsValue> {
+        let build = || -> Result<JsBrokerClient, Error> {
+            let options = require_object(options, "options", "{ url, callerId, key }")?;
+            let url = require_string(
+                &property(&options, "url"),
+                "url",
+                "the broker's URL, e.g. https://cctoken-broker.example.workers.dev",
+            )?;
+            let caller_id = require_string(
+                &property(&options, "callerId"),
+                "callerId",
+                "the caller id configured in BROKER_CLIENTS",
+            )?;
+            let key = require_string(&property(&options, "key"), "key", "the caller's broker key")?;
+            let client_options = Object::new();
+            let set = |key: &str, value: JsValue| {
+                let _ = Reflect::set(&client_options, &key.into(), &value);
+            };
+            set("clientId", caller_id.into());
+            set(
+                "tokenEndpoint",
+                format!("{}/token", url.trim_end_matches('/')).into(),
+            );
+            set("clientAuthMethod", "client_secret_basic".into());
+            let credential = Object::new();
+            let _ = Reflect::set(&credential, &"clientSecret".into(), &key.into());
+            set("credential", credential.into());
+            // The broker hands out tokens with at least its own buffer left; keep them until a
+            // minute before expiry.
+            set("expiryBufferSeconds", 60.into());
+            set("fetch", property(&options, "fetch"));
+            Ok(JsBrokerClient {
+                inner: build_client(client_options.into())?,
+            })
+        };
+        build().map_err(|e| to_js_error(&e))
+    }
+
+    /// `acquireToken({ scopes, forceRefresh?, abortSignal? })` → the same result shape as
+    /// `ConfidentialClient.acquireTokenForClient`.
+    #[wasm_bindgen(js_name = acquireToken)]
+    pub fn acquire_token(&self, request: JsValue) -> Promise {
+        self.inner.acquire_token_for_client(request)
+    }
+
+    /// Forgets cached tokens.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) {
+        self.inner.clear_cache();
+    }
+}
