@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::pin::pin;
 use std::rc::Rc;
 
-use futures_util::future::{select, Either, FutureExt, Shared};
+use futures_util::future::{select, Either};
 
 use crate::assertion::uuid_v4;
 use crate::authority::TokenEndpoint;
@@ -16,7 +16,8 @@ use crate::cache::{
 };
 use crate::credential::Credential;
 use crate::error::{Error, ErrorKind};
-use crate::ports::{Host, LocalBoxFuture};
+use crate::flight::Flight;
+use crate::ports::Host;
 use crate::request::{build_token_request, TokenRequestParts};
 use crate::response::parse_token_response;
 use crate::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
@@ -211,7 +212,7 @@ struct Fetched {
     correlation_id: Option<String>,
 }
 
-type SharedFetch = Shared<LocalBoxFuture<'static, Result<Fetched, Error>>>;
+type FetchFlight = Flight<Result<Fetched, Error>>;
 
 /// Called with the error when a background refresh fails (the caller already has a token).
 pub type RefreshErrorHandler = Rc<dyn Fn(&Error)>;
@@ -221,7 +222,7 @@ struct Inner<H> {
     host: H,
     cache: RefCell<TokenCache>,
     store: Option<Rc<dyn TokenStore>>,
-    in_flight: RefCell<HashMap<String, SharedFetch>>,
+    in_flight: RefCell<HashMap<String, FetchFlight>>,
     throttled_until: RefCell<HashMap<String, u64>>,
     refresh_not_before: RefCell<HashMap<String, u64>>,
     on_refresh_error: RefCell<Option<RefreshErrorHandler>>,
@@ -333,7 +334,7 @@ impl<H: Host> ConfidentialClient<H> {
                 correlation_id: Some(correlation_id),
             }
         } else {
-            self.shared_fetch(&request).await?
+            self.join_or_start(&request).wait().await?
         };
         Ok(inner.result(
             fetched.token,
@@ -369,25 +370,27 @@ impl<H: Host> ConfidentialClient<H> {
         )
     }
 
-    fn shared_fetch(&self, request: &TokenRequest) -> SharedFetch {
+    /// The flight fetching `request.scopes`: the one under way, or a new one. The fetch runs
+    /// as a task of its own; callers only wait for its result.
+    fn join_or_start(&self, request: &TokenRequest) -> FetchFlight {
         let key = request.scopes.cache_key().to_owned();
-        if let Some(pending) = self.inner.in_flight.borrow().get(&key) {
-            return pending.clone();
+        if let Some(flight) = self.inner.in_flight.borrow().get(&key) {
+            return flight.clone();
         }
-        let inner = Rc::clone(&self.inner);
-        let request = request.clone();
-        let task_key = key.clone();
-        let task: LocalBoxFuture<'static, Result<Fetched, Error>> = Box::pin(async move {
-            let outcome = inner.fetch_through_tiers(&request).await;
-            inner.in_flight.borrow_mut().remove(&task_key);
-            outcome
-        });
-        let shared = task.shared();
+        let flight = FetchFlight::new();
         self.inner
             .in_flight
             .borrow_mut()
-            .insert(key, shared.clone());
-        shared
+            .insert(key.clone(), flight.clone());
+        let inner = Rc::clone(&self.inner);
+        let request = request.clone();
+        let producer = flight.clone();
+        self.inner.host.spawn(Box::pin(async move {
+            let outcome = inner.fetch_through_tiers(&request).await;
+            inner.in_flight.borrow_mut().remove(&key);
+            producer.complete(outcome);
+        }));
+        flight
     }
 
     fn refresh_in_background(&self, request: &TokenRequest, now_ms: u64) {
@@ -401,16 +404,14 @@ impl<H: Host> ConfidentialClient<H> {
             .refresh_not_before
             .borrow_mut()
             .insert(key.clone(), u64::MAX);
-        let client = self.clone();
         let refresh = TokenRequest {
             force_refresh: true,
             correlation_id: None,
             ..request.clone()
         };
-        self.inner.host.spawn(Box::pin(async move {
-            let outcome = client.shared_fetch(&refresh).await;
-            let inner = &client.inner;
-            match outcome {
+        let inner = Rc::clone(&self.inner);
+        self.join_or_start(&refresh)
+            .on_complete(move |outcome| match outcome {
                 Ok(_) => {
                     inner.refresh_not_before.borrow_mut().remove(&key);
                 }
@@ -420,11 +421,10 @@ impl<H: Host> ConfidentialClient<H> {
                     inner.refresh_not_before.borrow_mut().insert(key, retry_at);
                     let handler = inner.on_refresh_error.borrow().clone();
                     if let Some(handler) = handler {
-                        handler(&error);
+                        handler(error);
                     }
                 }
-            }
-        }));
+            });
     }
 }
 

@@ -47,6 +47,7 @@ pub mod config_file;
 pub mod credential;
 pub mod environment;
 pub mod error;
+pub mod flight;
 pub mod pem;
 pub mod ports;
 pub mod request;

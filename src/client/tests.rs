@@ -10,9 +10,12 @@ use std::task::{Context, Poll};
 
 use super::*;
 use crate::cache::TokenStore;
-use crate::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
+use crate::ports::{
+    BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, LocalBoxFuture, Sleep, Spawn,
+};
 
 const START_MS: u64 = 1_800_000_000_000;
+const MAX_ROUNDS: usize = 1_000_000;
 
 enum Reply {
     Http(HttpResponse),
@@ -22,24 +25,54 @@ enum Reply {
     Hang,
 }
 
-#[derive(Default)]
 struct HostState {
     now_ms: Cell<u64>,
     replies: RefCell<VecDeque<Reply>>,
     requests: RefCell<Vec<HttpRequest>>,
     sleeps: RefCell<Vec<u64>>,
+    /// Tasks the client spawned (fetch flights), polled round-robin with the test's future.
     spawned: RefCell<Vec<BackgroundTask>>,
     gate_open: Cell<bool>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct TestHost(Rc<HostState>);
 
 impl TestHost {
     fn new() -> Self {
-        let host = TestHost::default();
-        host.0.now_ms.set(START_MS);
-        host
+        TestHost(Rc::new(HostState {
+            now_ms: Cell::new(START_MS),
+            replies: RefCell::new(VecDeque::new()),
+            requests: RefCell::new(Vec::new()),
+            sleeps: RefCell::new(Vec::new()),
+            spawned: RefCell::new(Vec::new()),
+            gate_open: Cell::new(false),
+        }))
+    }
+    /// Drives `future` and the spawned tasks until `future` is done. The fakes make progress
+    /// on every poll, so a bounded number of rounds means a hang is a bug.
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..MAX_ROUNDS {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+            self.poll_spawned_once();
+        }
+        panic!("the future did not complete: the client is stuck");
+    }
+
+    fn poll_spawned_once(&self) {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut tasks: Vec<BackgroundTask> = self.0.spawned.borrow_mut().drain(..).collect();
+        tasks.retain_mut(|task| task.as_mut().poll(&mut cx).is_pending());
+        let mut spawned = self.0.spawned.borrow_mut();
+        let newer: Vec<BackgroundTask> = spawned.drain(..).collect();
+        spawned.extend(tasks);
+        spawned.extend(newer);
     }
     fn reply(&self, reply: Reply) -> &Self {
         self.0.replies.borrow_mut().push_back(reply);
@@ -62,10 +95,13 @@ impl TestHost {
         self.0.requests.borrow().len()
     }
     fn run_background_tasks(&self) {
-        let tasks: Vec<BackgroundTask> = self.0.spawned.borrow_mut().drain(..).collect();
-        for task in tasks {
-            pollster::block_on(task);
+        for _ in 0..MAX_ROUNDS {
+            if self.0.spawned.borrow().is_empty() {
+                return;
+            }
+            self.poll_spawned_once();
         }
+        panic!("background tasks did not finish");
     }
 }
 
@@ -164,7 +200,7 @@ fn acquire(
     client: &ConfidentialClient<TestHost>,
     request: TokenRequest,
 ) -> Result<AuthResult, Error> {
-    pollster::block_on(client.acquire_token_for_client(request))
+    client.host().run(client.acquire_token_for_client(request))
 }
 
 #[test]
@@ -224,8 +260,14 @@ fn concurrently(
     for call in &mut calls {
         assert!(call.as_mut().poll(&mut cx).is_pending());
     }
+    host.poll_spawned_once();
+    assert_eq!(
+        host.request_count(),
+        1,
+        "one request under way for all callers"
+    );
     host.0.gate_open.set(true);
-    pollster::block_on(futures::future::join_all(calls))
+    host.run(futures::future::join_all(calls))
 }
 
 #[test]
@@ -374,13 +416,12 @@ fn background_refresh_serves_the_cached_token_and_replaces_it() {
     let during = acquire(&client, request(&client)).unwrap();
     assert_eq!(during.access_token.expose(), "tok-1", "served at once");
     assert_eq!(during.source, TokenSource::Memory);
+    assert_eq!(host.request_count(), 1, "the refresh has not run yet");
     let again = acquire(&client, request(&client)).unwrap();
     assert_eq!(again.access_token.expose(), "tok-1");
-    assert_eq!(host.0.spawned.borrow().len(), 1, "one refresh per key");
-    assert_eq!(host.request_count(), 1);
 
     host.run_background_tasks();
-    assert_eq!(host.request_count(), 2);
+    assert_eq!(host.request_count(), 2, "one refresh per key");
     let after = acquire(&client, request(&client)).unwrap();
     assert_eq!(after.access_token.expose(), "tok-2");
     assert_eq!(after.source, TokenSource::Memory);
@@ -423,7 +464,12 @@ fn failed_refresh_keeps_serving_until_the_buffer_and_reports_the_error() {
             .expose(),
         "tok-1"
     );
-    assert!(host.0.spawned.borrow().is_empty());
+    host.run_background_tasks();
+    assert_eq!(
+        host.request_count(),
+        2,
+        "no new refresh before the retry pause"
+    );
 
     // Past the expiry buffer, callers see the failure.
     host.advance(3_600_000 - 610_000 - DEFAULT_EXPIRY_BUFFER_MS);

@@ -1,20 +1,44 @@
-// Runs the built Worker (worker/build) under workerd through Miniflare, with a KV namespace
-// and the broker's settings pointed at a local token endpoint.
+// Runs the built broker (worker/build) under workerd through Miniflare, with a KV namespace
+// and settings pointed at a local token endpoint. Callers and keys for the tests live here.
+import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
 const BUILD_DIR = fileURLToPath(new URL("../../worker/build/", import.meta.url));
+const sha256 = (key) => createHash("sha256").update(key).digest("hex");
 
-export const BROKER_KEY = "broker-key-for-tests-5b1c0e";
+export const SCOPE = "api://cctoken-demo/.default";
+export const REPORTS_SCOPE = "api://reports/.default";
+/** Two callers: "jobs" mid key rotation (two keys), "reports" with a small budget. */
+export const CALLERS = {
+  jobs: { keys: ["jobs-key-old-3f9a", "jobs-key-new-b71c"], scopes: [SCOPE] },
+  reports: { keys: ["reports-key-55d0"], scopes: [REPORTS_SCOPE], ratePerMinute: 3 },
+};
+export const JOBS_KEY = CALLERS.jobs.keys[1];
+export const CACHE_KEY = randomBytes(32).toString("base64");
 
-/** Starts the broker; `settings` overrides (or, set to undefined, removes) its bindings. */
-export async function startBroker({ endpoint, app, settings = {} }) {
+export function brokerClients(callers = CALLERS) {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(callers).map(([id, c]) => [id, { keySha256: c.keys.map(sha256), scopes: c.scopes, ...(c.ratePerMinute ? { ratePerMinute: c.ratePerMinute } : {}) }]),
+    ),
+  );
+}
+
+/**
+ * Starts the broker; `settings` override (or, set to undefined, remove) its bindings.
+ * `kvPersist` shares KV between instances (a fresh isolate over the same KV); `kvBroken`
+ * binds TOKEN_CACHE to a value whose KV calls throw.
+ */
+export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port }) {
   const bindings = Object.fromEntries(
     Object.entries({
       AUTHORITY: endpoint.authority,
       CLIENT_ID: app.clientId,
       CLIENT_SECRET: app.clientSecret,
-      BROKER_KEY,
+      BROKER_CLIENTS: brokerClients(),
+      CACHE_KEY,
+      ...(kvBroken ? { TOKEN_CACHE: "not a KV namespace" } : {}),
       ...settings,
     }).filter(([, value]) => value !== undefined),
   );
@@ -24,24 +48,45 @@ export async function startBroker({ endpoint, app, settings = {} }) {
     modulesRoot: BUILD_DIR,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-07-30",
-    kvNamespaces: ["TOKEN_CACHE"],
+    kvNamespaces: kvBroken ? [] : ["TOKEN_CACHE"],
+    ...(kvPersist ? { kvPersist } : {}),
     bindings,
+    ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
   });
-  await mf.ready;
+  const url = await mf.ready;
   return {
     mf,
-    /** POSTs `body` to /token with the broker key unless `headers` say otherwise. */
-    async token(body, headers = { authorization: `Bearer ${BROKER_KEY}` }) {
-      const response = await mf.dispatchFetch("http://broker.local/token", {
+    url,
+    /** POSTs JSON to /token with a broker key unless `headers` say otherwise. */
+    async token(body, headers = { authorization: `Bearer ${JOBS_KEY}` }) {
+      return send(mf, "/token", {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body: typeof body === "string" ? body : JSON.stringify(body),
       });
-      return { status: response.status, headers: response.headers, json: await response.json() };
     },
-    async kv() {
-      return mf.getKVNamespace("TOKEN_CACHE");
+    /** POSTs an OAuth2 client-credentials form. */
+    async form(fields, headers = {}) {
+      return send(mf, "/token", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams(fields).toString(),
+      });
     },
+    request: (path, init) => send(mf, path, init),
+    kv: () => mf.getKVNamespace("TOKEN_CACHE"),
     dispose: () => mf.dispose(),
   };
+}
+
+async function send(mf, path, init) {
+  const response = await mf.dispatchFetch(`http://broker.local${path}`, init);
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
 }
