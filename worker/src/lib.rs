@@ -6,6 +6,7 @@
 //! identity provider, caching rules, single-flight and refresh all come from the core.
 
 mod callers;
+mod coalesce;
 mod config;
 mod health_route;
 mod kv_cache;

@@ -2,11 +2,11 @@
 //! isolate memory, KV or the identity provider through the core client.
 
 use cctoken::js::webcrypto::sha256;
-use cctoken::{ErrorKind, TokenRequest};
-use serde_json::json;
+use cctoken::TokenRequest;
 use worker::{console_error, Env, Request, Response, Result};
 
 use crate::callers::Caller;
+use crate::coalesce;
 use crate::oauth_response::{error_with, oauth_error, token_response};
 use crate::state::{broker, Broker};
 use crate::token_request::{parse, BadBody, Presented, Refusal};
@@ -104,31 +104,30 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         force_refresh: wanted.force_refresh,
         ..TokenRequest::new(scopes)
     };
-    match broker.client.acquire_token_for_client(token_request).await {
-        Ok(result) => token_response(
-            result.access_token.expose(),
-            &result.token_type,
-            result.expires_on_ms,
+    match coalesce::acquire(broker.clone(), token_request).await {
+        Ok(served) => token_response(
+            &served.access_token,
+            &served.token_type,
+            served.expires_on_ms,
             js_sys::Date::now() as u64,
-            result.source,
+            served.source,
         ),
-        Err(error) => {
-            console_error!("token request failed: {error}");
-            let status = match error.kind() {
-                ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => 503,
-                _ => 502,
-            };
-            let mut extra = json!({});
-            if let Some(details) = error.idp_details() {
-                extra["error_codes"] = json!(details.aadsts);
-                extra["trace_id"] = json!(details.trace_id);
-            }
-            extra["correlation_id"] = json!(error.correlation_id());
-            let mut response = error_with(status, error.code(), &describe(&error), extra)?;
-            if let Some(ms) = error.retry_after_ms() {
+        Err(failed) => {
+            console_error!(
+                "token request failed: {}: {}",
+                failed.code,
+                failed.description
+            );
+            let mut response = error_with(
+                failed.status,
+                &failed.code,
+                &failed.description,
+                failed.extra,
+            )?;
+            if let Some(seconds) = failed.retry_after_s {
                 response
                     .headers_mut()
-                    .set("retry-after", &ms.div_ceil(1000).to_string())?;
+                    .set("retry-after", &seconds.to_string())?;
             }
             Ok(response)
         }
