@@ -3,7 +3,7 @@
 // Against the bundled local token endpoint, unless AZURE_TENANT_ID, AZURE_CLIENT_ID,
 // AZURE_CLIENT_SECRET and CCTOKEN_SCOPE name a real tenant, app and scope.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mjs";
@@ -38,12 +38,17 @@ try {
     }
   }
 
+  // A caller "demo" with a fresh key; the broker stores only its SHA-256.
   const brokerKey = randomBytes(24).toString("base64url");
   const broker = await startWranglerDev({
-    AUTHORITY: target.authority,
+    TENANT_ID: target.tenantId,
+    AUTHORITY_HOST: target.authorityHost,
     CLIENT_ID: target.clientId,
     CLIENT_SECRET: target.clientSecret,
-    BROKER_KEY: brokerKey,
+    BROKER_CLIENTS: JSON.stringify({
+      demo: { keySha256: [createHash("sha256").update(brokerKey).digest("hex")], scopes: [target.scope] },
+    }),
+    CACHE_KEY: randomBytes(32).toString("base64"),
   });
   try {
     for (let call = 0; call < 2; call += 1) {
@@ -77,6 +82,8 @@ async function chooseTarget() {
     return {
       description: `tenant ${AZURE_TENANT_ID} at ${host}, scope ${CCTOKEN_SCOPE}`,
       authority: `${host}/${AZURE_TENANT_ID}`,
+      tenantId: AZURE_TENANT_ID,
+      authorityHost: host,
       clientId: AZURE_CLIENT_ID,
       clientSecret: AZURE_CLIENT_SECRET,
       scope: CCTOKEN_SCOPE,
@@ -87,6 +94,8 @@ async function chooseTarget() {
     description: `local token endpoint ${endpoint.url} (set AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and CCTOKEN_SCOPE for a real tenant)`,
     endpoint,
     authority: endpoint.authority,
+    tenantId: LOCAL_APP.tenantId,
+    authorityHost: endpoint.url,
     clientId: LOCAL_APP.clientId,
     clientSecret: LOCAL_APP.clientSecret,
     scope: "api://cctoken-demo/.default",

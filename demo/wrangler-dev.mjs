@@ -15,7 +15,11 @@ export async function startWranglerDev(settings) {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "cctoken-demo-"));
   const envFile = join(dir, "broker.env");
-  const lines = Object.entries(settings).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  // Single-quoted dotenv values are taken literally (JSON included); none of ours holds a quote.
+  const lines = Object.entries(settings).map(([key, value]) => {
+    if (String(value).includes("'")) throw new Error(`${key} must not contain a single quote`);
+    return `${key}='${value}'`;
+  });
   await writeFile(envFile, lines.join("\n") + "\n", { mode: 0o600 });
 
   const log = [];
