@@ -13,7 +13,9 @@
 //! ```
 //! use cctoken::{ClientConfig, ConfidentialClient, Credential, TokenEndpoint, TokenRequest};
 //! # use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
-//! # struct FakeHost;
+//! # use futures::executor::{LocalPool, LocalSpawner};
+//! # use futures::task::LocalSpawnExt;
+//! # struct FakeHost(LocalSpawner);
 //! # impl Fetch for FakeHost {
 //! #     async fn fetch(&self, _: HttpRequest) -> Result<HttpResponse, cctoken::Error> {
 //! #         Ok(HttpResponse::new(200, r#"{"access_token":"t","token_type":"Bearer","expires_in":3599}"#))
@@ -21,16 +23,20 @@
 //! # }
 //! # impl Clock for FakeHost { fn now_ms(&self) -> u64 { 1_700_000_000_000 } }
 //! # impl Sleep for FakeHost { async fn sleep(&self, _: u64) {} }
-//! # impl Spawn for FakeHost { fn spawn(&self, _: BackgroundTask) {} }
+//! # impl Spawn for FakeHost {
+//! #     fn spawn(&self, task: BackgroundTask) { self.0.spawn_local(task).unwrap() }
+//! # }
 //! let endpoint = TokenEndpoint::from_authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
 //! let config = ClientConfig::new(
 //!     "00000000-0000-0000-0000-000000000001",
 //!     endpoint,
 //!     Credential::client_secret("s3cret")?,
 //! )?;
-//! let client = ConfidentialClient::new(config, FakeHost);
+//! // Any executor that runs spawned tasks: the client fetches in a task of its own.
+//! let mut executor = LocalPool::new();
+//! let client = ConfidentialClient::new(config, FakeHost(executor.spawner()));
 //! let scopes = client.scopes(["https://graph.microsoft.com/.default"])?;
-//! let token = pollster::block_on(client.acquire_token_for_client(TokenRequest::new(scopes)))?;
+//! let token = executor.run_until(client.acquire_token_for_client(TokenRequest::new(scopes)))?;
 //! assert_eq!(token.token_type, "Bearer");
 //! # Ok::<(), cctoken::Error>(())
 //! ```

@@ -133,7 +133,8 @@ pub trait Sleep {
 /// A task the client starts and does not wait for (background refresh).
 pub type BackgroundTask = Pin<Box<dyn Future<Output = ()>>>;
 
-/// Runs tasks in the background: `spawn_local` in JS, `ctx.waitUntil` in a Worker.
+/// Runs tasks in the background: `spawn_local` in JS, `ctx.waitUntil` in a Worker. The
+/// client fetches tokens in such tasks, so a host whose `spawn` drops them never gets one.
 pub trait Spawn {
     /// Starts `task`; it must be driven to completion even though nobody awaits it.
     fn spawn(&self, task: BackgroundTask);
