@@ -187,6 +187,9 @@ pub struct AuthResult {
     pub ext_expires_on_ms: u64,
     /// When the client will refresh in the background, if it will.
     pub refresh_on_ms: Option<u64>,
+    /// Until when a repeat of this request is a plain memory hit: before the expiry buffer
+    /// and before the refresh point. Adapters may answer repeats themselves until then.
+    pub served_as_is_until_ms: u64,
     /// The scopes the token was requested for.
     pub scopes: Vec<String>,
     /// Where the token came from.
@@ -301,15 +304,6 @@ impl<H: Host> ConfidentialClient<H> {
         let inner = &self.inner;
         let key = request.scopes.cache_key().to_owned();
         let now_ms = inner.host.now_ms();
-        if let Some(until) = inner.throttled_until.borrow().get(&key).copied() {
-            if now_ms < until {
-                return Err(Error::new(
-                    ErrorKind::Throttled,
-                    "the identity provider is throttling this client for these scopes; calls fail fast until its Retry-After window ends",
-                )
-                .with_retry_after_ms(until - now_ms));
-            }
-        }
         if request.claims.is_none() && !request.force_refresh {
             let hit = inner.cache.borrow_mut().get(&key, now_ms).cloned();
             if let Some(token) = hit {
@@ -322,6 +316,16 @@ impl<H: Host> ConfidentialClient<H> {
                     request.correlation_id,
                     &request.scopes,
                 ));
+            }
+        }
+        // Throttling only stops requests to the identity provider; a fresh token is still served.
+        if let Some(until) = inner.throttled_until.borrow().get(&key).copied() {
+            if now_ms < until {
+                return Err(Error::new(
+                    ErrorKind::Throttled,
+                    "the identity provider is throttling this client for these scopes; calls fail fast until its Retry-After window ends",
+                )
+                .with_retry_after_ms(until - now_ms));
             }
         }
         let fetched = if request.claims.is_some() {
@@ -436,7 +440,13 @@ impl<H: Host> Inner<H> {
         correlation_id: Option<String>,
         scopes: &ScopeSet,
     ) -> AuthResult {
+        let fresh_until = token
+            .expires_on_ms
+            .saturating_sub(self.config.expiry_buffer_ms);
         AuthResult {
+            served_as_is_until_ms: token
+                .refresh_on_ms
+                .map_or(fresh_until, |at| at.min(fresh_until)),
             access_token: token.access_token,
             token_type: token.token_type,
             expires_on_ms: token.expires_on_ms,

@@ -404,6 +404,29 @@ fn throttling_beyond_the_deadline_fails_fast_until_the_window_ends() {
 }
 
 #[test]
+fn a_fresh_token_is_served_while_throttled_and_results_say_until_when() {
+    let host = TestHost::new();
+    host.token(TOKEN_1);
+    host.status(429, &[("retry-after", "600")], "");
+    let client = client(&host);
+    let cached = acquire(&client, request(&client)).unwrap();
+    assert_eq!(
+        cached.served_as_is_until_ms,
+        cached.expires_on_ms - DEFAULT_EXPIRY_BUFFER_MS
+    );
+    let forced = TokenRequest {
+        force_refresh: true,
+        ..request(&client)
+    };
+    assert_eq!(acquire(&client, forced).unwrap_err().code(), "throttled");
+    // Throttling stops trips to the identity provider; the fresh cached token is still served.
+    assert_eq!(
+        acquire(&client, request(&client)).unwrap().source,
+        TokenSource::Memory
+    );
+}
+
+#[test]
 fn background_refresh_serves_the_cached_token_and_replaces_it() {
     let host = TestHost::new();
     host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":1800}"#);

@@ -496,5 +496,13 @@ fn to_js_result(result: &AuthResult) -> JsValue {
         // Defining properties on a fresh plain object cannot fail.
         let _ = Reflect::set(&object, &key.into(), &value);
     }
+    // Not enumerable: for the package's JS fast path, not part of the result's shape.
+    let descriptor = Object::new();
+    let _ = Reflect::set(
+        &descriptor,
+        &"value".into(),
+        &JsValue::from_f64(result.served_as_is_until_ms as f64),
+    );
+    Object::define_property(&object, &"servedAsIsUntil".into(), &descriptor);
     object.into()
 }

@@ -61,7 +61,9 @@ test("fromEnvironment: secret, certificate file, and a federated token file read
   const base = { AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_AUTHORITY_HOST: endpoint.url };
   const bySecret = withEnv({ ...base, AZURE_CLIENT_ID: LOCAL_APP.clientId, AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret }, () =>
     ConfidentialClient.fromEnvironment());
+  assert.ok(bySecret instanceof ConfidentialClient, "the package's class, with its fast path");
   assert.equal((await bySecret.acquireTokenForClient({ scopes: [SCOPE] })).tenantId, LOCAL_APP.tenantId);
+  assert.equal((await bySecret.acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
 
   const pem = join(dir, "combined.pem");
   writeFileSync(pem, `${FIXTURES.rsaCert}\n${FIXTURES.rsaKey}`);
