@@ -1,5 +1,5 @@
 # Entry points; each installs what it needs first (scripts/bootstrap.sh is idempotent).
-.PHONY: demo test build bootstrap
+.PHONY: demo test build bootstrap bench
 
 demo:
 	scripts/demo.sh
@@ -13,3 +13,7 @@ build:
 
 bootstrap:
 	scripts/bootstrap.sh
+
+# Side-by-side numbers against msal-node and @azure/identity; writes BENCHMARKS.md (not CI).
+bench:
+	bench/run.sh

@@ -4,6 +4,7 @@
 // with Entra-shaped errors, records every request so tests can assert exact bodies and
 // request counts, and can be told to misbehave (scripted faults).
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { ENTRA_ERRORS, entraErrorBody } from "./entra-errors.mjs";
 import { issueAccessToken } from "./access-token.mjs";
 import { authenticateClient } from "./client-auth.mjs";
@@ -27,6 +28,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @param {Record<string, {secret?: string, certificates?: string[], keys?: {kid: string, publicKeyPem: string}[]}>} [options.clients]
  * @param {number} [options.tokenLifetimeSeconds] `expires_in` of issued tokens (changeable via `settings`)
  * @param {number} [options.refreshInSeconds] `refresh_in` of issued tokens, if any
+ * @param {{key: string, cert: string}} [options.tls] serve https (libraries that insist on it)
  */
 export async function startTokenEndpoint(options = {}) {
   const tenants = new Set(options.tenants ?? [LOCAL_APP.tenantId, LOCAL_APP.tenantDomain]);
@@ -46,7 +48,7 @@ export async function startTokenEndpoint(options = {}) {
   const openSockets = new Set();
   let issued = 0;
 
-  const server = createServer(async (req, res) => {
+  const handler = async (req, res) => {
     const [path, query = ""] = req.url.split("?");
     const record = { method: req.method, path: req.url, query, headers: req.headers, body: "", status: 0 };
     requests.push(record);
@@ -63,6 +65,21 @@ export async function startTokenEndpoint(options = {}) {
 
     if (req.method === "GET" && path === "/__stats") {
       return reply(200, { tokenRequests: tokenRequestCount(), issued });
+    }
+    const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
+    if (req.method === "GET" && metadata) {
+      // What MSAL reads before its first token request (instance metadata).
+      const base = `${scheme}://${req.headers.host}/${metadata[1]}`;
+      return reply(200, {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        issuer: `${scheme}://${req.headers.host}/${metadata[1]}/v2.0`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_types_supported: ["code", "id_token", "token"],
+        subject_types_supported: ["pairwise"],
+        id_token_signing_alg_values_supported: ["RS256"],
+      });
     }
     const entraMatch = ENTRA_TOKEN_PATH.exec(path);
     if (!entraMatch && path !== GENERIC_TOKEN_PATH) {
@@ -95,7 +112,7 @@ export async function startTokenEndpoint(options = {}) {
     if (entraMatch && (scopes.length !== 1 || !scopes[0].endsWith("/.default"))) {
       return fail(ENTRA_ERRORS.invalidScope(scope));
     }
-    const ownUrl = `http://${req.headers.host}${path}`;
+    const ownUrl = `${scheme}://${req.headers.host}${path}`;
     const auth = authenticateClient({
       form,
       headers: req.headers,
@@ -116,7 +133,9 @@ export async function startTokenEndpoint(options = {}) {
       ...(settings.refreshInSeconds ? { refresh_in: settings.refreshInSeconds } : {}),
       access_token: issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime }),
     });
-  });
+  };
+  const scheme = options.tls ? "https" : "http";
+  const server = options.tls ? createTlsServer(options.tls, handler) : createServer(handler);
   server.on("connection", (socket) => {
     openSockets.add(socket);
     socket.on("close", () => openSockets.delete(socket));
@@ -132,7 +151,7 @@ export async function startTokenEndpoint(options = {}) {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
   });
-  const url = `http://127.0.0.1:${server.address().port}`;
+  const url = `${scheme}://127.0.0.1:${server.address().port}`;
 
   return {
     url,

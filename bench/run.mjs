@@ -1,0 +1,138 @@
+// The benchmark: cctoken beside msal-node and @azure/identity, measured in one run against
+// one local https token endpoint. Prints a markdown table and writes BENCHMARKS.md.
+// Started by `make bench` (bench/run.sh), which installs the peers and the packed cctoken.
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import { cpus } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mjs";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const ROOT = join(HERE, "..");
+const PEERS = ["@azure/msal-node", "@azure/identity"];
+const LIBS = ["cctoken", ...PEERS];
+const fixture = (name) => readFileSync(join(ROOT, "tests/fixtures", name), "utf8");
+
+const tls = makeTlsCertificate();
+const certClientId = "77777777-0000-4000-8000-0000000000c7";
+const endpoint = await startTokenEndpoint({
+  tls: { key: tls.key, cert: tls.cert },
+  clients: {
+    [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
+    [certClientId]: { secret: "cert-app-secret", certificates: [fixture("rsa.cert.pem")] },
+  },
+});
+const settings = {
+  url: endpoint.url,
+  tenant: LOCAL_APP.tenantId,
+  clientId: LOCAL_APP.clientId,
+  secret: LOCAL_APP.clientSecret,
+  scope: "api://cctoken-bench/.default",
+  certClientId,
+  certSecret: "cert-app-secret",
+  key: fixture("rsa-pkcs8.key.pem"),
+  cert: fixture("rsa.cert.pem"),
+};
+
+// Asynchronous: the token endpoint lives in this process and must keep answering.
+async function measure(library, what) {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(HERE, "measure.mjs"), library, what, JSON.stringify(settings)], {
+    cwd: HERE,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split("\n").at(-1));
+}
+
+async function each(libs, what) {
+  const results = {};
+  for (const lib of libs) results[lib] = await measure(lib, what);
+  return results;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs, digits = 1) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+const rows = [];
+const row = (measureName, values) => rows.push([measureName, ...values]);
+
+try {
+  const hits = await each([...LIBS, "map"], "hits");
+  row("1. cache hits/s, median (min–max)", [...LIBS, "map"].map((lib) => spread(hits[lib].runs.map((x) => x / 1000), 0) + "k"));
+
+  const bare = (await measure("cctoken", "bare-fetch")).runs;
+  const cold = Object.fromEntries(Object.entries(await each(LIBS, "cold")).map(([lib, r]) => [lib, r.runs]));
+  row("2. cold acquire ms (bare fetch: " + spread(bare, 2) + ")", [...LIBS.map((lib) => `${spread(cold[lib], 2)} = ${(median(cold[lib]) / median(bare)).toFixed(2)}×`), ""]);
+
+  const concurrent = [];
+  for (const lib of LIBS) {
+    endpoint.reset();
+    await measure(lib, "concurrent");
+    concurrent.push(String(endpoint.tokenRequests));
+  }
+  row("3. IdP requests for 100 concurrent cold calls", [...concurrent, ""]);
+
+  const startup = {};
+  for (const lib of LIBS) {
+    startup[lib] = [];
+    for (let i = 0; i < 5; i += 1) startup[lib].push((await measure(lib, "startup")).ms);
+  }
+  row("4. fresh process: import + construct + first token, ms", [...LIBS.map((lib) => spread(startup[lib])), ""]);
+
+  const footprint = LIBS.map((lib) => installFootprint(lib));
+  row("5. node_modules after installing only it / packed size", [...footprint, ""]);
+
+  const certificate = await measure("cctoken", "certificate");
+  row("6. certificate (PS256): cold acquire ms / signing cost per token", [`${spread(certificate.runs, 2)} / ${certificate.signingMs.toFixed(2)} ms`, "", "", ""]);
+
+  row("8. wasm: npm module / Worker, raw (gzip)", [`${size(join(ROOT, "pkg/dist/web/cctoken_bg.wasm"))} / ${size(join(ROOT, "worker/build/index_bg.wasm"))}`, "", "", ""]);
+} finally {
+  await endpoint.close();
+  rmSync(tls.dir, { recursive: true, force: true });
+}
+
+const versions = LIBS.map((lib) => `${lib} ${JSON.parse(readFileSync(join(HERE, "node_modules", lib, "package.json"), "utf8")).version}`);
+const header = ["measure", ...LIBS, "plain JS Map"];
+const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+const report = `# Benchmarks
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0].model} (${cpus().length} cores), Node ${process.version},
+against the local token endpoint over https on 127.0.0.1; ${versions.join(", ")}.
+Each figure is the median with min–max; every library runs in fresh processes of the same run.
+Produced by \`make bench\` (bench/run.mjs); not part of CI.
+
+${table}
+`;
+writeFileSync(join(ROOT, "BENCHMARKS.md"), report);
+console.log(report);
+
+function installFootprint(lib) {
+  const dir = mkdtempSync(join(tmpdir(), "cctoken-footprint-"));
+  try {
+    writeFileSync(join(dir, "package.json"), "{}");
+    const spec = lib === "cctoken" ? join(HERE, "cctoken.tgz") : `${lib}@${JSON.parse(readFileSync(join(HERE, "node_modules", lib, "package.json"), "utf8")).version}`;
+    execFileSync("npm", ["install", "--silent", "--no-audit", "--no-fund", spec], { cwd: dir, stdio: "ignore" });
+    const installed = Number(execFileSync("du", ["-sb", join(dir, "node_modules")], { encoding: "utf8" }).split("\t")[0]);
+    const tarball = lib === "cctoken" ? spec : join(dir, execFileSync("npm", ["pack", "--silent", "--pack-destination", dir, spec], { cwd: dir, encoding: "utf8" }).trim());
+    return `${(installed / 1e6).toFixed(2)} MB / ${(statSync(tarball).size / 1e3).toFixed(0)} KB`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function size(path) {
+  const bytes = readFileSync(path);
+  return `${(bytes.length / 1e3).toFixed(0)} KB (${(gzipSync(bytes, { level: 9 }).length / 1e3).toFixed(0)} KB)`;
+}
+
+function makeTlsCertificate() {
+  const dir = mkdtempSync(join(tmpdir(), "cctoken-bench-tls-"));
+  const keyPath = join(dir, "key.pem");
+  const certPath = join(dir, "cert.pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  return { dir, certPath, key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8") };
+}
