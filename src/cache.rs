@@ -164,11 +164,43 @@ struct SerializedCache {
     tokens: Vec<SerializedEntry>,
 }
 
+/// One cached token in the serialized form. The token's fields are spelled out rather than
+/// `#[serde(flatten)]`ed: flatten pulls serde's buffering deserializer into the wasm.
 #[derive(Serialize, Deserialize)]
 struct SerializedEntry {
     scopes: String,
-    #[serde(flatten)]
-    token: StoredToken,
+    access_token: String,
+    token_type: String,
+    expires_on_ms: u64,
+    #[serde(default)]
+    ext_expires_on_ms: Option<u64>,
+    #[serde(default)]
+    refresh_on_ms: Option<u64>,
+}
+
+impl SerializedEntry {
+    fn new(scopes: &str, token: &CachedToken) -> Self {
+        let stored = StoredToken::from(token);
+        SerializedEntry {
+            scopes: scopes.to_owned(),
+            access_token: stored.access_token,
+            token_type: stored.token_type,
+            expires_on_ms: stored.expires_on_ms,
+            ext_expires_on_ms: stored.ext_expires_on_ms,
+            refresh_on_ms: stored.refresh_on_ms,
+        }
+    }
+
+    fn into_token(self) -> (String, CachedToken) {
+        let token = CachedToken::from(StoredToken {
+            access_token: self.access_token,
+            token_type: self.token_type,
+            expires_on_ms: self.expires_on_ms,
+            ext_expires_on_ms: self.ext_expires_on_ms,
+            refresh_on_ms: self.refresh_on_ms,
+        });
+        (self.scopes, token)
+    }
 }
 
 impl TokenCache {
@@ -243,10 +275,7 @@ impl TokenCache {
             .entries
             .iter()
             .filter(|(_, entry)| entry.token.is_fresh(now_ms, self.expiry_buffer_ms))
-            .map(|(scopes, entry)| SerializedEntry {
-                scopes: scopes.clone(),
-                token: StoredToken::from(&entry.token),
-            })
+            .map(|(scopes, entry)| SerializedEntry::new(scopes, &entry.token))
             .collect();
         tokens.sort_by(|a, b| a.scopes.cmp(&b.scopes));
         let cache = SerializedCache {
@@ -291,9 +320,9 @@ impl TokenCache {
         }
         let mut loaded = 0;
         for entry in cache.tokens {
-            let token = CachedToken::from(entry.token);
+            let (scopes, token) = entry.into_token();
             if token.is_fresh(now_ms, self.expiry_buffer_ms) {
-                self.put(&entry.scopes, token, now_ms);
+                self.put(&scopes, token, now_ms);
                 loaded += 1;
             }
         }
