@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mjs";
+import { measureBroker } from "./worker.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..");
@@ -88,6 +89,11 @@ try {
 
   const certificate = await measure("cctoken", "certificate");
   row("6. certificate (PS256): cold acquire ms / signing cost per token", [`${spread(certificate.runs, 2)} / ${certificate.signingMs.toFixed(2)} ms`, "", "", ""]);
+
+  const broker = await measureBroker();
+  row("7. broker under local workerd: memory hit", [broker.memory, "", "", ""]);
+  row("7. broker: KV hit / IdP miss", [`KV ${broker.kv}; IdP ${broker.idp}`, "", "", ""]);
+  row("7. broker: KV reads per memory hit", ["0 (the store is read only on a memory miss; core unit test)", "", "", ""]);
 
   row("8. wasm: npm module / Worker, raw (gzip)", [`${size(join(ROOT, "pkg/dist/web/cctoken_bg.wasm"))} / ${size(join(ROOT, "worker/build/index_bg.wasm"))}`, "", "", ""]);
 } finally {
