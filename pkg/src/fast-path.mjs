@@ -64,6 +64,8 @@ function plainKey(request) {
   for (const field in request) {
     if (field !== "scopes" && field !== "abortSignal") return undefined;
   }
+  // An already-aborted call must reject as the core would, not succeed from the shortcut.
+  if (request.abortSignal?.aborted) return undefined;
   const { scopes } = request;
   if (!Array.isArray(scopes) || scopes.length === 0) return undefined;
   for (const scope of scopes) {

@@ -165,6 +165,10 @@ test("an AbortSignal cancels the wait", async () => {
   assert.equal(error.code, "aborted");
   const already = await newClient().acquireTokenForClient({ scopes: [SCOPE], abortSignal: AbortSignal.abort() }).catch((e) => e);
   assert.equal(already.code, "aborted");
+  const warm = newClient();
+  await warm.acquireTokenForClient({ scopes: [SCOPE] });
+  const cachedButAborted = await warm.acquireTokenForClient({ scopes: [SCOPE], abortSignal: AbortSignal.abort() }).catch((e) => e);
+  assert.equal(cachedButAborted.code, "aborted", "the JS cache-hit shortcut honours an aborted signal too");
 });
 
 test("429 with a Retry-After past the deadline fails fast as throttled until it ends", async () => {
