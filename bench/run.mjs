@@ -77,12 +77,14 @@ try {
   }
   row("3. IdP requests for 100 concurrent cold calls", [...concurrent, ""]);
 
-  const startup = {};
-  for (const lib of LIBS) {
-    startup[lib] = [];
-    for (let i = 0; i < 5; i += 1) startup[lib].push((await measure(lib, "startup")).ms);
+  for (const [what, label] of [["import", "4. fresh process: import + construct, ms"], ["startup", "4. fresh process: import + construct + first token, ms"]]) {
+    const times = {};
+    for (const lib of LIBS) {
+      times[lib] = [];
+      for (let i = 0; i < 5; i += 1) times[lib].push((await measure(lib, what)).ms);
+    }
+    row(label, [...LIBS.map((lib) => spread(times[lib])), ""]);
   }
-  row("4. fresh process: import + construct + first token, ms", [...LIBS.map((lib) => spread(startup[lib])), ""]);
 
   const footprint = LIBS.map((lib) => installFootprint(lib));
   row("5. node_modules after installing only it / packed size", [...footprint, ""]);
