@@ -118,8 +118,15 @@ impl JsFetch {
             .unchecked_into();
         let status = response.status();
         let headers = read_headers(&response.headers());
-        let body = read_body(&response.body(), request.max_response_bytes)
-            .await
+        let declared_length = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+        let body = match declared_length {
+            // A declared, acceptable length: one read instead of a chunk loop.
+            Some(length) if length <= request.max_response_bytes => read_whole(&response).await,
+            _ => read_body(&response.body(), request.max_response_bytes).await,
+        }
             .map_err(|e| match e {
                 BodyError::TooLarge => Error::invalid_response(format!(
                     "the token endpoint's reply is larger than {} bytes; a token response is a few kilobytes",
@@ -139,6 +146,16 @@ impl JsFetch {
 enum BodyError {
     TooLarge,
     Read(JsValue),
+}
+
+/// The whole body via `arrayBuffer()`, for replies whose declared length is within the limit.
+/// A body longer than declared is refused by the fetch implementation itself.
+async fn read_whole(response: &FetchResponse) -> Result<Vec<u8>, BodyError> {
+    let pending = call_method(response, "arrayBuffer", &[]).map_err(BodyError::Read)?;
+    let buffer = JsFuture::from(Promise::resolve(&pending))
+        .await
+        .map_err(BodyError::Read)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// Reads a `ReadableStream` to its end, failing once it passes `limit` bytes.

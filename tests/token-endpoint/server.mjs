@@ -54,12 +54,20 @@ export async function startTokenEndpoint(options = {}) {
     requests.push(record);
     const reply = (status, body, extraHeaders = {}) => {
       record.status = status;
-      const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store, no-cache", ...extraHeaders };
+      const text = typeof body === "string" ? body : JSON.stringify(body);
+      // Entra declares the length; scripted faults (below) stream chunked instead, so clients
+      // are exercised on both paths.
+      const headers = {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+        "cache-control": "no-store, no-cache",
+        ...extraHeaders,
+      };
       if (req.headers["return-client-request-id"] === "true" && req.headers["client-request-id"]) {
         headers["client-request-id"] = req.headers["client-request-id"];
       }
       res.writeHead(status, headers);
-      res.end(typeof body === "string" ? body : JSON.stringify(body));
+      res.end(text);
     };
     const fail = (entraError) => reply(entraError.status, entraErrorBody(entraError));
 
