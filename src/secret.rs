@@ -18,14 +18,6 @@ impl Secret {
         &self.0
     }
 
-    /// Whether `presented` equals this secret, in time that does not depend on where the two
-    /// first differ, so response times do not reveal how much of a guess was right. (The
-    /// length is not hidden: it is not secret for generated keys.)
-    pub fn matches(&self, presented: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), presented.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-    }
-
     /// True when the value is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -54,14 +46,5 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         assert_eq!(format!("{secret}"), "<redacted>");
         assert_eq!(secret.expose(), "hunter2-very-secret");
-    }
-
-    #[test]
-    fn matches_only_the_exact_value() {
-        let secret = Secret::new("k-123");
-        assert!(secret.matches("k-123"));
-        for other in ["k-124", "k-12", "k-1234", "", "K-123"] {
-            assert!(!secret.matches(other), "{other}");
-        }
     }
 }

@@ -71,9 +71,6 @@ export async function startTokenEndpoint(options = {}) {
     };
     const fail = (entraError) => reply(entraError.status, entraErrorBody(entraError));
 
-    if (req.method === "GET" && path === "/__stats") {
-      return reply(200, { tokenRequests: tokenRequestCount(), issued });
-    }
     const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
     if (req.method === "GET" && metadata) {
       // What MSAL reads before its first token request (instance metadata).

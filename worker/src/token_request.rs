@@ -5,18 +5,19 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use cctoken::Secret;
 use serde::Deserialize;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The credentials a caller presented.
+/// The credentials a caller presented. Keys are `Secret`s, so a `Debug` print shows none.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Presented {
     /// `Authorization: Bearer <key>` (JSON form).
-    Key(String),
+    Key(Secret),
     /// Caller id and key (form: body fields or HTTP Basic).
-    IdAndKey(String, String),
+    IdAndKey(String, Secret),
     /// Nothing usable.
     Nothing,
 }
@@ -84,7 +85,7 @@ pub fn parse(
         "application/json" => Ok(Parsed {
             presented: authorization
                 .and_then(bearer)
-                .map_or(Presented::Nothing, |key| Presented::Key(key.to_owned())),
+                .map_or(Presented::Nothing, |key| Presented::Key(Secret::new(key))),
             wanted: parse_json(body),
         }),
         "application/x-www-form-urlencoded" => Ok(parse_form(authorization, body)),
@@ -122,9 +123,9 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
         // RFC 6749 §2.3: one authentication method per request.
         (Some(_), _, Some(_)) => Presented::Nothing,
         (Some((id, key)), body_id, None) if body_id.as_deref().is_none_or(|b| b == id) => {
-            Presented::IdAndKey(id, key)
+            Presented::IdAndKey(id, Secret::new(key))
         }
-        (None, Some(id), Some(key)) => Presented::IdAndKey(id, key),
+        (None, Some(id), Some(key)) => Presented::IdAndKey(id, Secret::new(key)),
         _ => Presented::Nothing,
     };
     let wanted = match (grant_type.as_deref(), scope) {
@@ -185,7 +186,8 @@ mod tests {
             br#"{"scopes":["api://a/.default"],"forceRefresh":true}"#,
         )
         .unwrap();
-        assert_eq!(parsed.presented, Presented::Key("k-1".into()));
+        assert_eq!(parsed.presented, Presented::Key(Secret::new("k-1")));
+        assert_eq!(format!("{:?}", parsed.presented), "Key(Secret(<redacted>))");
         assert_eq!(
             parsed.wanted,
             Ok(Wanted {
@@ -206,7 +208,7 @@ mod tests {
         let parsed = parse(FORM, None, body).unwrap();
         assert_eq!(
             parsed.presented,
-            Presented::IdAndKey("jobs".into(), "k+1".into())
+            Presented::IdAndKey("jobs".into(), Secret::new("k+1"))
         );
         assert_eq!(
             parsed.wanted.unwrap().scopes,
@@ -218,7 +220,7 @@ mod tests {
         let parsed = parse(FORM, Some(&basic), b"grant_type=client_credentials&scope=x").unwrap();
         assert_eq!(
             parsed.presented,
-            Presented::IdAndKey("my app".into(), "p@ss".into())
+            Presented::IdAndKey("my app".into(), Secret::new("p@ss"))
         );
 
         let both = parse(

@@ -139,11 +139,11 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
 async fn authenticate<'a>(broker: &'a Broker, presented: &Presented) -> Option<&'a Caller> {
     match presented {
         Presented::Key(key) => {
-            let hash = sha256(key.as_bytes()).await.ok()?;
+            let hash = sha256(key.expose().as_bytes()).await.ok()?;
             broker.callers.by_key(&hash)
         }
         Presented::IdAndKey(id, key) => {
-            let hash = sha256(key.as_bytes()).await.ok()?;
+            let hash = sha256(key.expose().as_bytes()).await.ok()?;
             broker.callers.by_id_and_key(id, &hash)
         }
         Presented::Nothing => None,
