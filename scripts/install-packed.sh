@@ -5,7 +5,7 @@
 # typescript) are linked from this checkout, not installed again.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-app="$1"
+app="$(mkdir -p "$1" && cd "$1" && pwd)"
 rm -rf "$app" && mkdir -p "$app"
 tarball="$(cd "$ROOT/pkg" && npm pack --silent --pack-destination "$app")"
 (

@@ -106,26 +106,29 @@ export interface ClientCredentialRequest {
   abortSignal?: AbortSignal;
 }
 
-/** A token, from the cache or freshly issued. */
+/**
+ * A token, from the cache or freshly issued. Frozen: repeated cache hits hand every caller the
+ * same object, so treat its `Date`s as read-only too.
+ */
 export interface AuthenticationResult {
   /** The access token, for `Authorization: Bearer <accessToken>`. */
-  accessToken: string;
+  readonly accessToken: string;
   /** The token type, `Bearer` for Entra ID. */
-  tokenType: string;
+  readonly tokenType: string;
   /** When the token expires. */
-  expiresOn: Date;
+  readonly expiresOn: Date;
   /** When the token stops working even while Entra is degraded (`ext_expires_in`). */
-  extExpiresOn: Date;
+  readonly extExpiresOn: Date;
   /** When the client refreshes it in the background (from `refresh_in`, or half of lifetimes ≥ 2 h). */
-  refreshOn?: Date;
+  readonly refreshOn?: Date;
   /** The scopes requested. */
-  scopes: string[];
+  readonly scopes: readonly string[];
   /** True when no request was sent for this call. */
-  fromCache: boolean;
+  readonly fromCache: boolean;
   /** The `client-request-id` of the request that fetched the token (or the caller's). */
-  correlationId?: string;
+  readonly correlationId?: string;
   /** The tenant, for Entra authorities. */
-  tenantId?: string;
+  readonly tenantId?: string;
 }
 
 /** The codes of {@link ClientCredentialError}; identity-provider errors use the provider's own OAuth2 `error`. */

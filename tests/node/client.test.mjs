@@ -72,6 +72,21 @@ test("serves the second call from the cache without a request", async () => {
   assert.equal(second.expiresOn.getTime(), first.expiresOn.getTime());
 });
 
+test("results are frozen, and repeated hits share one answer", async () => {
+  const client = newClient();
+  const first = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  const second = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  const third = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  for (const result of [first, second]) {
+    assert.ok(Object.isFrozen(result) && Object.isFrozen(result.scopes));
+    assert.throws(() => { result.accessToken = "changed"; }, TypeError);
+    assert.throws(() => result.scopes.push("other"), TypeError);
+  }
+  assert.equal(third, second, "a hit allocates nothing per call");
+  assert.deepEqual({ ...second, correlationId: undefined }, { ...first, fromCache: true, correlationId: undefined });
+  assert.equal(endpoint.tokenRequests, 1);
+});
+
 test("caches per scope set and clearCache forgets", async () => {
   const client = newClient();
   await client.acquireTokenForClient({ scopes: [GRAPH] });

@@ -42,7 +42,7 @@ export async function use(client: ConfidentialClient): Promise<void> {
   };
   const result: AuthenticationResult = await client.acquireTokenForClient(request);
   const expires: number = result.expiresOn.getTime() + result.extExpiresOn.getTime() + (result.refreshOn?.getTime() ?? 0);
-  const fields: [string, string, boolean, string[], string | undefined, string | undefined] = [result.accessToken, result.tokenType, result.fromCache, result.scopes, result.correlationId, result.tenantId];
+  const fields: [string, string, boolean, readonly string[], string | undefined, string | undefined] = [result.accessToken, result.tokenType, result.fromCache, result.scopes, result.correlationId, result.tenantId];
   const header: string = await client.getAuthorizationHeader({ scopes: ["api://x/.default"] });
   const response: Response = await client.callApi("https://graph.microsoft.com/v1.0/users", { scopes: ["https://graph.microsoft.com/.default"], method: "GET", headers: { accept: "application/json" } });
   const saved: string = client.serializeCache();

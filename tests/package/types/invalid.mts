@@ -6,3 +6,4 @@ new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { 
 const client = new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { clientSecret: "s" } });
 client.acquireTokenForClient({ scope: ["x"] });
 export const wrong: number = (await client.acquireTokenForClient({ scopes: ["x"] })).accessToken;
+(await client.acquireTokenForClient({ scopes: ["x"] })).accessToken = "changed";
