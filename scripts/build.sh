@@ -29,7 +29,7 @@ build_npm() {
   # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
   cp pkg/src/index.d.ts pkg/dist/index.d.cts
   cp README.md pkg/README.md
-  esbuild --log-level=warning --format=cjs --platform=neutral pkg/src/fast-path.mjs --outfile=pkg/dist/cjs/fast-path.cjs
+  esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/host-bridge.mjs
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wc -c < pkg/dist/web/cctoken_bg.wasm) bytes, $(gzip -9c pkg/dist/web/cctoken_bg.wasm | wc -c) gzipped"
 }
 

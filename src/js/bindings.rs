@@ -470,6 +470,20 @@ fn abort_promise(signal: &JsValue) -> Promise {
 }
 
 fn to_js_result(result: &AuthResult) -> JsValue {
+    if let Some(bridge) = super::host_bridge::installed() {
+        return bridge.make_result(
+            result.access_token.expose(),
+            &result.token_type,
+            result.expires_on_ms as f64,
+            result.ext_expires_on_ms as f64,
+            result.refresh_on_ms.map(|ms| ms as f64),
+            &result.scopes.join(" "),
+            result.from_cache(),
+            result.correlation_id.clone(),
+            result.tenant_id.clone(),
+            result.served_as_is_until_ms as f64,
+        );
+    }
     let object = Object::new();
     let date = |ms: u64| JsValue::from(js_sys::Date::new(&JsValue::from_f64(ms as f64)));
     let scopes: js_sys::Array = result

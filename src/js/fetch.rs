@@ -1,12 +1,14 @@
 //! HTTP through the host's `fetch` (Node 18+, Deno, Bun, Workers all have it), aborted when
 //! the client stops waiting, with the response body read up to a size limit.
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
 use crate::ports::{HttpRequest, HttpResponse};
+
+use super::host_bridge::HostBridge;
 
 #[wasm_bindgen]
 extern "C" {
@@ -93,6 +95,66 @@ impl JsFetch {
 
     /// Sends `request` and reads the whole response (up to its size limit).
     pub async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let (status, headers, body) = match super::host_bridge::installed() {
+            Some(bridge) => self.send_through_bridge(&bridge, &request).await,
+            None => self.send_directly(&request).await,
+        }?;
+        let body = body.map_err(|e| match e {
+            BodyError::TooLarge => Error::invalid_response(format!(
+                "the token endpoint's reply is larger than {} bytes; a token response is a few kilobytes",
+                request.max_response_bytes
+            )),
+            BodyError::Read(e) => network_error(&request.url, &e),
+        })?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
+    async fn send_through_bridge(
+        &self,
+        bridge: &HostBridge,
+        request: &HttpRequest,
+    ) -> Result<Reply, Error> {
+        let headers_json = serde_json::to_string(&request.headers).map_err(|_| {
+            Error::invalid_config("headers", "request headers are not serializable")
+        })?;
+        let started = bridge.send(
+            &self.fetch_fn,
+            &request.url,
+            request.method,
+            &headers_json,
+            &request.body,
+            request.max_response_bytes as f64,
+        );
+        let mut abort = AbortOnDrop {
+            controller: Some(started.get(1)),
+            done: false,
+        };
+        let reply = JsFuture::from(Promise::resolve(&started.get(0)))
+            .await
+            .map_err(|e| network_error(&request.url, &e))?;
+        abort.done = true;
+        let reply: Array = reply.unchecked_into();
+        // The bridge hands back what fetch returned: a status within u16 and header pairs.
+        let status = reply.get(0).as_f64().unwrap_or(0.0) as u16;
+        let headers = reply
+            .get(1)
+            .as_string()
+            .and_then(|json| serde_json::from_str::<Vec<(String, String)>>(&json).ok())
+            .unwrap_or_default();
+        let body = reply.get(2);
+        let body = if body.is_null() {
+            Err(BodyError::TooLarge)
+        } else {
+            Ok(Uint8Array::new(&body).to_vec())
+        };
+        Ok((status, headers, body))
+    }
+
+    async fn send_directly(&self, request: &HttpRequest) -> Result<Reply, Error> {
         let mut abort = AbortOnDrop::new();
         let init = Object::new();
         let headers = Object::new();
@@ -126,22 +188,14 @@ impl JsFetch {
             // A declared, acceptable length: one read instead of a chunk loop.
             Some(length) if length <= request.max_response_bytes => read_whole(&response).await,
             _ => read_body(&response.body(), request.max_response_bytes).await,
-        }
-            .map_err(|e| match e {
-                BodyError::TooLarge => Error::invalid_response(format!(
-                    "the token endpoint's reply is larger than {} bytes; a token response is a few kilobytes",
-                    request.max_response_bytes
-                )),
-                BodyError::Read(e) => network_error(&request.url, &e),
-            })?;
-        abort.done = true;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        };
+        abort.done = body.is_ok();
+        Ok((status, headers, body))
     }
 }
+
+/// Status, headers and the body (or why it could not be read).
+type Reply = (u16, Vec<(String, String)>, Result<Vec<u8>, BodyError>);
 
 enum BodyError {
     TooLarge,

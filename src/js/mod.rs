@@ -10,6 +10,7 @@ mod certificate;
 mod error;
 mod fetch;
 mod host;
+mod host_bridge;
 mod signer;
 mod timer;
 pub mod webcrypto;
