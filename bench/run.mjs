@@ -93,7 +93,7 @@ try {
   row("6. certificate (PS256): cold acquire ms / signing cost per token", [`${spread(certificate.runs, 2)} / ${certificate.signingMs.toFixed(2)} ms`, "", "", ""]);
 
   const broker = await measureBroker();
-  row("7. broker under local workerd: memory hit", [broker.memory, "", "", ""]);
+  row("7. broker under local workerd: memory hit", [`${broker.memoryAlone}; ${broker.memory}`, "", "", ""]);
   row("7. broker: KV hit / IdP miss", [`KV ${broker.kv}; IdP ${broker.idp}`, "", "", ""]);
   row("7. broker: KV reads per memory hit", ["0 (the store is read only on a memory miss; core unit test)", "", "", ""]);
 

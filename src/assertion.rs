@@ -179,23 +179,24 @@ pub fn thumbprint_from_hex(
 /// A random UUID v4, e.g. for `jti` and `client-request-id`.
 pub fn uuid_v4() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
+    crate::random::fill(&mut bytes)
         .map_err(|_| Error::crypto("no secure random number source is available"))?;
     Ok(format_uuid_v4(bytes))
 }
 
 fn format_uuid_v4(mut bytes: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut text = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(HEX[usize::from(byte >> 4)] as char);
+        text.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -272,6 +273,11 @@ mod tests {
         assert_eq!(
             format_uuid_v4([0xff; 16]),
             "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
+        let counting: [u8; 16] = std::array::from_fn(|i| i as u8);
+        assert_eq!(
+            format_uuid_v4(counting),
+            "00010203-0405-4607-8809-0a0b0c0d0e0f"
         );
         let a = uuid_v4().unwrap();
         let b = uuid_v4().unwrap();

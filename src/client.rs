@@ -641,7 +641,7 @@ fn timeout_error(ms: u64, scope: &str) -> Error {
 fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
     // Without randomness the jitter is merely zero; retries still happen.
-    let _ = getrandom::fill(&mut bytes);
+    let _ = crate::random::fill(&mut bytes);
     u64::from_le_bytes(bytes)
 }
 #[cfg(test)]

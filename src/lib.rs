@@ -56,6 +56,7 @@ pub mod error;
 pub mod flight;
 pub mod pem;
 pub mod ports;
+mod random;
 pub mod request;
 pub mod response;
 pub mod retry;

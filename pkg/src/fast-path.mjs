@@ -6,20 +6,21 @@
 // A hit costs one Map lookup and one clock read: every caller of the same scopes gets the same
 // settled promise of the same frozen result, so nothing is allocated per hit.
 const SERVED_AS_IS_UNTIL = "servedAsIsUntil";
-const HITS = Symbol("cctoken.fastPathHits");
 
 /** The class `Base` with the fast path in front of `acquireTokenForClient`. */
 export function withFastPath(Base) {
+  // Beside the client, not on it: `console.log(client)` must not print cached tokens.
+  const hitsOf = new WeakMap();
   const adopt = (client) => {
     Object.setPrototypeOf(client, ConfidentialClient.prototype);
-    client[HITS] = new Map();
+    hitsOf.set(client, new Map());
     return client;
   };
 
   class ConfidentialClient extends Base {
     constructor(options) {
       super(options);
-      this[HITS] = new Map();
+      hitsOf.set(this, new Map());
     }
 
     static fromEnvironment(overrides) {
@@ -32,7 +33,7 @@ export function withFastPath(Base) {
 
     acquireTokenForClient(request) {
       const key = plainKey(request);
-      const hits = this[HITS];
+      const hits = hitsOf.get(this);
       if (key !== undefined) {
         const hit = hits.get(key);
         if (hit !== undefined && Date.now() < hit.until) return hit.answer;
@@ -51,12 +52,12 @@ export function withFastPath(Base) {
     }
 
     clearCache() {
-      this[HITS].clear();
+      hitsOf.get(this).clear();
       super.clearCache();
     }
 
     deserializeCache(json) {
-      this[HITS].clear();
+      hitsOf.get(this).clear();
       return super.deserializeCache(json);
     }
   }

@@ -19,7 +19,7 @@ pub struct Timer {
 impl Timer {
     /// Starts a timer; without `setTimeout` in the host it completes at once.
     pub fn start(ms: u64) -> Self {
-        let set_timeout = global_function("setTimeout");
+        let set_timeout = SET_TIMEOUT.with(Clone::clone);
         let mut timer_id = JsValue::UNDEFINED;
         let promise = Promise::new(&mut |resolve, _reject| {
             if let Some(set_timeout) = &set_timeout {
@@ -58,10 +58,18 @@ impl Drop for Timer {
         if self.fired || self.timer_id.is_undefined() {
             return;
         }
-        if let Some(clear) = global_function("clearTimeout") {
-            let _ = clear.call1(&JsValue::UNDEFINED, &self.timer_id);
-        }
+        CLEAR_TIMEOUT.with(|clear| {
+            if let Some(clear) = clear {
+                let _ = clear.call1(&JsValue::UNDEFINED, &self.timer_id);
+            }
+        });
     }
+}
+
+thread_local! {
+    // Looked up once: a global lookup per timer crossed into JS twice with a fresh string.
+    static SET_TIMEOUT: Option<Function> = global_function("setTimeout");
+    static CLEAR_TIMEOUT: Option<Function> = global_function("clearTimeout");
 }
 
 fn global_function(name: &str) -> Option<Function> {

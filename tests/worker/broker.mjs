@@ -28,9 +28,10 @@ export function brokerClients(callers = CALLERS) {
 /**
  * Starts the broker; `settings` override (or, set to undefined, remove) its bindings.
  * `kvPersist` shares KV between instances (a fresh isolate over the same KV); `kvBroken`
- * binds TOKEN_CACHE to a value whose KV calls throw.
+ * binds TOKEN_CACHE to a value whose KV calls throw. `direct` also serves the Worker on its
+ * own loopback socket (`directUrl`), without Miniflare's entry worker in front: for timing.
  */
-export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port }) {
+export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port, direct = false }) {
   const bindings = Object.fromEntries(
     Object.entries({
       AUTHORITY: endpoint.authority,
@@ -52,11 +53,13 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
     ...(kvPersist ? { kvPersist } : {}),
     bindings,
     ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
+    ...(direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
   });
   const url = await mf.ready;
   return {
     mf,
     url,
+    directUrl: direct ? await mf.unsafeGetDirectURL() : undefined,
     /** POSTs JSON to /token with a broker key unless `headers` say otherwise. */
     async token(body, headers = { authorization: `Bearer ${JOBS_KEY}` }) {
       return send(mf, "/token", {
