@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use cctoken::{ScopeRules, ScopeSet};
 use serde::Deserialize;
+use subtle::{Choice, ConstantTimeEq};
 
 /// One caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +33,10 @@ fn default_rate() -> u32 {
     600
 }
 
-/// All callers by id.
+/// All callers, sorted by id.
 #[derive(Debug, Clone, Default)]
 pub struct Callers {
-    by_id: HashMap<String, Caller>,
+    callers: Vec<Caller>,
 }
 
 impl Callers {
@@ -52,7 +53,7 @@ impl Callers {
         if parsed.is_empty() {
             return Err("BROKER_CLIENTS names no caller".to_owned());
         }
-        let mut by_id = HashMap::new();
+        let mut callers = Vec::with_capacity(parsed.len());
         for (id, caller) in parsed {
             let key_hashes = caller
                 .key_sha256
@@ -79,30 +80,60 @@ impl Callers {
                     "BROKER_CLIENTS[{id}] needs at least one scope and a ratePerMinute above 0"
                 ));
             }
-            by_id.insert(
-                id.clone(),
-                Caller {
-                    id,
-                    key_hashes,
-                    granted,
-                    rate_per_minute: caller.rate_per_minute,
-                },
-            );
+            callers.push(Caller {
+                id,
+                key_hashes,
+                granted,
+                rate_per_minute: caller.rate_per_minute,
+            });
         }
-        Ok(Callers { by_id })
+        callers.sort_by(|a, b| a.id.cmp(&b.id));
+        // A key shared by two callers would make a bearer key's caller (and its grants)
+        // depend on lookup order.
+        for (i, caller) in callers.iter().enumerate() {
+            let other = callers[i + 1..].iter().find(|other| {
+                other
+                    .key_hashes
+                    .iter()
+                    .any(|hash| caller.key_hashes.contains(hash))
+            });
+            if let Some(other) = other {
+                return Err(format!(
+                    "BROKER_CLIENTS[{}] and BROKER_CLIENTS[{}] list the same key hash: give each caller its own key",
+                    caller.id, other.id
+                ));
+            }
+        }
+        Ok(Callers { callers })
     }
 
     /// The caller with `id` if `key_hash` is one of its keys.
     pub fn by_id_and_key(&self, id: &str, key_hash: &[u8; 32]) -> Option<&Caller> {
-        self.by_id.get(id).filter(|caller| caller.accepts(key_hash))
+        self.find(key_hash, Some(id), hashes_equal)
     }
 
-    /// The caller holding the key with this hash. Every caller's every key is compared, each
-    /// in constant time, so timing does not tell which caller or how much matched.
+    /// The caller holding the key with this hash.
     pub fn by_key(&self, key_hash: &[u8; 32]) -> Option<&Caller> {
+        self.find(key_hash, None, hashes_equal)
+    }
+
+    /// The one lookup behind both ways in: `key_hash` is compared with every key of every
+    /// caller, through `eq`, whichever caller was named and whatever matches, so the work done
+    /// (and the time taken) tells neither which caller a key belongs to, nor whether the named
+    /// caller exists, nor how much of a hash matched. Only the verdict branches.
+    fn find(
+        &self,
+        key_hash: &[u8; 32],
+        id: Option<&str>,
+        mut eq: impl FnMut(&[u8; 32], &[u8; 32]) -> Choice,
+    ) -> Option<&Caller> {
         let mut found = None;
-        for caller in self.by_id.values() {
-            if caller.accepts(key_hash) && found.is_none() {
+        for caller in &self.callers {
+            let mut holds = Choice::from(0);
+            for hash in &caller.key_hashes {
+                holds |= eq(hash, key_hash);
+            }
+            if bool::from(holds) && id.is_none_or(|id| id == caller.id) {
                 found = Some(caller);
             }
         }
@@ -110,13 +141,13 @@ impl Callers {
     }
 }
 
-impl Caller {
-    fn accepts(&self, key_hash: &[u8; 32]) -> bool {
-        self.key_hashes
-            .iter()
-            .fold(false, |any, hash| any | constant_time_eq(hash, key_hash))
-    }
+/// Equality whose time does not depend on where the hashes differ (`subtle`, with an
+/// optimisation barrier so the compiler cannot turn it into an early exit).
+fn hashes_equal(configured: &[u8; 32], presented: &[u8; 32]) -> Choice {
+    configured[..].ct_eq(&presented[..])
+}
 
+impl Caller {
     /// Whether every scope in `scopes` was granted to this caller.
     pub fn may_request(&self, scopes: &ScopeSet) -> bool {
         scopes
@@ -124,11 +155,6 @@ impl Caller {
             .split(' ')
             .all(|scope| self.granted.iter().any(|g| g == scope))
     }
-}
-
-/// Equality that takes the same time wherever the first difference is.
-pub fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
@@ -187,6 +213,74 @@ mod tests {
                 .unwrap()
                 .rate_per_minute,
             600
+        );
+    }
+
+    /// Both ways in run one lookup, and it compares the presented hash with every configured
+    /// hash, in the same order, whether the key matches, is one byte off, belongs to another
+    /// caller than the one named, or the named caller does not exist.
+    #[test]
+    fn every_lookup_compares_every_configured_key_alike() {
+        let callers = callers();
+        let configured: Vec<[u8; 32]> = callers
+            .callers
+            .iter()
+            .flat_map(|c| c.key_hashes.iter().copied())
+            .collect();
+        assert_eq!(configured.len(), 3);
+        let mut one_byte_off = [1u8; 32];
+        one_byte_off[31] ^= 0x80;
+        for (key, id, expected) in [
+            ([1; 32], None, Some("jobs")),
+            ([3; 32], None, Some("web")),
+            (one_byte_off, None, None),
+            ([4; 32], None, None),
+            ([2; 32], Some("jobs"), Some("jobs")),
+            ([1; 32], Some("web"), None),
+            ([1; 32], Some("nobody"), None),
+            (one_byte_off, Some("jobs"), None),
+        ] {
+            let mut compared = Vec::new();
+            let found = callers.find(&key, id, |configured, presented| {
+                assert_eq!(presented, &key);
+                compared.push(*configured);
+                hashes_equal(configured, presented)
+            });
+            let case = format!("key {:02x}…{:02x}, id {id:?}", key[0], key[31]);
+            assert_eq!(found.map(|c| c.id.as_str()), expected, "{case}");
+            assert_eq!(compared, configured, "{case}: every key, same order");
+            let production = match id {
+                Some(id) => callers.by_id_and_key(id, &key),
+                None => callers.by_key(&key),
+            };
+            assert_eq!(production.map(|c| c.id.as_str()), expected, "{case}");
+        }
+        assert!(bool::from(hashes_equal(&[7; 32], &[7; 32])));
+        let mut first_byte_off = [7u8; 32];
+        first_byte_off[0] = 8;
+        assert!(!bool::from(hashes_equal(&[7; 32], &first_byte_off)));
+    }
+
+    #[test]
+    fn refuses_a_key_shared_by_two_callers() {
+        let error = Callers::parse(
+            &format!(
+                r#"{{"a": {{"keySha256": ["{H1}"], "scopes": ["api://a/.default"]}},
+                    "b": {{"keySha256": ["{H2}", "{H1}"], "scopes": ["api://b/.default"]}}}}"#
+            ),
+            ScopeRules::Entra,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "BROKER_CLIENTS[a] and BROKER_CLIENTS[b] list the same key hash: give each caller its own key"
+        );
+        let repeated = format!(
+            r#"{{"a": {{"keySha256": ["{H1}", "{H1}"], "scopes": ["api://a/.default"]}}}}"#
+        );
+        assert!(
+            Callers::parse(&repeated, ScopeRules::Entra).is_ok(),
+            "one caller listing a hash twice is harmless"
         );
     }
 

@@ -1,6 +1,12 @@
-//! Per-caller request budgets: a token bucket per caller, in isolate memory.
+//! Per-caller request budgets: token buckets per caller, in isolate memory.
 
 use std::collections::HashMap;
+
+/// Forced refreshes each caller may make per minute. Every one of them is a request to the
+/// identity provider and a KV write, so one caller looping on `forceRefresh` could otherwise
+/// spend the app's IdP quota (and KV's one-write-per-second-per-key) for every caller. A job
+/// that needs a new token after a 401 needs one now and then, not six a minute.
+pub const FORCED_REFRESHES_PER_MINUTE: u32 = 6;
 
 struct Bucket {
     tokens: f64,
@@ -36,6 +42,26 @@ impl RateLimiter {
     }
 }
 
+/// A caller's two budgets: every request, and forced refreshes on top.
+#[derive(Default)]
+pub struct Budgets {
+    requests: RateLimiter,
+    forced_refreshes: RateLimiter,
+}
+
+impl Budgets {
+    /// Takes one request from `caller`'s budget of `per_minute`; `Err` is Retry-After seconds.
+    pub fn take_request(&mut self, caller: &str, per_minute: u32, now_ms: u64) -> Result<(), u64> {
+        self.requests.take(caller, per_minute, now_ms)
+    }
+
+    /// Takes one forced refresh from `caller`'s [`FORCED_REFRESHES_PER_MINUTE`].
+    pub fn take_forced_refresh(&mut self, caller: &str, now_ms: u64) -> Result<(), u64> {
+        self.forced_refreshes
+            .take(caller, FORCED_REFRESHES_PER_MINUTE, now_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +80,28 @@ mod tests {
         assert!(limiter.take("b", 3, 0).is_ok(), "budgets are per caller");
         assert!(limiter.take("a", 3, 20_000).is_ok());
         assert!(limiter.take("a", 3, 20_000).is_err());
+    }
+
+    #[test]
+    fn forced_refreshes_have_their_own_smaller_budget() {
+        let mut budgets = Budgets::default();
+        for _ in 0..FORCED_REFRESHES_PER_MINUTE {
+            assert!(budgets.take_request("a", 600, 0).is_ok());
+            assert!(budgets.take_forced_refresh("a", 0).is_ok());
+        }
+        assert_eq!(
+            budgets.take_forced_refresh("a", 0),
+            Err(10),
+            "one forced refresh per 10 s at 6/min"
+        );
+        assert!(
+            budgets.take_request("a", 600, 0).is_ok(),
+            "plain requests keep their budget"
+        );
+        assert!(
+            budgets.take_forced_refresh("b", 0).is_ok(),
+            "other callers keep theirs"
+        );
+        assert!(budgets.take_forced_refresh("a", 10_000).is_ok());
     }
 }

@@ -14,7 +14,7 @@ use crate::callers::Callers;
 use crate::config::{BrokerConfig, Misconfigured};
 use crate::kv_cache::KvTokenStore;
 use crate::kv_crypto::CacheCipher;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::Budgets;
 
 thread_local! {
     static BROKER: RefCell<Option<Rc<Broker>>> = const { RefCell::new(None) };
@@ -29,7 +29,7 @@ pub struct Broker {
     /// Who may call.
     pub callers: Callers,
     /// Per-caller budgets.
-    pub limiter: RefCell<RateLimiter>,
+    pub budgets: RefCell<Budgets>,
 }
 
 /// Records the current request's context for background work.
@@ -58,7 +58,7 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     let broker = Rc::new(Broker {
         client,
         callers: config.callers,
-        limiter: RefCell::new(RateLimiter::default()),
+        budgets: RefCell::new(Budgets::default()),
     });
     BROKER.with(|slot| *slot.borrow_mut() = Some(broker.clone()));
     Ok(broker)

@@ -8,11 +8,13 @@ use worker::{console_error, Env, Request, Response, Result};
 use crate::callers::Caller;
 use crate::coalesce;
 use crate::oauth_response::{error_with, oauth_error, token_response};
+use crate::rate_limit::FORCED_REFRESHES_PER_MINUTE;
+use crate::request_body::read_capped;
 use crate::state::{broker, Broker};
-use crate::token_request::{parse, BadBody, Presented, Refusal};
+use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 
 /// Handles `POST /token`.
-pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
+pub async fn handle(request: Request, env: &Env) -> Result<Response> {
     let broker = match broker(env) {
         Ok(broker) => broker,
         Err(misconfigured) => {
@@ -30,18 +32,12 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
     };
     let content_type = request.headers().get("content-type")?;
     let authorization = request.headers().get("authorization")?;
-    if let Some(length) = request.headers().get("content-length")? {
-        if length
-            .parse::<usize>()
-            .is_ok_and(|n| n > crate::token_request::MAX_BODY_BYTES)
-        {
-            return oauth_error(413, "invalid_request", "the request body is over 16 KiB");
-        }
-    }
-    let body = request.bytes().await?;
+    let Ok(body) = read_capped(&request, MAX_BODY_BYTES).await? else {
+        return too_large();
+    };
     let parsed = match parse(content_type.as_deref(), authorization.as_deref(), &body) {
         Ok(parsed) => parsed,
-        Err(Refusal::TooLarge) => return oauth_error(413, "invalid_request", "the request body is over 16 KiB"),
+        Err(Refusal::TooLarge) => return too_large(),
         Err(Refusal::UnsupportedMediaType) => {
             return oauth_error(415, "invalid_request", "send application/json ({\"scopes\": [...]}) or an application/x-www-form-urlencoded OAuth2 client-credentials request")
         }
@@ -55,24 +51,19 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         return Ok(response);
     };
     let now_ms = js_sys::Date::now() as u64;
-    if let Err(retry_after_s) =
+    let taken =
         broker
-            .limiter
+            .budgets
             .borrow_mut()
-            .take(&caller.id, caller.rate_per_minute, now_ms)
-    {
-        let mut response = oauth_error(
-            429,
-            "slow_down",
+            .take_request(&caller.id, caller.rate_per_minute, now_ms);
+    if let Err(retry_after_s) = taken {
+        return slow_down(
             &format!(
                 "caller {} is over its budget of {} requests per minute",
                 caller.id, caller.rate_per_minute
             ),
-        )?;
-        response
-            .headers_mut()
-            .set("retry-after", &retry_after_s.to_string())?;
-        return Ok(response);
+            retry_after_s,
+        );
     }
     let wanted = match parsed.wanted {
         Ok(wanted) => wanted,
@@ -99,6 +90,21 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
                 scopes.to_request_param()
             ),
         );
+    }
+    if wanted.force_refresh {
+        let taken = broker
+            .budgets
+            .borrow_mut()
+            .take_forced_refresh(&caller.id, js_sys::Date::now() as u64);
+        if let Err(retry_after_s) = taken {
+            return slow_down(
+                &format!(
+                    "caller {} is over its budget of {FORCED_REFRESHES_PER_MINUTE} forced refreshes per minute; requests without forceRefresh are still served",
+                    caller.id
+                ),
+                retry_after_s,
+            );
+        }
     }
     let token_request = TokenRequest {
         force_refresh: wanted.force_refresh,
@@ -132,6 +138,19 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
             Ok(response)
         }
     }
+}
+
+fn too_large() -> Result<Response> {
+    oauth_error(413, "invalid_request", "the request body is over 16 KiB")
+}
+
+/// 429 with the seconds until the budget allows another request.
+fn slow_down(description: &str, retry_after_s: u64) -> Result<Response> {
+    let mut response = oauth_error(429, "slow_down", description)?;
+    response
+        .headers_mut()
+        .set("retry-after", &retry_after_s.to_string())?;
+    Ok(response)
 }
 
 /// The caller whose key was presented. The key is hashed and compared with every configured
