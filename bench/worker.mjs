@@ -8,7 +8,7 @@ import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mj
 import { JOBS_KEY, SCOPE, brokerClients, startBroker } from "../tests/worker/broker.mjs";
 
 // A caller whose budget the fixed load stays under.
-const settings = { BROKER_CLIENTS: brokerClients({ jobs: { keys: [JOBS_KEY], scopes: [SCOPE], ratePerMinute: 1_000_000 } }) };
+const settings = { BROKER_CLIENTS: brokerClients({ jobs: { keys: [JOBS_KEY], scopes: [SCOPE], ratePerMinute: 1_000_000, forceRefreshPerMinute: 1_000_000 } }) };
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 

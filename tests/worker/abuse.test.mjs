@@ -5,7 +5,7 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
-import { CACHE_KEY, CALLERS, JOBS_KEY, REPORTS_SCOPE, SCOPE, startBroker } from "./broker.mjs";
+import { CACHE_KEY, CALLERS, JOBS_KEY, REPORTS_SCOPE, SCOPE, brokerClients, startBroker } from "./broker.mjs";
 
 const REPORTS_KEY = CALLERS.reports.keys[0];
 const BROKER_KEYS = Object.values(CALLERS).flatMap((caller) => caller.keys);
@@ -331,6 +331,33 @@ test("forced refreshes: six per caller per minute, then 429; plain requests and 
     assert.equal(endpoint.tokenRequests, 7);
   } finally {
     await forcing.dispose();
+  }
+});
+
+test("forceRefreshPerMinute sets a caller's forced-refresh budget; 0 refuses them", async () => {
+  const settings = {
+    BROKER_CLIENTS: brokerClients({
+      jobs: { ...CALLERS.jobs, forceRefreshPerMinute: 0 },
+      reports: { ...CALLERS.reports, ratePerMinute: 600, forceRefreshPerMinute: 8 },
+    }),
+  };
+  const configured = await startBroker({ endpoint, app: LOCAL_APP, settings });
+  try {
+    const refused = await configured.token({ scopes: [SCOPE], forceRefresh: true });
+    assertRefused(refused, 429, "slow_down", "forced refresh with a budget of 0");
+    assert.equal(refused.headers.get("retry-after"), "60");
+    assert.equal(endpoint.tokenRequests, 0);
+    assert.equal((await configured.token({ scopes: [SCOPE] })).json.cache, "idp", "plain requests still served");
+    const reports = { authorization: `Bearer ${REPORTS_KEY}` };
+    for (let i = 0; i < 8; i += 1) {
+      const forced = await configured.token({ scopes: [REPORTS_SCOPE], forceRefresh: true }, reports);
+      assert.equal(forced.status, 200, `forced refresh ${i + 1} of 8`);
+      issued.push(forced.json.access_token);
+    }
+    assertRefused(await configured.token({ scopes: [REPORTS_SCOPE], forceRefresh: true }, reports), 429, "slow_down", "a ninth");
+    assert.equal(endpoint.tokenRequests, 9);
+  } finally {
+    await configured.dispose();
   }
 });
 

@@ -20,7 +20,7 @@ export const CACHE_KEY = randomBytes(32).toString("base64");
 export function brokerClients(callers = CALLERS) {
   return JSON.stringify(
     Object.fromEntries(
-      Object.entries(callers).map(([id, c]) => [id, { keySha256: c.keys.map(sha256), scopes: c.scopes, ...(c.ratePerMinute ? { ratePerMinute: c.ratePerMinute } : {}) }]),
+      Object.entries(callers).map(([id, c]) => [id, { keySha256: c.keys.map(sha256), scopes: c.scopes, ...(c.ratePerMinute ? { ratePerMinute: c.ratePerMinute } : {}), ...(c.forceRefreshPerMinute !== undefined ? { forceRefreshPerMinute: c.forceRefreshPerMinute } : {}) }]),
     ),
   );
 }

@@ -18,6 +18,8 @@ pub struct Caller {
     granted: Vec<String>,
     /// Requests allowed per minute.
     pub rate_per_minute: u32,
+    /// Of those, requests with `forceRefresh` allowed per minute.
+    pub force_refresh_per_minute: u32,
 }
 
 #[derive(Deserialize)]
@@ -27,10 +29,20 @@ struct CallerJson {
     scopes: Vec<String>,
     #[serde(default = "default_rate")]
     rate_per_minute: u32,
+    #[serde(default = "default_force_refresh_rate")]
+    force_refresh_per_minute: u32,
 }
 
 fn default_rate() -> u32 {
     600
+}
+
+/// Every forced refresh is a request to the identity provider and a KV write, so one caller
+/// looping on `forceRefresh` could otherwise spend the app's IdP quota (and KV's
+/// one-write-per-second-per-key) for every caller. A job that needs a new token after a 401
+/// needs one now and then, not six a minute.
+fn default_force_refresh_rate() -> u32 {
+    6
 }
 
 /// All callers, sorted by id.
@@ -40,7 +52,8 @@ pub struct Callers {
 }
 
 impl Callers {
-    /// Parses `BROKER_CLIENTS`: `{"<id>": {"keySha256": ["<hex>"…], "scopes": […], "ratePerMinute": 600}}`.
+    /// Parses `BROKER_CLIENTS`: `{"<id>": {"keySha256": ["<hex>"…], "scopes": […], "ratePerMinute": 600,
+    /// "forceRefreshPerMinute": 6}}`; a `forceRefreshPerMinute` of 0 refuses forced refreshes.
     /// Errors describe the problem without quoting values.
     pub fn parse(json: &str, rules: ScopeRules) -> Result<Self, String> {
         let parsed: HashMap<String, CallerJson> = serde_json::from_str(json).map_err(|e| {
@@ -85,6 +98,7 @@ impl Callers {
                 key_hashes,
                 granted,
                 rate_per_minute: caller.rate_per_minute,
+                force_refresh_per_minute: caller.force_refresh_per_minute,
             });
         }
         callers.sort_by(|a, b| a.id.cmp(&b.id));
@@ -178,7 +192,7 @@ mod tests {
 
     fn callers() -> Callers {
         Callers::parse(
-            &format!(r#"{{"jobs": {{"keySha256": ["{H1}", "{H2}"], "scopes": ["api://a/.default"], "ratePerMinute": 5}},
+            &format!(r#"{{"jobs": {{"keySha256": ["{H1}", "{H2}"], "scopes": ["api://a/.default"], "ratePerMinute": 5, "forceRefreshPerMinute": 1}},
                          "web": {{"keySha256": ["{}"], "scopes": ["API://B/.default"]}}}}"#, "03".repeat(32)),
             ScopeRules::Entra,
         )
@@ -207,12 +221,15 @@ mod tests {
                 .rate_per_minute,
             5
         );
+        let web = callers.by_id_and_key("web", &[3; 32]).unwrap();
+        assert_eq!(web.rate_per_minute, 600);
+        assert_eq!(web.force_refresh_per_minute, 6, "the default");
         assert_eq!(
             callers
-                .by_id_and_key("web", &[3; 32])
+                .by_id_and_key("jobs", &[2; 32])
                 .unwrap()
-                .rate_per_minute,
-            600
+                .force_refresh_per_minute,
+            1
         );
     }
 

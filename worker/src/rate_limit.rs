@@ -2,12 +2,6 @@
 
 use std::collections::HashMap;
 
-/// Forced refreshes each caller may make per minute. Every one of them is a request to the
-/// identity provider and a KV write, so one caller looping on `forceRefresh` could otherwise
-/// spend the app's IdP quota (and KV's one-write-per-second-per-key) for every caller. A job
-/// that needs a new token after a 401 needs one now and then, not six a minute.
-pub const FORCED_REFRESHES_PER_MINUTE: u32 = 6;
-
 struct Bucket {
     tokens: f64,
     updated_ms: u64,
@@ -55,10 +49,18 @@ impl Budgets {
         self.requests.take(caller, per_minute, now_ms)
     }
 
-    /// Takes one forced refresh from `caller`'s [`FORCED_REFRESHES_PER_MINUTE`].
-    pub fn take_forced_refresh(&mut self, caller: &str, now_ms: u64) -> Result<(), u64> {
-        self.forced_refreshes
-            .take(caller, FORCED_REFRESHES_PER_MINUTE, now_ms)
+    /// Takes one forced refresh from `caller`'s budget of `per_minute`; a budget of 0 refuses
+    /// them all (Retry-After: a minute).
+    pub fn take_forced_refresh(
+        &mut self,
+        caller: &str,
+        per_minute: u32,
+        now_ms: u64,
+    ) -> Result<(), u64> {
+        if per_minute == 0 {
+            return Err(60);
+        }
+        self.forced_refreshes.take(caller, per_minute, now_ms)
     }
 }
 
@@ -83,14 +85,21 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_forced_refresh_budget_refuses_them_all() {
+        let mut budgets = Budgets::default();
+        assert_eq!(budgets.take_forced_refresh("a", 0, 0), Err(60));
+        assert!(budgets.take_request("a", 600, 0).is_ok());
+    }
+
+    #[test]
     fn forced_refreshes_have_their_own_smaller_budget() {
         let mut budgets = Budgets::default();
-        for _ in 0..FORCED_REFRESHES_PER_MINUTE {
+        for _ in 0..6 {
             assert!(budgets.take_request("a", 600, 0).is_ok());
-            assert!(budgets.take_forced_refresh("a", 0).is_ok());
+            assert!(budgets.take_forced_refresh("a", 6, 0).is_ok());
         }
         assert_eq!(
-            budgets.take_forced_refresh("a", 0),
+            budgets.take_forced_refresh("a", 6, 0),
             Err(10),
             "one forced refresh per 10 s at 6/min"
         );
@@ -99,9 +108,9 @@ mod tests {
             "plain requests keep their budget"
         );
         assert!(
-            budgets.take_forced_refresh("b", 0).is_ok(),
+            budgets.take_forced_refresh("b", 6, 0).is_ok(),
             "other callers keep theirs"
         );
-        assert!(budgets.take_forced_refresh("a", 10_000).is_ok());
+        assert!(budgets.take_forced_refresh("a", 6, 10_000).is_ok());
     }
 }

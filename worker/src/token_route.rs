@@ -8,7 +8,6 @@ use worker::{console_error, Env, Request, Response, Result};
 use crate::callers::Caller;
 use crate::coalesce;
 use crate::oauth_response::{error_with, oauth_error, token_response};
-use crate::rate_limit::FORCED_REFRESHES_PER_MINUTE;
 use crate::request_body::read_capped;
 use crate::state::{broker, Broker};
 use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
@@ -92,15 +91,16 @@ pub async fn handle(request: Request, env: &Env) -> Result<Response> {
         );
     }
     if wanted.force_refresh {
-        let taken = broker
-            .budgets
-            .borrow_mut()
-            .take_forced_refresh(&caller.id, js_sys::Date::now() as u64);
+        let taken = broker.budgets.borrow_mut().take_forced_refresh(
+            &caller.id,
+            caller.force_refresh_per_minute,
+            js_sys::Date::now() as u64,
+        );
         if let Err(retry_after_s) = taken {
             return slow_down(
                 &format!(
-                    "caller {} is over its budget of {FORCED_REFRESHES_PER_MINUTE} forced refreshes per minute; requests without forceRefresh are still served",
-                    caller.id
+                    "caller {} is over its budget of {} forced refreshes per minute; requests without forceRefresh are still served",
+                    caller.id, caller.force_refresh_per_minute
                 ),
                 retry_after_s,
             );
