@@ -6,6 +6,8 @@
 // A hit costs one Map lookup and one clock read: every caller of the same scopes gets the same
 // settled promise of the same frozen result, so nothing is allocated per hit.
 const SERVED_AS_IS_UNTIL = "servedAsIsUntil";
+/** Scope sets answered here per client; past it the oldest goes (the core still has it). */
+const MAX_FAST_PATH_ENTRIES = 256;
 
 /** The class `Base` with the fast path in front of `acquireTokenForClient`. */
 export function withFastPath(Base) {
@@ -13,14 +15,14 @@ export function withFastPath(Base) {
   const hitsOf = new WeakMap();
   const adopt = (client) => {
     Object.setPrototypeOf(client, ConfidentialClient.prototype);
-    hitsOf.set(client, new Map());
+    hitsOf.set(client, newHits());
     return client;
   };
 
   class ConfidentialClient extends Base {
     constructor(options) {
       super(options);
-      hitsOf.set(this, new Map());
+      hitsOf.set(this, newHits());
     }
 
     static fromEnvironment(overrides) {
@@ -36,15 +38,21 @@ export function withFastPath(Base) {
       const hits = hitsOf.get(this);
       if (key !== undefined) {
         const hit = hits.get(key);
-        if (hit !== undefined && Date.now() < hit.until) return hit.answer;
+        if (hit !== undefined) {
+          if (Date.now() < hit.until) return hit.answer;
+          hits.delete(key);
+        }
       } else if (request?.forceRefresh) {
         // A forced token replaces the core's; drop every shortcut rather than work out which.
-        hits.clear();
+        forget(hits);
       }
+      const generation = hits.generation;
       return super.acquireTokenForClient(request).then((result) => {
         freezeResult(result);
-        if (key !== undefined) {
+        // A reply that raced a forced refresh or clearCache() must not bring back what they dropped.
+        if (key !== undefined && generation === hits.generation) {
           const repeat = freezeResult({ ...result, fromCache: true, correlationId: undefined });
+          if (hits.size >= MAX_FAST_PATH_ENTRIES && !hits.has(key)) hits.delete(hits.keys().next().value);
           hits.set(key, { answer: Promise.resolve(repeat), until: result[SERVED_AS_IS_UNTIL] });
         }
         return result;
@@ -52,16 +60,26 @@ export function withFastPath(Base) {
     }
 
     clearCache() {
-      hitsOf.get(this).clear();
+      forget(hitsOf.get(this));
       super.clearCache();
     }
 
     deserializeCache(json) {
-      hitsOf.get(this).clear();
+      forget(hitsOf.get(this));
       return super.deserializeCache(json);
     }
   }
   return ConfidentialClient;
+}
+
+/** A client's shortcuts: a Map with a generation, bumped whenever they are all dropped. */
+function newHits() {
+  return Object.assign(new Map(), { generation: 0 });
+}
+
+function forget(hits) {
+  hits.clear();
+  hits.generation += 1;
 }
 
 /** Results are shared between callers, so none may change one under another's feet. */

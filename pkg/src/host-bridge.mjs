@@ -31,6 +31,23 @@ const hostBridge = {
     return [reply, controller];
   },
 
+  raceAbort(acquisition, signal, abortedError) {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortedError);
+      signal.addEventListener("abort", onAbort, { once: true });
+      acquisition.then(
+        (result) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(result);
+        },
+        (error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+  },
+
   makeResult(accessToken, tokenType, expiresOn, extExpiresOn, refreshOn, scopes, fromCache, correlationId, tenantId, servedAsIsUntil) {
     const result = {
       accessToken,

@@ -96,6 +96,9 @@ impl JsConfidentialClient {
         });
         match signal {
             Some(signal) => {
+                if let Some(bridge) = super::host_bridge::installed() {
+                    return bridge.race_abort(&acquisition, &signal, &to_js_error(&aborted()));
+                }
                 let race: js_sys::Array =
                     [JsValue::from(acquisition), abort_promise(&signal).into()]
                         .into_iter()
@@ -452,7 +455,8 @@ fn aborted() -> Error {
     )
 }
 
-/// A promise that rejects with an `aborted` error when `signal` fires.
+/// A promise that rejects with an `aborted` error when `signal` fires. Without the package's
+/// host bridge only: its listener stays on the signal until the signal fires.
 fn abort_promise(signal: &JsValue) -> Promise {
     let signal = signal.clone();
     Promise::new(&mut |_resolve, reject| {

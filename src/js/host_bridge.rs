@@ -31,6 +31,16 @@ extern "C" {
         max_bytes: f64,
     ) -> Array;
 
+    /// `acquisition`, or a rejection with `aborted_error` once `signal` fires; the listener is
+    /// removed when the acquisition settles, so a long-lived signal collects none.
+    #[wasm_bindgen(method, js_name = raceAbort)]
+    pub fn race_abort(
+        this: &HostBridge,
+        acquisition: &js_sys::Promise,
+        signal: &JsValue,
+        aborted_error: &JsValue,
+    ) -> js_sys::Promise;
+
     /// A frozen-shape result object (see `AuthenticationResult` in `index.d.ts`).
     #[wasm_bindgen(method, js_name = makeResult)]
     #[allow(clippy::too_many_arguments)]

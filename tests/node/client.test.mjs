@@ -87,6 +87,21 @@ test("results are frozen, and repeated hits share one answer", async () => {
   assert.equal(endpoint.tokenRequests, 1);
 });
 
+test("a forced refresh joins a request already in flight instead of racing it", async () => {
+  // The in-flight token was requested after the cached one went bad, so it is fresh enough;
+  // two racing requests could land in either order and leave the older token cached.
+  const client = newClient();
+  const plain = client.acquireTokenForClient({ scopes: [GRAPH] });
+  const forced = client.acquireTokenForClient({ scopes: [GRAPH], forceRefresh: true });
+  const [first, second] = await Promise.all([plain, forced]);
+  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(second.accessToken, first.accessToken);
+  const after = await client.acquireTokenForClient({ scopes: [GRAPH] });
+  assert.equal(after.accessToken, first.accessToken);
+  assert.equal(after.fromCache, true);
+  assert.equal(endpoint.tokenRequests, 1);
+});
+
 test("caches per scope set and clearCache forgets", async () => {
   const client = newClient();
   await client.acquireTokenForClient({ scopes: [GRAPH] });
