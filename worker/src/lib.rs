@@ -13,6 +13,7 @@ mod kv_cache;
 mod kv_crypto;
 mod oauth_response;
 mod rate_limit;
+mod retry_settings;
 mod state;
 mod token_request;
 mod token_route;
