@@ -68,10 +68,22 @@ const hostBridge = {
 
 const DECLARED_LENGTH = /^\s*\d+\s*$/;
 
+/**
+ * The bytes fetch will hand over, when the headers say so: the rule of the core's
+ * `ports::readable_body_length`. A compressed body's content-length counts wire bytes, and
+ * fetch inflates it: a few kilobytes of gzip can become gigabytes.
+ */
+function readableLength(headers) {
+  const coding = headers.get("content-encoding");
+  if (coding !== null && coding.trim().toLowerCase() !== "identity") return undefined;
+  const declared = headers.get("content-length");
+  return declared !== null && DECLARED_LENGTH.test(declared) ? Number(declared) : undefined;
+}
+
 /** The body as bytes, or null once it passes `maxBytes` (the rest is not read). */
 async function readBody(response, maxBytes) {
-  const declared = response.headers.get("content-length");
-  if (declared !== null && DECLARED_LENGTH.test(declared) && Number(declared) <= maxBytes) {
+  const length = readableLength(response.headers);
+  if (length !== undefined && length <= maxBytes) {
     // One read; a body longer than declared is refused by fetch itself.
     return new Uint8Array(await response.arrayBuffer());
   }

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
-use crate::ports::{HttpRequest, HttpResponse};
+use crate::ports::{readable_body_length, HttpRequest, HttpResponse};
 
 use super::host_bridge::HostBridge;
 
@@ -180,11 +180,7 @@ impl JsFetch {
             .unchecked_into();
         let status = response.status();
         let headers = read_headers(&response.headers());
-        let declared_length = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, value)| value.trim().parse::<usize>().ok());
-        let body = match declared_length {
+        let body = match readable_body_length(&headers) {
             // A declared, acceptable length: one read instead of a chunk loop.
             Some(length) if length <= request.max_response_bytes => read_whole(&response).await,
             _ => read_body(&response.body(), request.max_response_bytes).await,

@@ -8,6 +8,7 @@ import { createServer as createTlsServer } from "node:https";
 import { ENTRA_ERRORS, entraErrorBody } from "./entra-errors.mjs";
 import { issueAccessToken } from "./access-token.mjs";
 import { authenticateClient } from "./client-auth.mjs";
+import { playFault } from "./faults.mjs";
 
 /** The tenant, app and secret the endpoint knows unless told otherwise. */
 export const LOCAL_APP = Object.freeze({
@@ -42,8 +43,10 @@ export async function startTokenEndpoint(options = {}) {
   };
   /** Every request received, in order: method, path (with query), headers, raw body, status. */
   const requests = [];
-  /** Scripted replies for the next token requests, consumed first. */
+  /** Scripted replies for the next token requests, consumed first (see faults.mjs). */
   const faults = [];
+  /** A fault played for every token request once `faults` is empty: the endpoint is down. */
+  let failing;
   const seenJti = new Set();
   const openSockets = new Set();
   let issued = 0;
@@ -55,8 +58,8 @@ export async function startTokenEndpoint(options = {}) {
     const reply = (status, body, extraHeaders = {}) => {
       record.status = status;
       const text = typeof body === "string" ? body : JSON.stringify(body);
-      // Entra declares the length; scripted faults (below) stream chunked instead, so clients
-      // are exercised on both paths.
+      // Entra declares the length; scripted faults (faults.mjs) are chunked unless told
+      // otherwise, so clients are exercised on both paths.
       const headers = {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
@@ -98,10 +101,10 @@ export async function startTokenEndpoint(options = {}) {
     }
     record.body = body;
 
-    const fault = faults.shift();
-    if (fault) return playFault(fault, req, res, record);
-
     const tenant = entraMatch ? decodeURIComponent(entraMatch[1]) : undefined;
+    const fault = faults.shift() ?? failing;
+    if (fault) return playFault(fault, req, res, record, faultContext(tenant, body));
+
     if (req.method !== "POST") return fail(ENTRA_ERRORS.postOnly());
     if (entraMatch && !tenants.has(tenant)) return fail(ENTRA_ERRORS.tenantNotFound(tenant));
     const isForm = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
@@ -167,11 +170,21 @@ export async function startTokenEndpoint(options = {}) {
     settings,
     requests,
     /**
-     * Makes the next token requests misbehave, one entry each: `{ status, headers, body }`
-     * answers as given; `{ hang: true }` never answers; `{ reset: true }` drops the connection.
+     * Makes the next token requests misbehave, one fault each (see faults.mjs): e.g.
+     * `{ status: 503, headers: { "retry-after": "1" } }`, `{ hang: true }`, `{ reset: true }`,
+     * `{ status: 200, body: "{\"access_token\":", resetAfterBytes: 5 }`,
+     * `{ token: { expires_in: "3599" } }`, `{ bodyBytes: 20 * 1024 * 1024 }`.
      */
     failNext(...entries) {
       faults.push(...entries);
+    },
+    /** Plays `fault` for every token request (after any `failNext` ones) until `recover()`. */
+    failAll(fault) {
+      failing = fault;
+    },
+    /** Ends `failAll`: token requests are answered normally again. */
+    recover() {
+      failing = undefined;
     },
     /** Requests made to a token path (whatever their outcome). */
     get tokenRequests() {
@@ -181,10 +194,11 @@ export async function startTokenEndpoint(options = {}) {
     get issued() {
       return issued;
     },
-    /** Forgets recorded requests and pending faults. */
+    /** Forgets recorded requests and pending faults, and recovers from `failAll`. */
     reset() {
       requests.length = 0;
       faults.length = 0;
+      failing = undefined;
       issued = 0;
     },
     /** Stops the server and drops open connections, hung ones included. */
@@ -195,19 +209,15 @@ export async function startTokenEndpoint(options = {}) {
   };
 }
 
-function playFault(fault, req, res, record) {
-  if (fault.hang) {
-    record.status = "hang";
-    return;
-  }
-  if (fault.reset) {
-    record.status = "reset";
-    res.socket.destroy();
-    return;
-  }
-  record.status = fault.status;
-  res.writeHead(fault.status, { "content-type": "application/json; charset=utf-8", ...(fault.headers ?? {}) });
-  res.end(typeof fault.body === "string" ? fault.body : JSON.stringify(fault.body ?? {}));
+/** Who a scripted token is for: the tenant in the path, the client and resource in the form. */
+function faultContext(tenant, body) {
+  const form = new URLSearchParams(body);
+  const scope = form.get("scope") ?? "";
+  return {
+    tenant: tenant ?? "oauth",
+    clientId: form.get("client_id") ?? LOCAL_APP.clientId,
+    resource: scope.endsWith("/.default") ? scope.slice(0, -"/.default".length) : scope,
+  };
 }
 
 function readBody(req) {

@@ -221,6 +221,7 @@ test("missing settings: 500 server_misconfigured and healthz name the setting, n
     [{ CACHE_KEY: "dG9vIHNob3J0" }, "CACHE_KEY"],
     [{ BROKER_CLIENTS: "{not json" }, "BROKER_CLIENTS"],
     [{ AUTHORITY: undefined }, "TENANT_ID"],
+    [{ ATTEMPT_TIMEOUT_MS: "0" }, "ATTEMPT_TIMEOUT_MS"],
   ]) {
     const incomplete = await startBroker({ endpoint, app: LOCAL_APP, settings });
     try {

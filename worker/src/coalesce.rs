@@ -114,11 +114,7 @@ fn served_from_js(value: &JsValue) -> Served {
 }
 
 fn failed_to_js(error: &cctoken::Error) -> JsValue {
-    use cctoken::ErrorKind;
-    let status = match error.kind() {
-        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => 503,
-        _ => 502,
-    };
+    let status = reply_status(error);
     let mut extra = serde_json::json!({ "correlation_id": error.correlation_id() });
     if let Some(details) = error.idp_details() {
         extra["error_codes"] = serde_json::json!(details.aadsts);
@@ -143,6 +139,18 @@ fn failed_to_js(error: &cctoken::Error) -> JsValue {
     object.into()
 }
 
+/// 503 (with the IdP's `Retry-After` passed on) while the identity provider is unreachable,
+/// slow, throttling or says it is unavailable: worth trying again later. 502 for anything else
+/// it answered: an OAuth2 refusal, a server error, a reply that is not a usable token.
+fn reply_status(error: &cctoken::Error) -> u16 {
+    use cctoken::ErrorKind;
+    match (error.kind(), error.status()) {
+        (ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled, _) => 503,
+        (_, Some(429 | 503)) => 503,
+        _ => 502,
+    }
+}
+
 fn failed_from_js(value: &JsValue) -> Failed {
     Failed {
         status: get(value, "status").as_f64().unwrap_or(502.0) as u16,
@@ -155,5 +163,45 @@ fn failed_from_js(value: &JsValue) -> Failed {
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default(),
         retry_after_s: get(value, "retryAfterS").as_f64().map(|s| s as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cctoken::error::IdpErrorDetails;
+    use cctoken::{Error, ErrorKind};
+
+    fn from_idp(status: u16, code: &str) -> Error {
+        Error::identity_provider(
+            code,
+            "refused",
+            IdpErrorDetails {
+                status,
+                ..IdpErrorDetails::default()
+            },
+        )
+    }
+
+    #[test]
+    fn unavailable_is_503_and_everything_else_502() {
+        for error in [
+            Error::network("connection reset"),
+            Error::new(ErrorKind::Timeout, "no answer"),
+            Error::new(ErrorKind::Throttled, "slow down"),
+            from_idp(503, "temporarily_unavailable"),
+            from_idp(429, "too_many_requests"),
+        ] {
+            assert_eq!(reply_status(&error), 503, "{error}");
+        }
+        for error in [
+            from_idp(500, "server_error"),
+            from_idp(502, "server_error"),
+            from_idp(504, "server_error"),
+            from_idp(401, "invalid_client"),
+            Error::invalid_response("no access_token"),
+        ] {
+            assert_eq!(reply_status(&error), 502, "{error}");
+        }
     }
 }

@@ -10,6 +10,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::callers::Callers;
+use crate::retry_settings::retry_policy;
 
 /// Everything the broker needs.
 pub struct BrokerConfig {
@@ -39,18 +40,26 @@ fn problem(setting: &'static str, description: impl Into<String>) -> Misconfigur
     }
 }
 
-/// A string var or secret, if set and non-empty.
+/// A var or secret as text, if set and non-empty. A number var (wrangler.toml may give one)
+/// is read as JS prints it.
 fn setting(env: &Env, name: &str) -> Option<String> {
-    Reflect::get(env, &name.into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|v| !v.trim().is_empty())
+    let value = Reflect::get(env, &name.into()).ok()?;
+    let text = match value.as_string() {
+        Some(text) => text,
+        None if value.as_f64().is_some() => js_sys::Number::from(value)
+            .to_string_with_radix(10)
+            .ok()?
+            .into(),
+        None => return None,
+    };
+    Some(text).filter(|v| !v.trim().is_empty())
 }
 
 impl BrokerConfig {
     /// Reads `TENANT_ID` (+ `AUTHORITY_HOST`) or `AUTHORITY` or `TOKEN_ENDPOINT`, `CLIENT_ID`,
-    /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, and the KV
-    /// binding `TOKEN_CACHE`.
+    /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, the KV
+    /// binding `TOKEN_CACHE`, and optionally `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`,
+    /// `TOTAL_TIMEOUT_MS`.
     pub fn from_env(env: &Env) -> Result<Self, Misconfigured> {
         let endpoint = match (
             setting(env, "TOKEN_ENDPOINT"),
@@ -99,8 +108,11 @@ impl BrokerConfig {
                 return Err(problem("CLIENT_SECRET", "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both"))
             }
         };
+        let retry = retry_policy(|name| setting(env, name))
+            .map_err(|(name, description)| problem(name, description))?;
         let client = ClientConfig::new(&client_id, endpoint, credential)
-            .map_err(|e| problem("CLIENT_ID", e.message()))?;
+            .map_err(|e| problem("CLIENT_ID", e.message()))?
+            .with_retry_policy(retry);
         let callers = setting(env, "BROKER_CLIENTS")
             .ok_or_else(|| problem("BROKER_CLIENTS", "BROKER_CLIENTS is missing: `wrangler secret put BROKER_CLIENTS` with the callers' key hashes and scopes"))
             .and_then(|json| {

@@ -8,7 +8,7 @@ use cctoken::cache::TokenStore;
 use cctoken::js::{JsFetch, JsHost};
 use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
 use cctoken::ConfidentialClient;
-use worker::{Context, Env};
+use worker::{console_error, Context, Env};
 
 use crate::callers::Callers;
 use crate::config::{BrokerConfig, Misconfigured};
@@ -55,6 +55,12 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     ));
     let client =
         ConfidentialClient::with_store(config.client, WorkerHost(JsHost::new(fetch)), Some(store));
+    // Callers keep getting the cached token meanwhile; the operator should still hear of it.
+    client.on_refresh_error(Some(Rc::new(|error: &cctoken::Error| {
+        console_error!(
+            "background refresh failed; the cached token is served until it expires: {error}"
+        );
+    })));
     let broker = Rc::new(Broker {
         client,
         callers: config.callers,
