@@ -82,8 +82,8 @@ function readableLength(headers) {
 
 /** The body as bytes, or null once it passes `maxBytes` (the rest is not read). */
 async function readBody(response, maxBytes) {
-  const length = readableLength(response.headers);
-  if (length !== undefined && length <= maxBytes) {
+  const declared = readableLength(response.headers);
+  if (declared !== undefined && declared <= maxBytes) {
     // One read; a body longer than declared is refused by fetch itself.
     return new Uint8Array(await response.arrayBuffer());
   }
