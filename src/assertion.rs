@@ -152,14 +152,16 @@ pub fn thumbprint_from_hex(
     expected_len: usize,
 ) -> Result<String, Error> {
     let clean: String = hex.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
-    let bytes: Option<Vec<u8>> = (clean.len() == expected_len * 2 && clean.is_ascii())
-        .then(|| {
-            (0..clean.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).ok())
-                .collect()
-        })
-        .flatten();
+    // Hex digits only: `from_str_radix` alone would also take a sign ("+f" as 0x0f).
+    let bytes: Option<Vec<u8>> = (clean.len() == expected_len * 2
+        && clean.chars().all(|c| c.is_ascii_hexdigit()))
+    .then(|| {
+        (0..clean.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).ok())
+            .collect()
+    })
+    .flatten();
     bytes.map(|b| base64url(&b)).ok_or_else(|| {
         Error::invalid_config(
             field,
@@ -266,6 +268,13 @@ mod tests {
         assert!(thumbprint_from_hex("thumbprint", "00", 20).is_err());
         assert!(thumbprint_from_hex("thumbprint", &"zz".repeat(20), 20).is_err());
         assert!(thumbprint_from_hex("thumbprintSha256", &"é".repeat(32), 32).is_err());
+        // Found by the `pem` fuzz target: each digit pair went through `from_str_radix`,
+        // which accepts a leading '+', so "+f" read as 0x0f.
+        assert!(
+            thumbprint_from_hex("thumbprint", "00FF00+f00ff00ff00ff00ff00ff00ff00ff00ff", 20)
+                .is_err()
+        );
+        assert!(thumbprint_from_hex("thumbprint", &"+0".repeat(20), 20).is_err());
     }
 
     #[test]

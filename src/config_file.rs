@@ -367,4 +367,70 @@ mod tests {
             r#"{"a": "x\"//y",  "b": [1,2]}"#
         );
     }
+
+    mod properties {
+        use super::super::strip_comments_and_trailing_commas;
+        use proptest::collection::{btree_map, vec};
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        /// Strings dense in what the stripper must leave alone inside strings.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![any::<String>(), "[/*,}\\]\\\\\" a]{0,12}"]
+        }
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                text().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    btree_map(text(), inner, 0..4)
+                        .prop_map(|map| Value::Object(map.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Pretty JSON with a comment after every line and a trailing comma before every
+        /// closing bracket, as hand-edited appsettings.json files have them.
+        fn commented(pretty: &str) -> String {
+            let lines: Vec<&str> = pretty.lines().collect();
+            let mut out = String::new();
+            for (i, line) in lines.iter().enumerate() {
+                out.push_str(line);
+                let next = lines.get(i + 1).map(|l| l.trim_start());
+                let opens = line.ends_with('{') || line.ends_with('[');
+                if !opens && next.is_some_and(|n| n.starts_with('}') || n.starts_with(']')) {
+                    out.push(',');
+                }
+                out.push_str(if i % 2 == 0 {
+                    " // note, }\n"
+                } else {
+                    " /* \"x\" */\n"
+                });
+            }
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn strict_json_passes_through_unchanged_in_meaning(value in json()) {
+                for text in [value.to_string(), serde_json::to_string_pretty(&value).unwrap()] {
+                    let stripped = strip_comments_and_trailing_commas(&text);
+                    prop_assert_eq!(serde_json::from_str::<Value>(&stripped).unwrap(), value.clone());
+                }
+            }
+
+            #[test]
+            fn comments_and_trailing_commas_are_removed(value in json()) {
+                let text = commented(&serde_json::to_string_pretty(&value).unwrap());
+                let stripped = strip_comments_and_trailing_commas(&text);
+                prop_assert_eq!(serde_json::from_str::<Value>(&stripped).unwrap(), value);
+            }
+        }
+    }
 }

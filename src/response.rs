@@ -68,7 +68,7 @@ pub fn parse_token_response(
 }
 
 fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
-    let body: SuccessBody = serde_json::from_str(&response.body).map_err(|_| {
+    let body: SuccessBody = json_object(&response.body).ok_or_else(|| {
         Error::invalid_response(format!(
             "the token endpoint answered HTTP {} with a body that is not a JSON object ({}): {}",
             response.status,
@@ -123,8 +123,12 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
     let retry_after_ms = response
         .header("retry-after")
         .and_then(|value| parse_retry_after(value, now_ms));
-    let error = match serde_json::from_str::<ErrorBody>(&response.body) {
-        Ok(body) => {
+    // RFC 6749 §5.2: `error` is required; a blank one names no error, so the reply is
+    // treated like any other body that is not an OAuth2 error (its code comes from the status).
+    let oauth_error =
+        json_object::<ErrorBody>(&response.body).filter(|body| !body.error.trim().is_empty());
+    let error = match oauth_error {
+        Some(body) => {
             let aadsts = if body.error_codes.is_empty() {
                 body.error_description
                     .as_deref()
@@ -134,7 +138,7 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
                 body.error_codes
             };
             let message = match &body.error_description {
-                Some(description) if !description.is_empty() => description.clone(),
+                Some(description) if !description.trim().is_empty() => description.clone(),
                 _ => format!(
                     "the token endpoint answered HTTP {status} with error \"{}\"",
                     body.error
@@ -160,7 +164,7 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
             }
             error
         }
-        Err(_) => {
+        None => {
             let code = match status {
                 429 => "throttled",
                 503 => "temporarily_unavailable",
@@ -187,6 +191,15 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
         Some(ms) => error.with_retry_after_ms(ms),
         None => error,
     }
+}
+
+/// `body` as `T`, if it is a JSON object. serde's derived structs also accept a JSON array of
+/// their fields in order, which no token endpoint sends and which must not become a token.
+fn json_object<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
+    body.trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+        .then(|| serde_json::from_str(body).ok())
+        .flatten()
 }
 
 /// Every `AADSTS<digits>` in a description, for replies without `error_codes`.
@@ -376,6 +389,52 @@ mod tests {
         assert_eq!(
             error.message(),
             "the token endpoint answered HTTP 400 with error \"invalid_scope\""
+        );
+    }
+
+    #[test]
+    fn json_arrays_are_neither_tokens_nor_provider_errors() {
+        // An invariant of the `response` fuzz target: serde's derived structs also read an
+        // array of the fields in order, so this was a token.
+        let error = parse(200, r#"["secret-tok", null, 3599, null, null]"#).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidResponse);
+        assert!(error.message().contains("not a JSON object"), "{error}");
+        assert!(parse(200, " \r\n\t{\"access_token\":\"t\",\"expires_in\":1}").is_ok());
+        let error = parse(
+            400,
+            r#"["invalid_client", "AADSTS7000215: wrong", [7000215]]"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "http_error");
+        assert!(
+            error.message().contains("without an OAuth2 error body"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn blank_error_codes_and_descriptions_are_not_used() {
+        // An invariant of the `response` fuzz target: every error has a code and a message
+        // that are not blank.
+        let error =
+            parse(400, r#"{"error":" ","error_description":"AADSTS90002: x"}"#).unwrap_err();
+        assert_eq!(error.code(), "http_error");
+        assert_eq!(error.kind(), ErrorKind::IdentityProvider);
+        assert!(
+            error.message().contains("without an OAuth2 error body"),
+            "{error}"
+        );
+        let error = parse(503, r#"{"error":""}"#).unwrap_err();
+        assert_eq!(error.code(), "temporarily_unavailable");
+        let error = parse(
+            401,
+            r#"{"error":"invalid_client","error_description":" \r\n"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "invalid_client");
+        assert_eq!(
+            error.message(),
+            "the token endpoint answered HTTP 401 with error \"invalid_client\""
         );
     }
 
