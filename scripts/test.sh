@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test, from a fresh machine: installs what is missing, builds, then runs the core's
-# native tests and lints; the packed npm module under Node 20 (the machine's) and Node 22 (ESM,
-# CommonJS, CLI, inside a Worker, TypeScript), Deno and Bun; and the Worker broker under
-# workerd (Miniflare). Ends with one summary line.
+# native and property tests, lints and a short fuzzing run; the packed npm module under
+# Node 20 (the machine's) and Node 22 (ESM, CommonJS, CLI, inside a Worker, TypeScript, load),
+# Deno and Bun; the Worker broker under workerd (Miniflare); and a scan of all their output
+# for the suite's secrets. Ends with one summary line.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -33,6 +34,7 @@ step() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 step "cargo test (core, broker logic)" cargo test --workspace --quiet
+step "fuzz (libFuzzer, 20 s per target, from the committed corpus)" scripts/fuzz.sh 20
 
 # The npm module is tested as users get it: packed with `npm pack`, installed into an empty
 # folder, and exercised there by the same behavioural suite in every runtime.
@@ -52,6 +54,9 @@ step "npm module, Deno $(deno --version | head -n1 | cut -d' ' -f2)" \
 step "npm module, Bun $(bun --version)" \
   bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" bun test "${SUITE[@]/#/./}"
 step "Worker broker (workerd, Miniflare)" "$NODE22" --test tests/worker/*.test.mjs
+# Last: every suite's output so far (stdout, stderr, Worker logs) must hold none of the
+# suite's secrets, private keys or tokens.
+step "no secret in any output" bash -c '"$1" --test tests/leaks/scan.test.mjs && "$1" tests/leaks/scan.mjs "$2"' _ "$NODE22" "$LOGS"
 
 # Totals across the runners: cargo ("test result: ok. N passed; M failed"), node --test
 # ("# pass N" / "# fail M"), Deno ("ok | N passed | M failed") and Bun (" N pass" / " N fail").

@@ -1,9 +1,13 @@
 // JWT-shaped app-only access tokens with the claims Entra puts in them. The signature is
-// random bytes: resource servers are not part of these tests, clients must treat tokens
-// as opaque.
+// random bytes behind a fixed marker, so a token that reaches any test output is found by
+// tests/leaks/scan.mjs: resource servers are not part of these tests, clients must treat
+// tokens as opaque.
 import { randomBytes, randomUUID } from "node:crypto";
 
 const base64url = (value) => Buffer.from(value).toString("base64url");
+
+/** Starts the signature of every token this endpoint issues. */
+export const TOKEN_SIGNATURE_MARKER = "cctokenLeakCanary";
 
 /** An access token for `resource` issued to `clientId` by `tenant`, valid `lifetimeSeconds`. */
 export function issueAccessToken({ tenant, clientId, resource, lifetimeSeconds, now = Date.now() }) {
@@ -23,7 +27,7 @@ export function issueAccessToken({ tenant, clientId, resource, lifetimeSeconds, 
     uti: randomUUID(),
     ver: "1.0",
   };
-  return [header, payload].map((part) => base64url(JSON.stringify(part))).join(".") + "." + base64url(randomBytes(64));
+  return [header, payload].map((part) => base64url(JSON.stringify(part))).join(".") + "." + TOKEN_SIGNATURE_MARKER + base64url(randomBytes(48));
 }
 
 /** The claims of a token made by {@link issueAccessToken}. */

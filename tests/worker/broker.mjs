@@ -1,6 +1,6 @@
 // Runs the built broker (worker/build) under workerd through Miniflare, with a KV namespace
 // and settings pointed at a local token endpoint. Callers and keys for the tests live here.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -15,7 +15,8 @@ export const CALLERS = {
   reports: { keys: ["reports-key-55d0"], scopes: [REPORTS_SCOPE], ratePerMinute: 3 },
 };
 export const JOBS_KEY = CALLERS.jobs.keys[1];
-export const CACHE_KEY = randomBytes(32).toString("base64");
+/** 32 recognisable bytes, so tests/leaks/scan.mjs can look for the key in every output. */
+export const CACHE_KEY = Buffer.from("cctoken-test-cache-key-canary-32").toString("base64");
 
 export function brokerClients(callers = CALLERS) {
   return JSON.stringify(
