@@ -584,6 +584,7 @@ impl<H: Host> Inner<H> {
                         Err(error) if error.kind() == ErrorKind::InvalidResponse => {
                             return Err(error)
                         }
+                        Err(error) if is_definitive_oauth_error(error.code()) => return Err(error),
                         Err(error) => (
                             AttemptOutcome::Status {
                                 status: response.status,
@@ -635,6 +636,20 @@ fn timeout_error(ms: u64, scope: &str) -> Error {
     )
     .with_hint(
         "check network access to the token endpoint; raise the timeout options if it is slow",
+    )
+}
+
+/// RFC 6749 §5.2 errors that say the request itself is wrong: retrying cannot help, whatever
+/// the status (a gateway such as the broker passes them on with 502).
+fn is_definitive_oauth_error(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_request"
+            | "invalid_client"
+            | "invalid_grant"
+            | "unauthorized_client"
+            | "unsupported_grant_type"
+            | "invalid_scope"
     )
 }
 

@@ -109,6 +109,10 @@ fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
 }
 
 /// A positive whole number of seconds, as a JSON number or numeric string.
+/// Lifetimes are capped here: no token server issues tokens for longer, and an absurd
+/// `expires_in` (say 10^15 s) would overflow expiry arithmetic and JavaScript's `Date`.
+pub const MAX_LIFETIME_S: u64 = 10 * 365 * 24 * 3600;
+
 fn seconds(value: Option<&Value>) -> Option<u64> {
     match value? {
         Value::Number(n) => n.as_u64(),
@@ -116,6 +120,7 @@ fn seconds(value: Option<&Value>) -> Option<u64> {
         _ => None,
     }
     .filter(|s| *s > 0)
+    .map(|s| s.min(MAX_LIFETIME_S))
 }
 
 fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64) -> Error {
@@ -278,6 +283,17 @@ mod tests {
         assert_eq!(token.expires_in_s, 3599);
         assert_eq!(token.ext_expires_in_s, Some(7199));
         assert_eq!(token.refresh_in_s, Some(1800));
+    }
+
+    #[test]
+    fn caps_absurd_lifetimes() {
+        let token = parse(
+            200,
+            r#"{"access_token":"t","expires_in":1000000000000000,"ext_expires_in":"99999999999999999"}"#,
+        )
+        .unwrap();
+        assert_eq!(token.expires_in_s, MAX_LIFETIME_S);
+        assert_eq!(token.ext_expires_in_s, Some(MAX_LIFETIME_S));
     }
 
     #[test]

@@ -343,6 +343,13 @@ fn gives_up_after_two_retries_with_the_last_error() {
 fn never_retries_client_errors_or_bad_responses() {
     for (status, body) in [
         (400, r#"{"error":"invalid_scope","error_codes":[70011]}"#),
+        // A gateway (the broker) passing on the IdP's verdict: the status says "upstream",
+        // the OAuth2 error says retrying cannot help.
+        (
+            502,
+            r#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#,
+        ),
+        (503, r#"{"error":"unauthorized_client"}"#),
         (200, "<html>"),
         (200, r#"{"access_token":"x","expires_in":0}"#),
     ] {
