@@ -301,23 +301,12 @@ impl<H: Host> ConfidentialClient<H> {
         &self,
         request: TokenRequest,
     ) -> Result<AuthResult, Error> {
+        if let Some(hit) = self.acquire_from_memory(&request) {
+            return Ok(hit);
+        }
         let inner = &self.inner;
         let key = request.scopes.cache_key().to_owned();
         let now_ms = inner.host.now_ms();
-        if request.claims.is_none() && !request.force_refresh {
-            let hit = inner.cache.borrow_mut().get(&key, now_ms).cloned();
-            if let Some(token) = hit {
-                if token.needs_refresh(now_ms) {
-                    self.refresh_in_background(&request, now_ms);
-                }
-                return Ok(inner.result(
-                    token,
-                    TokenSource::Memory,
-                    request.correlation_id,
-                    &request.scopes,
-                ));
-            }
-        }
         // Throttling only stops requests to the identity provider; a fresh token is still served.
         if let Some(until) = inner.throttled_until.borrow().get(&key).copied() {
             if now_ms < until {
@@ -344,6 +333,32 @@ impl<H: Host> ConfidentialClient<H> {
             fetched.token,
             fetched.source,
             fetched.correlation_id,
+            &request.scopes,
+        ))
+    }
+
+    /// The memory tier of [`Self::acquire_token_for_client`] on its own, without awaiting:
+    /// the cached token it would serve (starting the background refresh past the refresh
+    /// point), or `None` when it would go further. Adapters answer hits with it without
+    /// any promise machinery.
+    pub fn acquire_from_memory(&self, request: &TokenRequest) -> Option<AuthResult> {
+        if request.claims.is_some() || request.force_refresh {
+            return None;
+        }
+        let inner = &self.inner;
+        let now_ms = inner.host.now_ms();
+        let token = inner
+            .cache
+            .borrow_mut()
+            .get(request.scopes.cache_key(), now_ms)
+            .cloned()?;
+        if token.needs_refresh(now_ms) {
+            self.refresh_in_background(request, now_ms);
+        }
+        Some(inner.result(
+            token,
+            TokenSource::Memory,
+            request.correlation_id.clone(),
             &request.scopes,
         ))
     }

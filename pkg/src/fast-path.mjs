@@ -91,8 +91,14 @@ function freezeResult(result) {
 /** The cache key of a request that only names scopes; undefined for anything else. */
 function plainKey(request) {
   if (request === null || typeof request !== "object") return undefined;
-  for (const field in request) {
-    if (field !== "scopes" && field !== "abortSignal") return undefined;
+  // The fields that change what the core does; it ignores any others, and so does this.
+  if (
+    (request.forceRefresh !== undefined && request.forceRefresh !== false) ||
+    request.claims !== undefined ||
+    request.correlationId !== undefined ||
+    request.extraBodyParameters !== undefined
+  ) {
+    return undefined;
   }
   // An already-aborted call must reject as the core would, not succeed from the shortcut.
   if (request.abortSignal?.aborted) return undefined;

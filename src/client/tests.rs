@@ -458,6 +458,46 @@ fn background_refresh_serves_the_cached_token_and_replaces_it() {
 }
 
 #[test]
+fn the_memory_tier_alone_answers_exactly_what_acquire_would_from_memory() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":1800}"#);
+    let client = client(&host);
+    assert!(client.acquire_from_memory(&request(&client)).is_none(), "empty");
+    acquire(&client, request(&client)).unwrap();
+
+    let hit = client.acquire_from_memory(&request(&client)).unwrap();
+    assert_eq!(hit.access_token.expose(), "tok-1");
+    assert_eq!(hit.source, TokenSource::Memory);
+    let forced = TokenRequest {
+        force_refresh: true,
+        ..request(&client)
+    };
+    assert!(client.acquire_from_memory(&forced).is_none());
+    let claims = TokenRequest {
+        claims: Some("{}".to_owned()),
+        ..request(&client)
+    };
+    assert!(client.acquire_from_memory(&claims).is_none());
+
+    // Past the refresh point: served, and the one background refresh starts.
+    host.advance(1_800_000);
+    host.token(TOKEN_2);
+    assert_eq!(
+        client
+            .acquire_from_memory(&request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-1"
+    );
+    host.run_background_tasks();
+    assert_eq!(host.request_count(), 2);
+    // Past the expiry buffer: nothing, as acquire would go to the identity provider.
+    host.advance(3_600_000);
+    assert!(client.acquire_from_memory(&request(&client)).is_none());
+}
+
+#[test]
 fn failed_refresh_keeps_serving_until_the_buffer_and_reports_the_error() {
     let host = TestHost::new();
     host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":600}"#);

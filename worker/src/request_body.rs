@@ -13,10 +13,19 @@ use worker::{Request, Result};
 pub struct TooLarge;
 
 /// The body, or [`TooLarge`] once it is known to exceed `max` bytes.
-pub async fn read_capped(request: &Request, max: usize) -> Result<Result<Vec<u8>, TooLarge>> {
+pub async fn read_capped(request: &mut Request, max: usize) -> Result<Result<Vec<u8>, TooLarge>> {
     let declared = request.headers().get("content-length")?;
     if declared_too_large(declared.as_deref(), max) {
         return Ok(Err(TooLarge));
+    }
+    let declared_digits = declared
+        .as_deref()
+        .map(str::trim)
+        .is_some_and(|length| !length.is_empty() && length.bytes().all(|b| b.is_ascii_digit()));
+    if declared_digits {
+        // Within the limit, and the runtime delivers no more than declared: one read instead
+        // of a reader loop (two promise round trips per request on the hot path).
+        return Ok(Ok(request.bytes().await?));
     }
     let Some(stream) = request.inner().body() else {
         return Ok(Ok(Vec::new()));

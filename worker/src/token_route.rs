@@ -13,7 +13,7 @@ use crate::state::{broker, Broker};
 use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 
 /// Handles `POST /token`.
-pub async fn handle(request: Request, env: &Env) -> Result<Response> {
+pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
     let broker = match broker(env) {
         Ok(broker) => broker,
         Err(misconfigured) => {
@@ -31,7 +31,7 @@ pub async fn handle(request: Request, env: &Env) -> Result<Response> {
     };
     let content_type = request.headers().get("content-type")?;
     let authorization = request.headers().get("authorization")?;
-    let Ok(body) = read_capped(&request, MAX_BODY_BYTES).await? else {
+    let Ok(body) = read_capped(&mut request, MAX_BODY_BYTES).await? else {
         return too_large();
     };
     let parsed = match parse(content_type.as_deref(), authorization.as_deref(), &body) {
@@ -110,6 +110,16 @@ pub async fn handle(request: Request, env: &Env) -> Result<Response> {
         force_refresh: wanted.force_refresh,
         ..TokenRequest::new(scopes)
     };
+    // A memory hit needs no sharing with concurrent requests: answered here, synchronously.
+    if let Some(hit) = broker.client.acquire_from_memory(&token_request) {
+        return token_response(
+            hit.access_token.expose(),
+            &hit.token_type,
+            hit.expires_on_ms,
+            js_sys::Date::now() as u64,
+            hit.source,
+        );
+    }
     match coalesce::acquire(broker.clone(), token_request).await {
         Ok(served) => token_response(
             &served.access_token,
