@@ -2,6 +2,7 @@
 // fixed request count: memory hits, KV hits (first request of fresh isolates sharing KV),
 // IdP misses (forceRefresh).
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mjs";
@@ -12,14 +13,28 @@ const settings = { BROKER_CLIENTS: brokerClients({ jobs: { keys: [JOBS_KEY], sco
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
+// node:http with keep-alive rather than fetch: undici's fetch adds ~0.1–0.2 ms of its own per
+// request, which is the client's cost, not the broker's.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function send(url, method, path, payload) {
+  const target = new URL(path, url);
+  return new Promise((resolve, reject) => {
+    const headers = payload === undefined ? {} : { authorization: `Bearer ${JOBS_KEY}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
+    const request = http.request({ host: target.hostname, port: target.port, method, path: target.pathname, agent, headers }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
 async function post(url, body) {
   const started = performance.now();
-  const response = await fetch(`${url}token`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${JOBS_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
+  const json = JSON.parse(await send(url, "POST", "token", JSON.stringify(body)));
   return { ms: performance.now() - started, cache: json.cache };
 }
 
@@ -50,6 +65,13 @@ export async function measureBroker() {
     await post(url, { scopes: [SCOPE] });
     await load(url, { scopes: [SCOPE] }, 500, 1, "memory"); // warm-up: JIT, connection
     const memoryAlone = await load(url, { scopes: [SCOPE] }, 2000, 1, "memory");
+    // The transport's own floor: the same client, a GET the Worker answers without work.
+    const floor = [];
+    for (let i = 0; i < 1000; i += 1) {
+      const started = performance.now();
+      await send(url, "GET", "healthz");
+      floor.push(performance.now() - started);
+    }
     const memory = await load(url, { scopes: [SCOPE] }, 2000, 10, "memory");
     const idp = await load(url, { scopes: [SCOPE], forceRefresh: true }, 200, 1, "idp");
     const kv = [];
@@ -64,11 +86,14 @@ export async function measureBroker() {
     const fmt = (xs) => `p50 ${percentile(xs, 0.5).toFixed(2)} / p99 ${percentile(xs, 0.99).toFixed(2)} ms`;
     return {
       memoryAlone: `${Math.round(memoryAlone.rps)} req/s one at a time, ${fmt(memoryAlone.latencies)}`,
+      memoryAloneP50: percentile(memoryAlone.latencies, 0.5),
+      floorP50: percentile(floor, 0.5),
       memory: `${Math.round(memory.rps)} req/s at 10 in flight, ${fmt(memory.latencies)}`,
       kv: `${fmt(kv)} (first request of a fresh isolate, n=10)`,
       idp: `${Math.round(idp.rps)} req/s one at a time, ${fmt(idp.latencies)}`,
     };
   } finally {
+    agent.destroy();
     await broker.dispose();
     await endpoint.close();
     await rm(kvPersist, { recursive: true, force: true });
