@@ -462,7 +462,10 @@ fn the_memory_tier_alone_answers_exactly_what_acquire_would_from_memory() {
     let host = TestHost::new();
     host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":1800}"#);
     let client = client(&host);
-    assert!(client.acquire_from_memory(&request(&client)).is_none(), "empty");
+    assert!(
+        client.acquire_from_memory(&request(&client)).is_none(),
+        "empty"
+    );
     acquire(&client, request(&client)).unwrap();
 
     let hit = client.acquire_from_memory(&request(&client)).unwrap();
