@@ -29,7 +29,13 @@ build_npm() {
   # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
   cp pkg/src/index.d.ts pkg/dist/index.d.cts
   cp README.md pkg/README.md
-  esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/host-bridge.mjs
+  # Any esbuild warning (say, an assignment to a const) fails the build rather than ship.
+  local warnings
+  warnings=$(esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/host-bridge.mjs 2>&1) || { echo "$warnings" >&2; return 1; }
+  if [ -n "$warnings" ]; then
+    echo "$warnings" >&2
+    return 1
+  fi
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wc -c < pkg/dist/web/cctoken_bg.wasm) bytes, $(gzip -9c pkg/dist/web/cctoken_bg.wasm | wc -c) gzipped"
 }
 
