@@ -1,33 +1,21 @@
 // The npm module, imported as ESM, against the local token endpoint.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ClientCredentialError, ConfidentialClient } from "cctoken";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { useLocalEndpoint } from "./local-endpoint.mjs";
 import { decodeClaims } from "../token-endpoint/access-token.mjs";
 
 const GRAPH = "https://graph.microsoft.com/.default";
-let endpoint;
-
-before(async () => {
-  endpoint = await startTokenEndpoint();
-});
-after(() => endpoint.close());
-beforeEach(() => endpoint.reset());
-
-const newClient = (overrides = {}) =>
-  new ConfidentialClient({
-    clientId: LOCAL_APP.clientId,
-    authority: endpoint.authority,
-    credential: { clientSecret: LOCAL_APP.clientSecret },
-    ...overrides,
-  });
+const local = useLocalEndpoint();
+const { newClient } = local;
 
 test("sends the exact client-credentials request and returns the issued token", async () => {
   const before = Date.now();
   const result = await newClient().acquireTokenForClient({ scopes: [GRAPH] });
 
-  assert.equal(endpoint.requests.length, 1);
-  const [sent] = endpoint.requests;
+  assert.equal(local.endpoint.requests.length, 1);
+  const [sent] = local.endpoint.requests;
   assert.equal(sent.method, "POST");
   assert.equal(sent.path, `/${LOCAL_APP.tenantId}/oauth2/v2.0/token`);
   assert.equal(sent.headers["content-type"], "application/x-www-form-urlencoded");
@@ -66,7 +54,7 @@ test("serves the second call from the cache without a request", async () => {
   const client = newClient();
   const first = await client.acquireTokenForClient({ scopes: [GRAPH] });
   const second = await client.acquireTokenForClient({ scopes: [GRAPH] });
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
   assert.equal(second.fromCache, true);
   assert.equal(second.accessToken, first.accessToken);
   assert.equal(second.expiresOn.getTime(), first.expiresOn.getTime());
@@ -84,7 +72,7 @@ test("results are frozen, and repeated hits share one answer", async () => {
   }
   assert.equal(third, second, "a hit allocates nothing per call");
   assert.deepEqual({ ...second, correlationId: undefined }, { ...first, fromCache: true, correlationId: undefined });
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
 });
 
 test("a forced refresh joins a request already in flight instead of racing it", async () => {
@@ -94,12 +82,12 @@ test("a forced refresh joins a request already in flight instead of racing it", 
   const plain = client.acquireTokenForClient({ scopes: [GRAPH] });
   const forced = client.acquireTokenForClient({ scopes: [GRAPH], forceRefresh: true });
   const [first, second] = await Promise.all([plain, forced]);
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
   assert.equal(second.accessToken, first.accessToken);
   const after = await client.acquireTokenForClient({ scopes: [GRAPH] });
   assert.equal(after.accessToken, first.accessToken);
   assert.equal(after.fromCache, true);
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
 });
 
 test("caches per scope set and clearCache forgets", async () => {
@@ -108,11 +96,11 @@ test("caches per scope set and clearCache forgets", async () => {
   const other = await client.acquireTokenForClient({ scopes: ["api://cctoken-demo/.default"] });
   assert.equal(other.fromCache, false);
   assert.equal(decodeClaims(other.accessToken).aud, "api://cctoken-demo");
-  assert.equal(endpoint.tokenRequests, 2);
+  assert.equal(local.endpoint.tokenRequests, 2);
   client.clearCache();
   const again = await client.acquireTokenForClient({ scopes: [GRAPH] });
   assert.equal(again.fromCache, false);
-  assert.equal(endpoint.tokenRequests, 3);
+  assert.equal(local.endpoint.tokenRequests, 3);
 });
 
 test("a wrong secret rejects with Entra's error details and without the secret", async () => {
@@ -136,7 +124,7 @@ test("a wrong secret rejects with Entra's error details and without the secret",
 
 test("a scope Entra refuses comes back as invalid_scope with AADSTS70011 and a hint", async () => {
   // Aimed at the Entra path through tokenEndpoint, so the client's own Entra checks step aside.
-  const error = await newClient({ authority: undefined, tokenEndpoint: `${endpoint.authority}/oauth2/v2.0/token` })
+  const error = await newClient({ authority: undefined, tokenEndpoint: `${local.endpoint.authority}/oauth2/v2.0/token` })
     .acquireTokenForClient({ scopes: ["User.Read"] })
     .catch((e) => e);
   assert.equal(error.code, "invalid_scope");
@@ -150,7 +138,7 @@ test("a scope Entra refuses comes back as invalid_scope with AADSTS70011 and a h
 test("bad options throw a ClientCredentialError naming the field, never a wasm trap", () => {
   const valid = {
     clientId: LOCAL_APP.clientId,
-    authority: endpoint.authority,
+    authority: local.endpoint.authority,
     credential: { clientSecret: LOCAL_APP.clientSecret },
   };
   const cases = [
@@ -189,7 +177,7 @@ test("bad requests reject with invalid_scope before any request is sent", async 
     assert.equal(error.code, "invalid_scope", JSON.stringify(request));
     assert.equal(error.field, "scopes");
   }
-  assert.equal(endpoint.requests.length, 0);
+  assert.equal(local.endpoint.requests.length, 0);
 });
 
 test("an unreachable endpoint rejects with network_error", async () => {
@@ -213,5 +201,5 @@ test("a custom fetch function is used instead of the global one", async () => {
   });
   const result = await client.acquireTokenForClient({ scopes: [GRAPH] });
   assert.equal(result.fromCache, false);
-  assert.deepEqual(seen, [{ url: `${endpoint.authority}/oauth2/v2.0/token`, method: "POST" }]);
+  assert.deepEqual(seen, [{ url: `${local.endpoint.authority}/oauth2/v2.0/token`, method: "POST" }]);
 });

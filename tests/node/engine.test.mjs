@@ -1,53 +1,37 @@
 // Cache, single-flight, background refresh, retries, timeouts, throttling and the authority
 // and scope options, through the npm module against the local endpoint.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConfidentialClient, adminConsentUrl, scopeForResource } from "cctoken";
-import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { adminConsentUrl, scopeForResource } from "cctoken";
+import { LOCAL_APP } from "../token-endpoint/server.mjs";
+import { useLocalEndpoint } from "./local-endpoint.mjs";
 
 const SCOPE = "api://cctoken-demo/.default";
-let endpoint;
-
-before(async () => {
-  endpoint = await startTokenEndpoint();
-});
-after(() => endpoint.close());
-beforeEach(() => {
-  endpoint.reset();
-  endpoint.settings.tokenLifetimeSeconds = 3599;
-  endpoint.settings.refreshInSeconds = undefined;
-});
-
-const newClient = (overrides = {}) =>
-  new ConfidentialClient({
-    clientId: LOCAL_APP.clientId,
-    authority: endpoint.authority,
-    credential: { clientSecret: LOCAL_APP.clientSecret },
-    ...overrides,
-  });
+const local = useLocalEndpoint();
+const { newClient } = local;
 
 test("100 concurrent cold calls make exactly one request and share its token", async () => {
   const client = newClient();
   const results = await Promise.all(Array.from({ length: 100 }, () => client.acquireTokenForClient({ scopes: [SCOPE] })));
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
   assert.equal(new Set(results.map((r) => r.accessToken)).size, 1);
   assert.equal(results.filter((r) => !r.fromCache).length, 100, "all waited on the one request");
 });
 
 test("concurrent callers share one failure, and the next call tries again", async () => {
-  endpoint.failNext({ status: 400, body: { error: "invalid_request", error_codes: [90002] } });
+  local.endpoint.failNext({ status: 400, body: { error: "invalid_request", error_codes: [90002] } });
   const client = newClient();
   const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => client.acquireTokenForClient({ scopes: [SCOPE] })));
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
   assert.ok(outcomes.every((o) => o.status === "rejected" && o.reason.code === "invalid_request"));
   const retried = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(retried.fromCache, false);
-  assert.equal(endpoint.tokenRequests, 2);
+  assert.equal(local.endpoint.tokenRequests, 2);
 });
 
 test("past refreshOn the cached token is served at once and refreshed in the background", async () => {
-  endpoint.settings.refreshInSeconds = 1;
+  local.endpoint.settings.refreshInSeconds = 1;
   const client = newClient();
   const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.ok(first.refreshOn instanceof Date);
@@ -56,22 +40,22 @@ test("past refreshOn the cached token is served at once and refreshed in the bac
   const during = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(during.fromCache, true);
   assert.equal(during.accessToken, first.accessToken);
-  await waitFor(() => endpoint.issued === 2);
-  endpoint.settings.refreshInSeconds = undefined;
+  await waitFor(() => local.endpoint.issued === 2);
+  local.endpoint.settings.refreshInSeconds = undefined;
   await sleep(10);
   const after = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(after.fromCache, true);
   assert.notEqual(after.accessToken, first.accessToken, "the refreshed token replaced the old one");
-  assert.equal(endpoint.tokenRequests, 2);
+  assert.equal(local.endpoint.tokenRequests, 2);
 });
 
 test("a failing background refresh keeps serving the cached token and reports to onRefreshError", async () => {
-  endpoint.settings.refreshInSeconds = 1;
+  local.endpoint.settings.refreshInSeconds = 1;
   const reported = [];
   const client = newClient({ onRefreshError: (error) => reported.push(error) });
   const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
   await sleep(1100);
-  endpoint.failNext({ status: 401, body: { error: "invalid_client", error_description: "AADSTS7000222: The provided client secret keys are expired.", error_codes: [7000222] } });
+  local.endpoint.failNext({ status: 401, body: { error: "invalid_client", error_description: "AADSTS7000222: The provided client secret keys are expired.", error_codes: [7000222] } });
   const during = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(during.accessToken, first.accessToken);
   await waitFor(() => reported.length === 1);
@@ -79,7 +63,7 @@ test("a failing background refresh keeps serving the cached token and reports to
   assert.match(reported[0].hint, /expired/);
   const still = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(still.accessToken, first.accessToken, "stale-if-error: still served");
-  assert.equal(endpoint.tokenRequests, 2, "no second refresh before the retry pause");
+  assert.equal(local.endpoint.tokenRequests, 2, "no second refresh before the retry pause");
 });
 
 test("forceRefresh skips the cache; claims are sent and bypass it", async () => {
@@ -92,32 +76,32 @@ test("forceRefresh skips the cache; claims are sent and bypass it", async () => 
   const challenged = await client.acquireTokenForClient({ scopes: [SCOPE], claims, correlationId: "4a5e0c1e-0000-4000-8000-000000000001", extraBodyParameters: { slice: "testslice" } });
   assert.equal(challenged.fromCache, false);
   assert.equal(challenged.correlationId, "4a5e0c1e-0000-4000-8000-000000000001");
-  const sent = endpoint.requests.at(-1);
+  const sent = local.endpoint.requests.at(-1);
   assert.ok(sent.body.endsWith(`&grant_type=client_credentials&claims=${encodeURIComponent(claims).replace(/%20/g, "+")}&slice=testslice`), sent.body);
   assert.equal(sent.headers["client-request-id"], "4a5e0c1e-0000-4000-8000-000000000001");
   assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, forced.accessToken, "claims token not cached");
 });
 
 test("transient failures are retried: reset, 500, 503 with Retry-After", async () => {
-  endpoint.failNext({ reset: true }, { status: 500, body: "" }, { status: 503, headers: { "retry-after": "1" }, body: "" });
+  local.endpoint.failNext({ reset: true }, { status: 500, body: "" }, { status: 503, headers: { "retry-after": "1" }, body: "" });
   const started = Date.now();
   const client = newClient({ maxRetries: 3 });
   const result = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(result.fromCache, false);
-  assert.equal(endpoint.tokenRequests, 4);
+  assert.equal(local.endpoint.tokenRequests, 4);
   assert.ok(Date.now() - started >= 1000, "Retry-After was honoured");
 });
 
 test("client errors are not retried; HTML replies become invalid_response with a quote", async () => {
-  endpoint.failNext({ status: 200, headers: { "content-type": "text/html" }, body: "<html><body>Proxy login</body></html>" });
+  local.endpoint.failNext({ status: 200, headers: { "content-type": "text/html" }, body: "<html><body>Proxy login</body></html>" });
   const error = await newClient().acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
   assert.equal(error.code, "invalid_response");
   assert.match(error.message, /content-type text\/html\): "<html><body>Proxy login<\/body><\/html>"/);
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
 });
 
 test("a reply over 1 MiB is refused without reading it all", async () => {
-  endpoint.failNext({ status: 200, body: JSON.stringify({ access_token: "x".repeat(2 * 1024 * 1024), expires_in: 3599 }) });
+  local.endpoint.failNext({ status: 200, body: JSON.stringify({ access_token: "x".repeat(2 * 1024 * 1024), expires_in: 3599 }) });
   const error = await newClient().acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
   assert.equal(error.code, "invalid_response");
   assert.match(error.message, /larger than 1048576 bytes/);
@@ -129,24 +113,24 @@ test("expiryBufferSeconds decides how long before expiry a token stops being ser
   await cautious.acquireTokenForClient({ scopes: [SCOPE] });
   const second = await cautious.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(second.fromCache, false, "a 3599 s token is inside a 3600 s buffer at once");
-  assert.equal(endpoint.tokenRequests, 2);
+  assert.equal(local.endpoint.tokenRequests, 2);
   assert.throws(() => newClient({ expiryBufferSeconds: -1 }), { code: "invalid_config", field: "expiryBufferSeconds" });
 });
 
 test("a hung endpoint times out per attempt, retried, then gives up", async () => {
-  endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
+  local.endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
   const started = Date.now();
   const error = await newClient({ attemptTimeoutMs: 150, totalTimeoutMs: 5000 })
     .acquireTokenForClient({ scopes: [SCOPE] })
     .catch((e) => e);
   const elapsed = Date.now() - started;
   assert.equal(error.code, "timeout");
-  assert.equal(endpoint.tokenRequests, 3, "the first attempt and two retries");
+  assert.equal(local.endpoint.tokenRequests, 3, "the first attempt and two retries");
   assert.ok(elapsed < 2500, `3 × 150 ms plus at most 1.5 s of jittered backoff, took ${elapsed} ms`);
 });
 
 test("the total deadline cuts an attempt short", async () => {
-  endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
+  local.endpoint.failNext({ hang: true }, { hang: true }, { hang: true });
   const started = Date.now();
   const error = await newClient({ attemptTimeoutMs: 10_000, totalTimeoutMs: 300 })
     .acquireTokenForClient({ scopes: [SCOPE] })
@@ -157,7 +141,7 @@ test("the total deadline cuts an attempt short", async () => {
 });
 
 test("an AbortSignal cancels the wait", async () => {
-  endpoint.failNext({ hang: true });
+  local.endpoint.failNext({ hang: true });
   const controller = new AbortController();
   const pending = newClient().acquireTokenForClient({ scopes: [SCOPE], abortSignal: controller.signal });
   setTimeout(() => controller.abort(), 50);
@@ -172,7 +156,7 @@ test("an AbortSignal cancels the wait", async () => {
 });
 
 test("429 with a Retry-After past the deadline fails fast as throttled until it ends", async () => {
-  endpoint.failNext({ status: 429, headers: { "retry-after": "120" }, body: { error: "temporarily_unavailable" } });
+  local.endpoint.failNext({ status: 429, headers: { "retry-after": "120" }, body: { error: "temporarily_unavailable" } });
   const client = newClient();
   const first = await client.acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
   assert.equal(first.code, "throttled");
@@ -180,7 +164,7 @@ test("429 with a Retry-After past the deadline fails fast as throttled until it 
   const second = await client.acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
   assert.equal(second.code, "throttled");
   assert.ok(second.retryAfter > 119_000 && second.retryAfter <= 120_000);
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
 });
 
 test("serializeCache / deserializeCache carry tokens to a new client", async () => {
@@ -193,21 +177,21 @@ test("serializeCache / deserializeCache carry tokens to a new client", async () 
   const again = await restored.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(again.fromCache, true);
   assert.equal(again.accessToken, token.accessToken);
-  assert.equal(endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 1);
   assert.throws(() => restored.deserializeCache("{}"), { code: "invalid_config", field: "cache" });
 });
 
 test("tenantId with authorityHost, extraQueryParameters, and a generic tokenEndpoint", async () => {
-  const byTenant = newClient({ authority: undefined, tenantId: LOCAL_APP.tenantDomain, authorityHost: endpoint.url, extraQueryParameters: { dc: "ESTS-PUB-WUS2-AZ1-FD000-TEST1" } });
+  const byTenant = newClient({ authority: undefined, tenantId: LOCAL_APP.tenantDomain, authorityHost: local.endpoint.url, extraQueryParameters: { dc: "ESTS-PUB-WUS2-AZ1-FD000-TEST1" } });
   const result = await byTenant.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(result.tenantId, LOCAL_APP.tenantDomain);
-  assert.equal(endpoint.requests[0].path, `/${LOCAL_APP.tenantDomain}/oauth2/v2.0/token?dc=ESTS-PUB-WUS2-AZ1-FD000-TEST1`);
+  assert.equal(local.endpoint.requests[0].path, `/${LOCAL_APP.tenantDomain}/oauth2/v2.0/token?dc=ESTS-PUB-WUS2-AZ1-FD000-TEST1`);
 
-  const generic = newClient({ authority: undefined, tokenEndpoint: endpoint.genericTokenEndpoint, clientAuthMethod: "client_secret_basic" });
+  const generic = newClient({ authority: undefined, tokenEndpoint: local.endpoint.genericTokenEndpoint, clientAuthMethod: "client_secret_basic" });
   const token = await generic.acquireTokenForClient({ scopes: ["read:reports", "write:reports"] });
   assert.equal(token.tenantId, undefined);
   assert.deepEqual(token.scopes, ["read:reports", "write:reports"]);
-  assert.equal(endpoint.requests[1].body, "scope=read%3Areports+write%3Areports&grant_type=client_credentials");
+  assert.equal(local.endpoint.requests[1].body, "scope=read%3Areports+write%3Areports&grant_type=client_credentials");
 });
 
 test("Entra scope rules explain themselves; generic endpoints do not apply them", async () => {
@@ -223,7 +207,7 @@ test("Entra scope rules explain themselves; generic endpoints do not apply them"
     assert.match(error.message, pattern);
     if (hint) assert.match(error.hint, hint);
   }
-  assert.equal(endpoint.requests.length, 0);
+  assert.equal(local.endpoint.requests.length, 0);
   assert.equal(scopeForResource("https://database.windows.net/"), "https://database.windows.net//.default");
   assert.equal(scopeForResource("https://graph.microsoft.com"), "https://graph.microsoft.com/.default");
   assert.throws(() => scopeForResource(""), { code: "invalid_scope" });
