@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::fetch::describe_js_error;
+use super::host_bridge::HostBridge;
 use super::options::{
     is_absent, optional_bool, optional_count, optional_string, optional_string_map, property,
     require_object, require_string, require_string_array,
@@ -32,6 +33,8 @@ pub struct JsConfidentialClient {
     pub(super) client: Client,
     /// The fetch function the client uses, for calls to protected APIs too.
     pub(super) fetch_fn: Function,
+    /// The package's JS helpers, which build results and race abort signals.
+    pub(super) bridge: HostBridge,
 }
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
@@ -47,7 +50,8 @@ impl JsConfidentialClient {
     /// throwing, like every other failure of an async call.
     #[wasm_bindgen(js_name = acquireTokenForClient)]
     pub fn acquire_token_for_client(&self, request: JsValue) -> Promise {
-        self.acquire_then(&request, |result| to_js_result(&result))
+        let bridge = self.bridge.clone();
+        self.acquire_then(&request, move |result| to_js_result(&bridge, &result))
     }
 
     /// Forgets every cached token.
@@ -95,16 +99,9 @@ impl JsConfidentialClient {
                 .map_err(|e| to_js_error(&e))
         });
         match signal {
-            Some(signal) => {
-                if let Some(bridge) = super::host_bridge::installed() {
-                    return bridge.race_abort(&acquisition, &signal, &to_js_error(&aborted()));
-                }
-                let race: js_sys::Array =
-                    [JsValue::from(acquisition), abort_promise(&signal).into()]
-                        .into_iter()
-                        .collect();
-                Promise::race(&race)
-            }
+            Some(signal) => self
+                .bridge
+                .race_abort(&acquisition, &signal, &to_js_error(&aborted())),
             None => acquisition,
         }
     }
@@ -152,6 +149,12 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
 }
 
 pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Error> {
+    let bridge = super::host_bridge::installed().ok_or_else(|| {
+        Error::invalid_config(
+            "cctoken",
+            "the wasm glue was loaded without the package's JS entry: import or require \"cctoken\" itself",
+        )
+    })?;
     let options = require_object(
         options,
         "options",
@@ -232,7 +235,11 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
             let _ = handler.call1(&JsValue::UNDEFINED, &to_js_error(error));
         })));
     }
-    Ok(JsConfidentialClient { client, fetch_fn })
+    Ok(JsConfidentialClient {
+        client,
+        fetch_fn,
+        bridge,
+    })
 }
 
 fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {
@@ -455,72 +462,17 @@ fn aborted() -> Error {
     )
 }
 
-/// A promise that rejects with an `aborted` error when `signal` fires. Without the package's
-/// host bridge only: its listener stays on the signal until the signal fires.
-fn abort_promise(signal: &JsValue) -> Promise {
-    let signal = signal.clone();
-    Promise::new(&mut |_resolve, reject| {
-        let on_abort = Closure::once_into_js(move || {
-            let _ = reject.call1(&JsValue::UNDEFINED, &to_js_error(&aborted()));
-        });
-        let listen_once = Object::new();
-        let _ = Reflect::set(&listen_once, &"once".into(), &JsValue::TRUE);
-        if let Ok(add) =
-            Reflect::get(&signal, &"addEventListener".into()).and_then(|f| f.dyn_into::<Function>())
-        {
-            let _ = add.call3(&signal, &"abort".into(), &on_abort, &listen_once);
-        }
-    })
-}
-
-fn to_js_result(result: &AuthResult) -> JsValue {
-    if let Some(bridge) = super::host_bridge::installed() {
-        return bridge.make_result(
-            result.access_token.expose(),
-            &result.token_type,
-            result.expires_on_ms as f64,
-            result.ext_expires_on_ms as f64,
-            result.refresh_on_ms.map(|ms| ms as f64),
-            &result.scopes.join(" "),
-            result.from_cache(),
-            result.correlation_id.clone(),
-            result.tenant_id.clone(),
-            result.served_as_is_until_ms as f64,
-        );
-    }
-    let object = Object::new();
-    let date = |ms: u64| JsValue::from(js_sys::Date::new(&JsValue::from_f64(ms as f64)));
-    let scopes: js_sys::Array = result
-        .scopes
-        .iter()
-        .map(|s| JsValue::from(s.as_str()))
-        .collect();
-    let optional =
-        |value: &Option<String>| value.as_deref().map_or(JsValue::UNDEFINED, JsValue::from);
-    for (key, value) in [
-        ("accessToken", JsValue::from(result.access_token.expose())),
-        ("tokenType", JsValue::from(result.token_type.as_str())),
-        ("expiresOn", date(result.expires_on_ms)),
-        ("extExpiresOn", date(result.ext_expires_on_ms)),
-        (
-            "refreshOn",
-            result.refresh_on_ms.map_or(JsValue::UNDEFINED, date),
-        ),
-        ("scopes", scopes.into()),
-        ("fromCache", JsValue::from_bool(result.from_cache())),
-        ("correlationId", optional(&result.correlation_id)),
-        ("tenantId", optional(&result.tenant_id)),
-    ] {
-        // Defining properties on a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &key.into(), &value);
-    }
-    // Not enumerable: for the package's JS fast path, not part of the result's shape.
-    let descriptor = Object::new();
-    let _ = Reflect::set(
-        &descriptor,
-        &"value".into(),
-        &JsValue::from_f64(result.served_as_is_until_ms as f64),
-    );
-    Object::define_property(&object, &"servedAsIsUntil".into(), &descriptor);
-    object.into()
+fn to_js_result(bridge: &HostBridge, result: &AuthResult) -> JsValue {
+    bridge.make_result(
+        result.access_token.expose(),
+        &result.token_type,
+        result.expires_on_ms as f64,
+        result.ext_expires_on_ms as f64,
+        result.refresh_on_ms.map(|ms| ms as f64),
+        &result.scopes.join(" "),
+        result.from_cache(),
+        result.correlation_id.clone(),
+        result.tenant_id.clone(),
+        result.served_as_is_until_ms as f64,
+    )
 }

@@ -4,8 +4,9 @@
 //! object. Every JS value crossing costs a table slot and often a UTF-8 transcoding; on a cold
 //! acquire they added up to more than the core's own work.
 //!
-//! Without a bridge (the Worker, whose JS glue is generated) the adapters do the same through
-//! `Reflect` and `fetch` directly; both paths keep the same limits and error mapping.
+//! The npm package's clients require it (each entry installs it before anything else runs).
+//! The Worker, whose JS glue is generated, has none: its fetch goes through `Reflect` and
+//! `fetch` directly, with the same limits and error mapping.
 
 use std::cell::RefCell;
 

@@ -43,6 +43,7 @@ impl JsConfidentialClient {
             let this = JsConfidentialClient {
                 client: self.client.clone(),
                 fetch_fn: self.fetch_fn.clone(),
+                bridge: self.bridge.clone(),
             };
             move |claims: String| {
                 let request = copy_object(&init);
