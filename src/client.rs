@@ -135,6 +135,27 @@ fn validate_client_id(client_id: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Longest caller-chosen correlation id accepted (a UUID has 36 characters).
+const MAX_CORRELATION_ID_LEN: usize = 256;
+
+/// A caller's correlation id travels as the `client-request-id` header: printable ASCII only,
+/// so it can neither break the header nor be refused by fetch after the request has started.
+fn validate_correlation_id(correlation_id: Option<&str>) -> Result<(), Error> {
+    let Some(id) = correlation_id else {
+        return Ok(());
+    };
+    if id.is_empty()
+        || id.len() > MAX_CORRELATION_ID_LEN
+        || id.chars().any(|c| !c.is_ascii() || c.is_ascii_control())
+    {
+        return Err(Error::invalid_config(
+            "correlationId",
+            format!("correlationId must be 1 to {MAX_CORRELATION_ID_LEN} printable ASCII characters (it is sent as the client-request-id header), e.g. a UUID"),
+        ));
+    }
+    Ok(())
+}
+
 /// One call to [`ConfidentialClient::acquire_token_for_client`].
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
@@ -301,6 +322,7 @@ impl<H: Host> ConfidentialClient<H> {
         &self,
         request: TokenRequest,
     ) -> Result<AuthResult, Error> {
+        validate_correlation_id(request.correlation_id.as_deref())?;
         if let Some(hit) = self.acquire_from_memory(&request) {
             return Ok(hit);
         }
@@ -342,7 +364,10 @@ impl<H: Host> ConfidentialClient<H> {
     /// point), or `None` when it would go further. Adapters answer hits with it without
     /// any promise machinery.
     pub fn acquire_from_memory(&self, request: &TokenRequest) -> Option<AuthResult> {
-        if request.claims.is_some() || request.force_refresh {
+        if request.claims.is_some()
+            || request.force_refresh
+            || validate_correlation_id(request.correlation_id.as_deref()).is_err()
+        {
             return None;
         }
         let inner = &self.inner;

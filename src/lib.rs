@@ -54,6 +54,7 @@ pub mod credential;
 pub mod environment;
 pub mod error;
 pub mod flight;
+pub mod header_lines;
 pub mod pem;
 pub mod ports;
 mod random;

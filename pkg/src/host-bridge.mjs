@@ -10,23 +10,27 @@ export function installHostBridge(install) {
 const hostBridge = {
   /**
    * Starts `fetchFn(url, …)` and returns `[promise, abortController]`; the promise resolves to
-   * `[status, headersJson, bodyBytes | null]` (null: the body is longer than `maxBytes`).
+   * `[status, headerLines, bodyBytes | null]` (null: the body is longer than `maxBytes`).
+   * Header lines are `name\nvalue\n…` both ways (src/header_lines.rs): fetch allows no line
+   * break inside a name or value, and the core refuses to send one.
    */
-  send(fetchFn, url, method, headersJson, body, maxBytes) {
+  send(fetchFn, url, method, headerLines, body, maxBytes) {
     const controller = new AbortController();
     const init = {
       method,
-      headers: JSON.parse(headersJson),
+      headers: headerPairs(headerLines),
       body,
       // The credential is in the body: never follow a redirect with it.
       redirect: "manual",
       signal: controller.signal,
     };
     const reply = Promise.resolve(fetchFn(url, init)).then(async (response) => {
-      const headers = [];
-      response.headers.forEach((value, name) => headers.push([name, value]));
+      let lines = "";
+      response.headers.forEach((value, name) => {
+        lines += lines === "" ? `${name}\n${value}` : `\n${name}\n${value}`;
+      });
       const body = await readBody(response, maxBytes);
-      return [response.status, JSON.stringify(headers), body];
+      return [response.status, lines, body];
     });
     return [reply, controller];
   },
@@ -65,6 +69,14 @@ const hostBridge = {
     return result;
   },
 };
+
+/** `[[name, value], …]` from header lines. */
+function headerPairs(lines) {
+  const fields = lines === "" ? [] : lines.split("\n");
+  const pairs = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i], fields[i + 1]]);
+  return pairs;
+}
 
 const DECLARED_LENGTH = /^\s*\d+\s*$/;
 

@@ -685,3 +685,38 @@ fn config_rejects_bad_client_ids() {
     assert_eq!(error.field(), Some("clientId"));
     assert!(ClientConfig::new(&"x".repeat(257), endpoint(), secret()).is_err());
 }
+
+#[test]
+fn a_correlation_id_that_cannot_be_a_header_is_refused_before_any_request() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600}"#);
+    let client = client(&host);
+    acquire(&client, request(&client)).unwrap();
+    for bad in ["", "c-1\nx-injected: 1", "c-1\r", "naïve", &"c".repeat(257)] {
+        let error = acquire(
+            &client,
+            TokenRequest {
+                correlation_id: Some(bad.into()),
+                ..request(&client)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(error.field(), Some("correlationId"), "{bad:?}");
+        assert!(error.message().contains("printable ASCII"));
+    }
+    assert_eq!(host.0.requests.borrow().len(), 1, "no request was sent");
+    host.token(r#"{"access_token":"tok-2","expires_in":3600}"#);
+    let fine = acquire(
+        &client,
+        TokenRequest {
+            correlation_id: Some("c".repeat(256)),
+            force_refresh: true,
+            ..request(&client)
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        fine.correlation_id.as_deref(),
+        Some("c".repeat(256).as_str())
+    );
+}

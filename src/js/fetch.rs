@@ -118,14 +118,12 @@ impl JsFetch {
         bridge: &HostBridge,
         request: &HttpRequest,
     ) -> Result<Reply, Error> {
-        let headers_json = serde_json::to_string(&request.headers).map_err(|_| {
-            Error::invalid_config("headers", "request headers are not serializable")
-        })?;
+        let header_lines = crate::header_lines::encode(&request.headers)?;
         let started = bridge.send(
             &self.fetch_fn,
             &request.url,
             request.method,
-            &headers_json,
+            &header_lines,
             &request.body,
             request.max_response_bytes as f64,
         );
@@ -138,12 +136,12 @@ impl JsFetch {
             .map_err(|e| network_error(&request.url, &e))?;
         abort.done = true;
         let reply: Array = reply.unchecked_into();
-        // The bridge hands back what fetch returned: a status within u16 and header pairs.
+        // The bridge hands back what fetch returned: a status within u16 and header lines.
         let status = reply.get(0).as_f64().unwrap_or(0.0) as u16;
         let headers = reply
             .get(1)
             .as_string()
-            .and_then(|json| serde_json::from_str::<Vec<(String, String)>>(&json).ok())
+            .map(|lines| crate::header_lines::decode(&lines))
             .unwrap_or_default();
         let body = reply.get(2);
         let body = if body.is_null() {

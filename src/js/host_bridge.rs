@@ -20,14 +20,15 @@ extern "C" {
     pub type HostBridge;
 
     /// Starts `fetch` and returns `[promise, abortController]`. The promise resolves to
-    /// `[status, headersJson, bodyBytes | null]`; `null` means the body passed `max_bytes`.
+    /// `[status, headerLines, bodyBytes | null]`; `null` means the body passed `max_bytes`.
+    /// Headers travel both ways as [`crate::header_lines`] strings.
     #[wasm_bindgen(method)]
     pub fn send(
         this: &HostBridge,
         fetch: &Function,
         url: &str,
         method: &str,
-        headers_json: &str,
+        header_lines: &str,
         body: &str,
         max_bytes: f64,
     ) -> Array;

@@ -82,6 +82,20 @@ test("forceRefresh skips the cache; claims are sent and bypass it", async () => 
   assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, forced.accessToken, "claims token not cached");
 });
 
+test("a correlationId that cannot be a header value is refused before any request", async () => {
+  const client = newClient();
+  for (const correlationId of ["", "c-1\nx-injected\n1", "c-1\r\nx-injected: 1", "naïve", "c".repeat(257)]) {
+    const error = await client.acquireTokenForClient({ scopes: [SCOPE], correlationId }).catch((e) => e);
+    assert.equal(error.code, "invalid_config", JSON.stringify(correlationId));
+    assert.equal(error.field, "correlationId");
+    assert.match(error.message, /printable ASCII/);
+  }
+  assert.equal(local.endpoint.tokenRequests, 0);
+  const longest = "c".repeat(256);
+  assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE], correlationId: longest })).correlationId, longest);
+  assert.equal(local.endpoint.requests.at(-1).headers["client-request-id"], longest);
+});
+
 test("transient failures are retried: reset, 500, 503 with Retry-After", async () => {
   local.endpoint.failNext({ reset: true }, { status: 500, body: "" }, { status: 503, headers: { "retry-after": "1" }, body: "" });
   const started = Date.now();
