@@ -26,3 +26,61 @@ export function mapBaseline(scope) {
   const cache = new Map([[scope, { accessToken: "t", expiresOn: Date.now() + 3600_000 }]]);
   return async () => cache.get(scope);
 }
+
+/**
+ * Floors for a cold acquire, not libraries: how close to a bare fetch a token client can get.
+ * "js floor" is the least a careful client does in plain JS: a correlation id, the client
+ * headers, an attempt timeout that aborts the fetch, no redirects, a bounded body, a parsed and
+ * checked reply, a frozen result cached by scope. "wasm floor" is bench/floors/toolchain: one
+ * fetch through wasm-bindgen futures with a serde_json reply, and no safeguard at all. "core
+ * slice" is bench/floors/core-slice: cctoken's core client over the JS host, without the npm
+ * module's entry, bridge and result object.
+ */
+export const FLOORS = {
+  "js floor": async ({ url, tenant, clientId, secret, scope }) => {
+    const cache = new Map();
+    const tokenUrl = `${url}/${tenant}/oauth2/v2.0/token`;
+    return async () => {
+      const scopes = [scope].sort();
+      const key = scopes.join(" ");
+      const correlationId = crypto.randomUUID();
+      const body = new URLSearchParams({ client_id: clientId, scope: key, client_secret: secret, grant_type: "client_credentials" }).toString();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 30_000);
+      try {
+        const response = await fetch(tokenUrl, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", "client-request-id": correlationId, "return-client-request-id": "true", "x-client-sku": "floor" },
+          body,
+          redirect: "manual",
+          signal: controller.signal,
+        });
+        const length = Number(response.headers.get("content-length"));
+        if (!(length <= 1 << 20)) throw new Error("reply missing a length or too long");
+        const reply = JSON.parse(new TextDecoder().decode(await response.arrayBuffer()));
+        if (response.status !== 200 || typeof reply.access_token !== "string" || typeof reply.expires_in !== "number") throw new Error("not a token reply");
+        const now = Date.now();
+        const result = Object.freeze({ accessToken: reply.access_token, tokenType: reply.token_type, expiresOn: new Date(now + reply.expires_in * 1000), scopes, fromCache: false, correlationId });
+        cache.set(key, result);
+        return result;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  },
+  "wasm floor": async ({ url, tenant, clientId, secret, scope }) => {
+    const { readFileSync } = await import("node:fs");
+    const out = new URL("../target/floors/out/toolchain/", import.meta.url);
+    const floor = await import(new URL("floor_toolchain.js", out));
+    floor.initSync({ module: readFileSync(new URL("floor_toolchain_bg.wasm", out)) });
+    return () => floor.acquire(`${url}/${tenant}/oauth2/v2.0/token`, clientId, secret, scope);
+  },
+  "core slice": async ({ url, tenant, clientId, secret, scope }) => {
+    const { readFileSync } = await import("node:fs");
+    const out = new URL("../target/floors/out/core_slice/", import.meta.url);
+    const slice = await import(new URL("floor_core_slice.js", out));
+    slice.initSync({ module: readFileSync(new URL("floor_core_slice_bg.wasm", out)) });
+    const client = new slice.SliceClient(clientId, `${url}/${tenant}`, secret);
+    return () => client.acquire(scope);
+  },
+};

@@ -3,9 +3,9 @@
 const started = performance.now();
 const [library, measure, settingsJson] = process.argv.slice(2);
 const settings = JSON.parse(settingsJson);
-const { LIBRARIES, mapBaseline } = await import("./libraries.mjs");
+const { FLOORS, LIBRARIES, mapBaseline } = await import("./libraries.mjs");
 
-const make = () => (library === "map" ? Promise.resolve(mapBaseline(settings.scope)) : LIBRARIES[library](settings));
+const make = () => (library === "map" ? Promise.resolve(mapBaseline(settings.scope)) : (LIBRARIES[library] ?? FLOORS[library])(settings));
 const out = (value) => console.log(JSON.stringify(value));
 
 if (measure === "import") {

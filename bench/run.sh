@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT"
 scripts/bootstrap.sh
 scripts/build.sh all
+bench/floors.sh
 cd bench
 rm -f cctoken-*.tgz cctoken.tgz
 mv "$(cd ../pkg && npm pack --silent --pack-destination "$ROOT/bench")" cctoken.tgz

@@ -34,6 +34,9 @@ step() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 step "cargo test (core, broker logic)" cargo test --workspace --quiet
+# The benchmark's reference builds (bench/floors) are a workspace of their own; lint them too.
+step "bench floors: fmt, clippy" bash -c 'cargo fmt --manifest-path bench/floors/Cargo.toml --all -- --check &&
+  cargo clippy --quiet --manifest-path bench/floors/Cargo.toml --target-dir target --all-targets -- -D warnings'
 step "fuzz (libFuzzer, 20 s per target, from the committed corpus)" scripts/fuzz.sh 20
 
 # The npm module is tested as users get it: packed with `npm pack`, installed into an empty

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the reference wasm builds in bench/floors (see its Cargo.toml) into
+# target/floors/out/<name>/ and prints their sizes. Called by bench/run.sh; about 2 minutes
+# the first time, seconds after.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+cd "$ROOT/bench/floors"
+export CARGO_TARGET_DIR="$ROOT/target/floors"
+with_wasm_toolchain cargo build --quiet --release --target "$WASM_TARGET"
+for name in toolchain core_slice; do
+  out="$CARGO_TARGET_DIR/out/$name"
+  rm -rf "$out"
+  wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir "$out" \
+    "$CARGO_TARGET_DIR/$WASM_TARGET/release/floor_$name.wasm"
+  wasm="$out/floor_${name}_bg.wasm"
+  say "floor $name" "$(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
+done
