@@ -76,7 +76,13 @@ impl TokenEndpoint {
 
     /// Any OAuth2 token endpoint (Auth0, Keycloak, Okta, …). Entra's scope rules do not apply.
     pub fn generic(token_endpoint: &str) -> Result<Self, Error> {
-        let parts = UrlParts::parse("tokenEndpoint", token_endpoint)?;
+        Self::generic_named("tokenEndpoint", token_endpoint)
+    }
+
+    /// [`Self::generic`] for an endpoint the caller knows by another option name (a broker's
+    /// `url`), so errors name the option the caller actually set.
+    pub fn generic_named(field: &'static str, token_endpoint: &str) -> Result<Self, Error> {
+        let parts = UrlParts::parse(field, token_endpoint)?;
         Ok(TokenEndpoint {
             base_url: format!("{}://{}{}", parts.scheme, parts.host, parts.path),
             query: String::new(),
@@ -295,6 +301,14 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::InvalidAuthority
+        );
+        let named =
+            TokenEndpoint::generic_named("url", "http://broker.example.com/token").unwrap_err();
+        assert_eq!(named.field(), Some("url"));
+        assert!(
+            named.message().starts_with("url must use https"),
+            "{}",
+            named.message()
         );
     }
 

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::bindings::{build_client, JsConfidentialClient};
 use super::options::{property, require_object, require_string};
 use super::to_js_error;
+use crate::authority::TokenEndpoint;
 use crate::error::Error;
 
 /// Tokens from a cctoken broker.
@@ -38,11 +39,11 @@ impl JsBrokerClient {
             let set = |key: &str, value: JsValue| {
                 let _ = Reflect::set(&client_options, &key.into(), &value);
             };
+            let token_url = format!("{}/token", url.trim_end_matches('/'));
+            // Checked here so a bad URL is reported as `url`, the option the caller set.
+            TokenEndpoint::generic_named("url", &token_url)?;
             set("clientId", caller_id.into());
-            set(
-                "tokenEndpoint",
-                format!("{}/token", url.trim_end_matches('/')).into(),
-            );
+            set("tokenEndpoint", token_url.into());
             set("clientAuthMethod", "client_secret_basic".into());
             let credential = Object::new();
             let _ = Reflect::set(&credential, &"clientSecret".into(), &key.into());

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { ClientCredentialError, ConfidentialClient, loadConfigFile } from "cctoken";
+import { BrokerClient, ClientCredentialError, ConfidentialClient, loadConfigFile } from "cctoken";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { FIXTURES } from "./fixtures.mjs";
 
@@ -193,3 +193,14 @@ async function startProtectedApi() {
     },
   };
 }
+
+test("BrokerClient names its own url option when the URL is unusable", () => {
+  for (const url of ["http://broker.example.com", "https://user:pw@broker.example.com", "broker.example.com"]) {
+    assert.throws(
+      () => new BrokerClient({ url, callerId: "jobs", key: "k" }),
+      (e) => e instanceof ClientCredentialError && e.field === "url" && /\burl (is not a usable URL|must use https)/.test(e.message),
+      url,
+    );
+  }
+  assert.ok(new BrokerClient({ url: "https://broker.example.com/", callerId: "jobs", key: "k" }));
+});
