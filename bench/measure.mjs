@@ -31,8 +31,9 @@ if (measure === "import") {
   }
   out({ runs });
 } else if (measure === "cold") {
-  // Each cold acquire (a fresh client, construction not timed) right after a bare fetch POST
+  // Each cold acquire (a fresh client, construction not timed) paired with a bare fetch POST
   // of the same body in the same process, so both see the same connection pool and machine.
+  // Which of the pair goes first alternates, so neither always follows the other's garbage.
   const body = new URLSearchParams({ client_id: settings.clientId, scope: settings.scope, client_secret: settings.secret, grant_type: "client_credentials" }).toString();
   const bareFetch = async () => {
     const response = await fetch(`${settings.url}/${settings.tenant}/oauth2/v2.0/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
@@ -40,14 +41,21 @@ if (measure === "import") {
   };
   const times = [];
   const bare = [];
-  for (let i = 0; i < 120; i += 1) {
+  const timed = async (run, into, keep) => {
+    const t = performance.now();
+    await run();
+    if (keep) into.push(performance.now() - t);
+  };
+  for (let i = 0; i < 320; i += 1) {
     const acquire = await make();
-    let t = performance.now();
-    await bareFetch();
-    if (i >= 20) bare.push(performance.now() - t);
-    t = performance.now();
-    await acquire();
-    if (i >= 20) times.push(performance.now() - t);
+    const keep = i >= 20;
+    if (i % 2 === 0) {
+      await timed(bareFetch, bare, keep);
+      await timed(acquire, times, keep);
+    } else {
+      await timed(acquire, times, keep);
+      await timed(bareFetch, bare, keep);
+    }
   }
   out({ runs: times, bare });
 } else if (measure === "concurrent") {
