@@ -101,7 +101,7 @@ try {
     const times = {};
     for (const lib of LIBS) {
       times[lib] = [];
-      for (let i = 0; i < 7; i += 1) times[lib].push((await measure(lib, what)).ms);
+      for (let i = 0; i < 15; i += 1) times[lib].push((await measure(lib, what)).ms);
     }
     row(label, [...LIBS.map((lib) => spread(times[lib])), ""]);
     if (what === "import") target("import + construct ≤ 15 ms", `${median(times.cctoken).toFixed(1)} ms`, median(times.cctoken) <= 15);
