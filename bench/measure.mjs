@@ -46,7 +46,8 @@ if (measure === "import") {
     await run();
     if (keep) into.push(performance.now() - t);
   };
-  for (let i = 0; i < 320; i += 1) {
+  const pairs = 320;
+  for (let i = 0; i < pairs; i += 1) {
     const acquire = await make();
     const keep = i >= 20;
     if (i % 2 === 0) {
@@ -57,7 +58,7 @@ if (measure === "import") {
       await timed(bareFetch, bare, keep);
     }
   }
-  out({ runs: times, bare });
+  out({ runs: times, bare, pairs });
 } else if (measure === "concurrent") {
   const acquire = await make();
   await Promise.all(Array.from({ length: 100 }, () => acquire()));

@@ -74,7 +74,16 @@ try {
   target("within 2× of a plain JS Map", `${(median(hits.map.runs) / hitRate).toFixed(2)}×`, median(hits.map.runs) / hitRate <= 2);
   target("≥ 200× msal-node", `${Math.round(hitRate / median(hits["@azure/msal-node"].runs))}×`, hitRate / median(hits["@azure/msal-node"].runs) >= 200);
 
-  const cold = await each([...LIBS, ...COLD_FLOORS], "cold");
+  // Every library must have sent its token requests to the local endpoint (no peer may
+  // leave the machine): one per cold acquire, plus the bare fetches.
+  const cold = {};
+  for (const lib of [...LIBS, ...COLD_FLOORS]) {
+    endpoint.reset();
+    cold[lib] = await measure(lib, "cold");
+    if (endpoint.tokenRequests < 2 * cold[lib].pairs) {
+      throw new Error(`${lib}: the local endpoint saw ${endpoint.tokenRequests} token requests for ${cold[lib].pairs} cold acquires and as many bare fetches; its requests went elsewhere`);
+    }
+  }
   const coldRatio = (lib) => median(cold[lib].runs) / median(cold[lib].bare);
   const coldCell = (lib) => `${spread(cold[lib].runs, 2)} / ${spread(cold[lib].bare, 2)} = ${coldRatio(lib).toFixed(2)}×`;
   const floorRatios = COLD_FLOORS.map((floor) => `${floor} ${coldRatio(floor).toFixed(2)}×`).join(", ");
@@ -92,6 +101,7 @@ try {
   for (const lib of LIBS) {
     endpoint.reset();
     await measure(lib, "concurrent");
+    if (endpoint.tokenRequests === 0) throw new Error(`${lib}: the local endpoint saw no token request for 100 concurrent calls`);
     concurrent.push(String(endpoint.tokenRequests));
   }
   row("3. IdP requests for 100 concurrent cold calls", [...concurrent, ""]);
