@@ -323,7 +323,7 @@ impl<H: Host> ConfidentialClient<H> {
         request: TokenRequest,
     ) -> Result<AuthResult, Error> {
         validate_correlation_id(request.correlation_id.as_deref())?;
-        if let Some(hit) = self.acquire_from_memory(&request) {
+        if let Some(hit) = self.memory_hit(&request) {
             return Ok(hit);
         }
         let inner = &self.inner;
@@ -364,10 +364,14 @@ impl<H: Host> ConfidentialClient<H> {
     /// point), or `None` when it would go further. Adapters answer hits with it without
     /// any promise machinery.
     pub fn acquire_from_memory(&self, request: &TokenRequest) -> Option<AuthResult> {
-        if request.claims.is_some()
-            || request.force_refresh
-            || validate_correlation_id(request.correlation_id.as_deref()).is_err()
-        {
+        // An unusable correlation id goes the long way, which reports it.
+        validate_correlation_id(request.correlation_id.as_deref()).ok()?;
+        self.memory_hit(request)
+    }
+
+    /// [`Self::acquire_from_memory`] for a request whose correlation id is already checked.
+    fn memory_hit(&self, request: &TokenRequest) -> Option<AuthResult> {
+        if request.claims.is_some() || request.force_refresh {
             return None;
         }
         let inner = &self.inner;

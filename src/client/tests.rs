@@ -692,6 +692,14 @@ fn a_correlation_id_that_cannot_be_a_header_is_refused_before_any_request() {
     host.token(r#"{"access_token":"tok-1","expires_in":3600}"#);
     let client = client(&host);
     acquire(&client, request(&client)).unwrap();
+    let injected = TokenRequest {
+        correlation_id: Some("c-1\nx-injected: 1".into()),
+        ..request(&client)
+    };
+    assert!(
+        client.acquire_from_memory(&injected).is_none(),
+        "the memory tier leaves a bad id to the full path, which reports it"
+    );
     for bad in ["", "c-1\nx-injected: 1", "c-1\r", "naïve", &"c".repeat(257)] {
         let error = acquire(
             &client,
