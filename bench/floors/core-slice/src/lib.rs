@@ -1,6 +1,6 @@
 //! cctoken's core cut down to what a client-secret app needs: the client (cache, single-flight,
-//! retries, timeouts) over the JS host, one constructor and one method. No certificates'
-//! signing entry points, loaders, broker client, protected-API helper or result object.
+//! retries, timeouts) over the JS host, one constructor and one method. No certificate
+//! entry points, loaders, broker client, protected-API helper or result object.
 use cctoken::js::{JsFetch, JsHost};
 use cctoken::{ClientConfig, ConfidentialClient, Credential, TokenEndpoint, TokenRequest};
 use wasm_bindgen::prelude::*;
