@@ -7,7 +7,7 @@
 
 use cctoken::challenge::{claims_from_challenge, is_insufficient_privileges};
 use cctoken::ports::HttpResponse;
-use cctoken::response::{parse_token_response, TokenResponse};
+use cctoken::response::{parse_token_response, TokenResponse, MAX_LIFETIME_S};
 use cctoken::retry::MAX_THROTTLE_MS;
 use cctoken::troubleshooting::HintContext;
 use cctoken::{Error, ErrorKind};
@@ -79,7 +79,13 @@ fn check_token(response: &HttpResponse, token: &TokenResponse) {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     };
-    assert_eq!(expires_in, Some(token.expires_in_s));
+    // Lifetimes past ten years are capped, so expiry arithmetic cannot overflow.
+    assert_eq!(
+        expires_in.map(|s| s.min(MAX_LIFETIME_S)),
+        Some(token.expires_in_s)
+    );
+    assert!(token.ext_expires_in_s.unwrap_or(0) <= MAX_LIFETIME_S);
+    assert!(token.refresh_in_s.unwrap_or(0) <= MAX_LIFETIME_S);
 }
 
 /// 2xx without a token is an invalid response; anything else is the provider's error (or
