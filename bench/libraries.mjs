@@ -69,18 +69,21 @@ export const FLOORS = {
     };
   },
   "wasm floor": async ({ url, tenant, clientId, secret, scope }) => {
-    const { readFileSync } = await import("node:fs");
-    const out = new URL("../target/floors/out/toolchain/", import.meta.url);
-    const floor = await import(new URL("floor_toolchain.js", out));
-    floor.initSync({ module: readFileSync(new URL("floor_toolchain_bg.wasm", out)) });
+    const floor = await loadFloorBuild("toolchain");
     return () => floor.acquire(`${url}/${tenant}/oauth2/v2.0/token`, clientId, secret, scope);
   },
   "core slice": async ({ url, tenant, clientId, secret, scope }) => {
-    const { readFileSync } = await import("node:fs");
-    const out = new URL("../target/floors/out/core_slice/", import.meta.url);
-    const slice = await import(new URL("floor_core_slice.js", out));
-    slice.initSync({ module: readFileSync(new URL("floor_core_slice_bg.wasm", out)) });
+    const slice = await loadFloorBuild("core_slice");
     const client = new slice.SliceClient(clientId, `${url}/${tenant}`, secret);
     return () => client.acquire(scope);
   },
 };
+
+/** A bench/floors build from where bench/floors.sh puts it, initialised. */
+async function loadFloorBuild(name) {
+  const { readFileSync } = await import("node:fs");
+  const out = new URL(`../target/floors/out/${name}/`, import.meta.url);
+  const glue = await import(new URL(`floor_${name}.js`, out));
+  glue.initSync({ module: readFileSync(new URL(`floor_${name}_bg.wasm`, out)) });
+  return glue;
+}
