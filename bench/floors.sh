@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT/bench/floors"
 export CARGO_TARGET_DIR="$ROOT/target/floors"
 with_wasm_toolchain cargo build --quiet --release --target "$WASM_TARGET"
-for name in toolchain core_slice; do
+for name in toolchain core_slice sans_io; do
   out="$CARGO_TARGET_DIR/out/$name"
   rm -rf "$out"
   wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir "$out" \

@@ -34,7 +34,9 @@ export function mapBaseline(scope) {
  * checked reply, a frozen result cached by scope. "wasm floor" is bench/floors/toolchain: one
  * fetch through wasm-bindgen futures with a serde_json reply, and no safeguard at all. "core
  * slice" is bench/floors/core-slice: cctoken's core client over the JS host, without the npm
- * module's entry, bridge and result object.
+ * module's entry, bridge and result object. "sans-io core" is bench/floors/sans-io: the core's
+ * request builder, reply parser and cache in two synchronous calls, with the js floor's I/O
+ * around them in JS: no future, task or timer in wasm.
  */
 export const FLOORS = {
   "js floor": async ({ url, tenant, clientId, secret, scope }) => {
@@ -71,6 +73,32 @@ export const FLOORS = {
   "wasm floor": async ({ url, tenant, clientId, secret, scope }) => {
     const floor = await loadFloorBuild("toolchain");
     return () => floor.acquire(`${url}/${tenant}/oauth2/v2.0/token`, clientId, secret, scope);
+  },
+  "sans-io core": async ({ url, tenant, clientId, secret, scope }) => {
+    const sansIo = await loadFloorBuild("sans_io");
+    const client = new sansIo.SansIoClient(clientId, `${url}/${tenant}`, secret);
+    return async () => {
+      const [tokenUrl, headerLines, body, correlationId, sentAtMs] = client.begin(scope);
+      const fields = headerLines.split("\n");
+      const headers = [];
+      for (let i = 0; i + 1 < fields.length; i += 2) headers.push([fields[i], fields[i + 1]]);
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 30_000);
+      try {
+        const response = await fetch(tokenUrl, { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+        let lines = "";
+        response.headers.forEach((value, name) => {
+          lines += lines === "" ? `${name}\n${value}` : `\n${name}\n${value}`;
+        });
+        const length = Number(response.headers.get("content-length"));
+        if (!(length <= 1 << 20)) throw new Error("reply missing a length or too long");
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const [accessToken, tokenType, expiresOnMs] = client.finish(scope, sentAtMs, response.status, lines, bytes);
+        return Object.freeze({ accessToken, tokenType, expiresOn: new Date(expiresOnMs), scopes: [scope], fromCache: false, correlationId });
+      } finally {
+        clearTimeout(timer);
+      }
+    };
   },
   "core slice": async ({ url, tenant, clientId, secret, scope }) => {
     const slice = await loadFloorBuild("core_slice");

@@ -17,7 +17,7 @@ const ROOT = join(HERE, "..");
 const PEERS = ["@azure/msal-node", "@azure/identity"];
 const LIBS = ["cctoken", ...PEERS];
 /** Reference clients for the cold acquire (bench/libraries.mjs FLOORS). */
-const COLD_FLOORS = ["js floor", "wasm floor", "core slice"];
+const COLD_FLOORS = ["js floor", "wasm floor", "sans-io core", "core slice"];
 const fixture = (name) => readFileSync(join(ROOT, "tests/fixtures", name), "utf8");
 
 const tls = makeTlsCertificate();
@@ -65,6 +65,8 @@ const row = (measureName, values) => rows.push([measureName, ...values]);
 /** The project's targets (issue 6), each with the measured value and whether it holds. */
 const targets = [];
 const target = (name, measured, met) => targets.push(`| ${name} | ${measured} | ${met ? "met" : "**missed**"} |`);
+/** Figures the closing explanation quotes, filled in as they are measured. */
+const quoted = {};
 
 try {
   const hits = await each([...LIBS, "map"], "hits");
@@ -86,6 +88,8 @@ try {
   }
   const coldRatio = (lib) => median(cold[lib].runs) / median(cold[lib].bare);
   const coldCell = (lib) => `${spread(cold[lib].runs, 2)} / ${spread(cold[lib].bare, 2)} = ${coldRatio(lib).toFixed(2)}×`;
+  quoted.sansIo = coldRatio("sans-io core").toFixed(2);
+  quoted.jsFloor = coldRatio("js floor").toFixed(2);
   const floorRatios = COLD_FLOORS.map((floor) => `${floor} ${coldRatio(floor).toFixed(2)}×`).join(", ");
   row("2. cold acquire ms / a bare fetch of the same POST, interleaved in the same process (ratio of medians)", [
     ...LIBS.map(coldCell),
@@ -132,13 +136,14 @@ try {
 
   const npmWasm = size(join(ROOT, "pkg/dist/web/cctoken_bg.wasm"));
   const workerWasm = size(join(ROOT, "worker/build/index_bg.wasm"));
-  const floorWasm = Object.fromEntries(["toolchain", "core_slice"].map((name) => [name, size(join(ROOT, `target/floors/out/${name}/floor_${name}_bg.wasm`))]));
-  row("8. wasm: npm module / Worker, raw (gzip)", [`${npmWasm.text} / ${workerWasm.text}`, "", "", `toolchain floor ${floorWasm.toolchain.text}; core slice ${floorWasm.core_slice.text}`]);
+  const floorWasm = Object.fromEntries(["toolchain", "sans_io", "core_slice"].map((name) => [name, size(join(ROOT, `target/floors/out/${name}/floor_${name}_bg.wasm`))]));
+  row("8. wasm: npm module / Worker, raw (gzip)", [`${npmWasm.text} / ${workerWasm.text}`, "", "", `toolchain floor ${floorWasm.toolchain.text}; sans-io core ${floorWasm.sans_io.text}; core slice ${floorWasm.core_slice.text}`]);
   target(
     "npm wasm ≤ 150 KB raw / 60 KB gzip",
-    `${npmWasm.text}; the core slice alone ${floorWasm.core_slice.text}, the toolchain floor ${floorWasm.toolchain.text}`,
+    `${npmWasm.text}; the core slice alone ${floorWasm.core_slice.text}, the sans-io core ${floorWasm.sans_io.text}, the toolchain floor ${floorWasm.toolchain.text}`,
     npmWasm.raw <= 150e3 && npmWasm.gzip <= 60e3,
   );
+  quoted.sliceGzip = `${(floorWasm.core_slice.gzip / 1e3).toFixed(0)} KB`;
   target("Worker bundle ≤ 300 KB gzip", workerWasm.text, workerWasm.gzip <= 300e3);
 } finally {
   await endpoint.close();
@@ -167,11 +172,20 @@ The floors column holds references, not libraries. (1) a plain JS \`Map\` behind
 function. (2) *js floor*: the least a careful client does in plain JS (correlation id, client
 headers, an attempt timeout that aborts, no redirects, a bounded body, a checked reply, a frozen
 cached result); *wasm floor*: one fetch through wasm-bindgen futures and a serde_json reply,
-with no safeguard at all (bench/floors/toolchain); *core slice*: cctoken's core client alone
-(below). (7) the broker's cheapest route, timed the
-same way. (8) *toolchain floor* is that wasm; *core slice* is cctoken's core cut down to a
-client-secret client with one method (bench/floors/core-slice): no certificate entry points,
-loaders, broker client, protected-API helper or result object.
+with no safeguard at all (bench/floors/toolchain); *sans-io core*: the js floor's I/O in JS
+around two synchronous calls into cctoken's core (build the request; parse the reply and cache
+the token), with no future, task or timer in wasm (bench/floors/sans-io); *core slice*:
+cctoken's core client alone (below). (7) the broker's cheapest route, timed the same way.
+(8) *toolchain floor* is that wasm; *sans-io core* is that build; *core slice* is cctoken's core
+cut down to a client-secret client with one method (bench/floors/core-slice): no certificate
+entry points, loaders, broker client, protected-API helper or result object.
+
+Why two targets stay missed: the *sans-io core* floor does in wasm only what the architecture
+puts in the core (build the request, parse the reply, cache the token) and leaves every
+other step to the same JS as the js floor; it lands at ${quoted.sansIo}× where the js floor
+lands at ${quoted.jsFloor}×: moving the protocol into the core costs more than the 1.1× target
+leaves above a careful client, before any async machinery. And the
+*core slice*, a secret-only client with nothing else, is ${quoted.sliceGzip} gzipped.
 
 Broker memory hits come from isolate memory with no KV read: the memory tier is answered
 synchronously (\`acquire_from_memory\`) before any store is consulted (core unit tests).
