@@ -109,7 +109,10 @@ impl JsFetch {
         Ok(HttpResponse {
             status,
             headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
+            // Valid UTF-8 (any token reply) is taken as it is, without a copy; the lossy
+            // decoder walks the body char by char.
+            body: String::from_utf8(body)
+                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
         })
     }
 

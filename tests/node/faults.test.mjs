@@ -219,6 +219,17 @@ test("200 with an HTML body: invalid_response quoting it, not retried, nothing c
   await assertNothingCached(client);
 });
 
+test("a reply that is not valid UTF-8 is read lossily: the error quotes it with U+FFFD", async () => {
+  const body = Buffer.concat([Buffer.from('{"error":"invalid_client","error_description":"AADSTS7000215: bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' secret"}')]);
+  local.endpoint.failNext({ status: 401, body });
+  const client = newClient();
+  const error = await failure(client);
+  assert.equal(error.code, "invalid_client");
+  assert.ok(error.message.includes("AADSTS7000215: bad \uFFFD\uFFFD secret"), error.message);
+  assert.equal(local.endpoint.tokenRequests, 1);
+  await assertNothingCached(client);
+});
+
 test("200 with truncated JSON: invalid_response without quoting the token, nothing cached", async () => {
   local.endpoint.failNext({ status: 200, body: '{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOi' });
   const client = newClient();

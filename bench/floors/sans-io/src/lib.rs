@@ -83,7 +83,8 @@ impl SansIoClient {
         let response = HttpResponse {
             status,
             headers: header_lines::decode(header_lines),
-            body: String::from_utf8_lossy(body).into_owned(),
+            body: String::from_utf8(body.to_vec())
+                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
         };
         let context = HintContext {
             authority_host: self.endpoint.authority_host(),
