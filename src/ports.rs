@@ -85,6 +85,18 @@ impl HttpResponse {
         }
     }
 
+    /// A response whose body arrived as bytes: invalid UTF-8 becomes U+FFFD, so an odd reply
+    /// is still quoted in its error. Valid UTF-8 (any token reply) is kept without a copy; the
+    /// lossy decoder would walk it char by char.
+    pub fn from_bytes(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        HttpResponse {
+            status,
+            headers,
+            body: String::from_utf8(body)
+                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
+        }
+    }
+
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -182,6 +194,15 @@ pub trait Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_in_bytes_is_kept_when_valid_and_marked_where_not() {
+        let valid = HttpResponse::from_bytes(200, Vec::new(), "{\"a\":\"é\"}".as_bytes().to_vec());
+        assert_eq!(valid.body, "{\"a\":\"é\"}");
+        let invalid = HttpResponse::from_bytes(401, Vec::new(), b"bad \xff\xfe end".to_vec());
+        assert_eq!(invalid.body, "bad \u{fffd}\u{fffd} end");
+        assert_eq!(invalid.status, 401);
+    }
 
     #[test]
     fn debug_redacts_bodies_and_authorization() {

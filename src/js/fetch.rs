@@ -106,14 +106,7 @@ impl JsFetch {
             )),
             BodyError::Read(e) => network_error(&request.url, &e),
         })?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            // Valid UTF-8 (any token reply) is taken as it is, without a copy; the lossy
-            // decoder walks the body char by char.
-            body: String::from_utf8(body)
-                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
-        })
+        Ok(HttpResponse::from_bytes(status, headers, body))
     }
 
     async fn send_through_bridge(

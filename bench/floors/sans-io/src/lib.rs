@@ -80,12 +80,8 @@ impl SansIoClient {
         header_lines: &str,
         body: &[u8],
     ) -> Result<Array, JsValue> {
-        let response = HttpResponse {
-            status,
-            headers: header_lines::decode(header_lines),
-            body: String::from_utf8(body.to_vec())
-                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
-        };
+        let response =
+            HttpResponse::from_bytes(status, header_lines::decode(header_lines), body.to_vec());
         let context = HintContext {
             authority_host: self.endpoint.authority_host(),
             tenant: self.endpoint.tenant(),
