@@ -111,6 +111,10 @@ impl ClientConfig {
             authority_host: self.endpoint.authority_host(),
             tenant: self.endpoint.tenant(),
             client_id: &self.client_id,
+            secret: match &self.credential {
+                Credential::ClientSecret { secret, .. } => Some(secret),
+                _ => None,
+            },
         }
     }
 }

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::error::Error;
+use crate::secret::LEAK_WINDOW;
 
 /// DER of the OID rsaEncryption (1.2.840.113549.1.1.1).
 const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -44,16 +45,40 @@ struct PemBlock {
     der: Vec<u8>,
 }
 
+/// Longest PEM label quoted back in errors; real ones ("ENCRYPTED PRIVATE KEY") are shorter.
+const MAX_LABEL_LEN: usize = 40;
+
+/// A label worth quoting: short `[A-Z0-9 ]` words such as "ENCRYPTED PRIVATE KEY". The input
+/// is a secret (a private key), so anything else is never quoted back: on a damaged BEGIN
+/// line the text up to the next dashes runs on into the key body. Words stay shorter than
+/// [`LEAK_WINDOW`], so not even an all-capitals run of a key body can pass as one.
+fn is_plain_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= MAX_LABEL_LEN
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ')
+        && label.split(' ').all(|word| word.len() < LEAK_WINDOW)
+}
+
 fn pem_blocks(field: &'static str, pem: &str) -> Result<Vec<PemBlock>, Error> {
     let mut blocks = Vec::new();
     let mut rest = pem;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after_begin = &rest[start + "-----BEGIN ".len()..];
-        let label_end = after_begin.find("-----").ok_or_else(|| {
-            Error::invalid_config(field, format!("{field} has a malformed PEM header"))
-        })?;
-        let label = &after_begin[..label_end];
-        let body_start = &after_begin[label_end + "-----".len()..];
+        // Single-line PEMs (newlines turned into spaces by a secret store) still parse: the
+        // label ends at the next five dashes, not at the end of the line.
+        let label = after_begin
+            .find("-----")
+            .map(|end| &after_begin[..end])
+            .filter(|label| is_plain_label(label))
+            .ok_or_else(|| {
+                Error::invalid_config(
+                    field,
+                    format!("{field} has a malformed BEGIN line: it must read \"-----BEGIN <LABEL>-----\" with five dashes on each side, e.g. \"-----BEGIN PRIVATE KEY-----\" (its text is not shown: it is part of a secret)"),
+                )
+            })?;
+        let body_start = &after_begin[label.len() + "-----".len()..];
         let end_marker = format!("-----END {label}-----");
         let body_end = body_start.find(&end_marker).ok_or_else(|| {
             Error::invalid_config(
@@ -299,6 +324,64 @@ mod tests {
         }
         let error = parse_certificates("certificatePem", RSA_PKCS8).unwrap_err();
         assert!(error.message().contains("holds no certificate"));
+    }
+
+    /// The base64 lines of a PEM file: the key material no error may show.
+    fn body_lines(pem: &str) -> Vec<&str> {
+        pem.lines()
+            .filter(|line| !line.starts_with("-----") && !line.trim().is_empty())
+            .collect()
+    }
+
+    fn assert_shows_no_key_material(error: &Error, pem: &str) {
+        let shown = format!("{error} {error:?} {:?}", error.hint());
+        for line in body_lines(pem) {
+            assert!(!crate::secret::leaks(&shown, line), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_begin_line_is_named_never_quoted() {
+        let body: String = body_lines(RSA_PKCS8).join("\n");
+        for damaged in [
+            format!("-----BEGIN PRIVATE KEY----\n{body}\n-----END PRIVATE KEY-----\n"),
+            format!("-----BEGIN PRIVATE KEY\n{body}\n-----END PRIVATE KEY-----\n"),
+            format!("-----BEGIN private key-----\n{body}\n-----END private key-----\n"),
+            format!(
+                "-----BEGIN {}-----\n{body}\n",
+                &body[..20].to_ascii_uppercase()
+            ),
+            format!("-----BEGIN ABCDEFGHIJKLMNOPQRSTUVWXYZ KEY-----\n{body}\n"),
+        ] {
+            for error in [
+                parse_private_key("privateKeyPem", &damaged).unwrap_err(),
+                parse_certificates("certificatePem", &damaged).unwrap_err(),
+            ] {
+                assert!(error.message().contains("malformed BEGIN line"), "{error}");
+                assert_shows_no_key_material(&error, RSA_PKCS8);
+            }
+        }
+    }
+
+    #[test]
+    fn labels_are_quoted_only_when_plain() {
+        let error = parse_private_key(
+            "k",
+            "-----BEGIN DSA PRIVATE KEY-----\nMAA=\n-----END DSA PRIVATE KEY-----",
+        )
+        .unwrap_err();
+        assert!(error.message().contains("\"DSA PRIVATE KEY\""), "{error}");
+        let error = parse_private_key("k", "-----BEGIN PRIVATE KEY-----\nMAA=\n").unwrap_err();
+        assert!(error.message().contains("\"END PRIVATE KEY\""), "{error}");
+    }
+
+    #[test]
+    fn single_line_pems_from_secret_stores_still_parse() {
+        let one_line = RSA_PKCS8.replace('\n', " ");
+        assert_eq!(
+            parse_private_key("k", &one_line).unwrap(),
+            parse_private_key("k", RSA_PKCS8).unwrap()
+        );
     }
 
     #[test]

@@ -61,19 +61,22 @@ pub fn parse_token_response(
     now_ms: u64,
 ) -> Result<TokenResponse, Error> {
     if (200..300).contains(&response.status) {
-        parse_success(response)
+        parse_success(response, context)
     } else {
         Err(parse_failure(response, context, now_ms))
     }
 }
 
-fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
+fn parse_success(
+    response: &HttpResponse,
+    context: &HintContext<'_>,
+) -> Result<TokenResponse, Error> {
     let body: SuccessBody = json_object(&response.body).ok_or_else(|| {
         Error::invalid_response(format!(
             "the token endpoint answered HTTP {} with a body that is not a JSON object ({}): {}",
             response.status,
             describe_content_type(response),
-            quote_body(&response.body)
+            quote_body(&response.body, context)
         ))
         .with_hint("check that the authority or token endpoint URL points at an OAuth2 token endpoint, and that no proxy answers instead of it")
     })?;
@@ -85,9 +88,22 @@ fn parse_success(response: &HttpResponse) -> Result<TokenResponse, Error> {
             ))
         }
     };
+    // RFC 6749 §5.1: the type is case-insensitive. Only Bearer is accepted, so an
+    // authorization header built from this token is never of a kind the caller did not ask
+    // for (a PoP or DPoP token sent as Bearer is refused by the resource, or worse, accepted).
     let token_type = match body.token_type {
-        Some(Value::String(kind)) if !kind.is_empty() => kind,
+        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
         None | Some(Value::Null) => "Bearer".to_owned(),
+        Some(Value::String(kind)) => {
+            let shown: String = kind
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(32)
+                .collect();
+            return Err(Error::invalid_response(format!(
+                "the token response's token_type is \"{shown}\", not Bearer: cctoken sends only Bearer tokens (the client-credentials grant of Entra ID and of most OAuth2 servers issues them)"
+            )).with_hint("check that the token endpoint is configured to issue Bearer tokens for this client (no DPoP or proof-of-possession binding)"));
+        }
         Some(_) => {
             return Err(Error::invalid_response(
                 "the token response's token_type is not a string",
@@ -133,6 +149,22 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
     let oauth_error =
         json_object::<ErrorBody>(&response.body).filter(|body| !body.error.trim().is_empty());
     let error = match oauth_error {
+        Some(body) if error_body_echoes_credential(&response.body, context) => {
+            // The provider's words may be the echoed form itself: keep only what cannot be.
+            let code = if error_body_echoes_credential(&body.error, context) {
+                "server_error".to_owned()
+            } else {
+                body.error
+            };
+            Error::identity_provider(
+                code,
+                format!("the token endpoint answered HTTP {status} with an OAuth2 error whose text is withheld: it echoes the request's credential"),
+                IdpErrorDetails {
+                    status,
+                    ..IdpErrorDetails::default()
+                },
+            )
+        }
         Some(body) => {
             let aadsts = if body.error_codes.is_empty() {
                 body.error_description
@@ -179,7 +211,7 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
             let message = format!(
                 "the token endpoint answered HTTP {status} without an OAuth2 error body ({}): {}",
                 describe_content_type(response),
-                quote_body(&response.body)
+                quote_body(&response.body, context)
             );
             let details = IdpErrorDetails {
                 status,
@@ -221,13 +253,39 @@ fn aadsts_in(description: &str) -> Vec<i64> {
         .collect()
 }
 
-/// The first 200 characters of a body for an error message, unless it may hold a token.
-fn quote_body(body: &str) -> String {
+/// True when reply text may carry the request's credential back: a proxy, WAF or wrong
+/// endpoint that echoes the form body. Such text is never quoted.
+fn echoes_credential(text: &str, context: &HintContext<'_>) -> bool {
+    text.contains("client_secret")
+        || text.contains("client_assertion")
+        || context.secret.is_some_and(|secret| secret.appears_in(text))
+}
+
+/// [`echoes_credential`] for an OAuth2 error body, whose descriptions legitimately name the
+/// parameters ("AADSTS7000218: The request body must contain the following parameter:
+/// 'client_assertion' or 'client_secret'"): only a parameter with a value, a JWT or the
+/// secret itself counts.
+fn error_body_echoes_credential(text: &str, context: &HintContext<'_>) -> bool {
+    text.contains("client_secret=")
+        || text.contains("client_assertion=")
+        || text.contains("eyJ")
+        || context.secret.is_some_and(|secret| secret.appears_in(text))
+}
+
+/// The first 200 characters of a body for an error message, unless it may hold a token or
+/// echo the credential.
+fn quote_body(body: &str, context: &HintContext<'_>) -> String {
     if body.is_empty() {
         return "the body is empty".to_owned();
     }
     if body.contains("access_token") || body.contains("eyJ") {
         return format!("body withheld ({} bytes): it may hold a token", body.len());
+    }
+    if echoes_credential(body, context) {
+        return format!(
+            "body withheld ({} bytes): it echoes the request's credential",
+            body.len()
+        );
     }
     let quoted: String = body
         .chars()
@@ -265,6 +323,7 @@ mod tests {
         authority_host: Some("https://login.microsoftonline.com"),
         tenant: Some("contoso.onmicrosoft.com"),
         client_id: "app-1",
+        secret: None,
     };
 
     fn parse(status: u16, body: &str) -> Result<TokenResponse, Error> {
@@ -348,6 +407,81 @@ mod tests {
         assert!(error
             .message()
             .contains(&format!("\"{}…\"", "x".repeat(200))));
+    }
+
+    #[test]
+    fn token_types_are_bearer_in_any_case_and_nothing_else() {
+        for kind in ["Bearer", "bearer", "BEARER"] {
+            let body = format!(r#"{{"access_token":"t","expires_in":60,"token_type":"{kind}"}}"#);
+            assert_eq!(parse(200, &body).unwrap().token_type, "Bearer");
+        }
+        for kind in ["pop", "DPoP", "N_A", "mac", ""] {
+            let body = format!(r#"{{"access_token":"t","expires_in":60,"token_type":"{kind}"}}"#);
+            let error = parse(200, &body).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidResponse, "{kind}");
+            assert!(error.message().contains("not Bearer"), "{error}");
+        }
+    }
+
+    const SECRET: &str = "Qx8~wK3.zN+v/TaL=pR2sY9_mF4hJ6cB";
+
+    fn parse_for_secret_client(status: u16, body: &str) -> Error {
+        let secret = Secret::new(SECRET);
+        let context = HintContext {
+            secret: Some(&secret),
+            ..CONTEXT
+        };
+        parse_token_response(&HttpResponse::new(status, body), &context, 0).unwrap_err()
+    }
+
+    fn assert_shows_nothing_of_the_secret(error: &Error) {
+        let everything = format!("{error} {error:?} {:?}", error.hint());
+        assert!(!Secret::new(SECRET).appears_in(&everything), "{everything}");
+        assert!(!everything.contains("client_secret="), "{everything}");
+        assert!(!everything.contains("client_assertion="), "{everything}");
+    }
+
+    #[test]
+    fn replies_that_echo_the_request_are_never_quoted() {
+        let encoded: String = form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
+        let form = format!("client_id=app-1&scope=api%2F.default&grant_type=client_credentials&client_secret={encoded}");
+        let assertion_form = "client_id=app-1&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=abc.def.ghi";
+        for (status, body) in [
+            (400, form.clone()),
+            (200, form.clone()),
+            (502, format!("<pre>echo: {form}</pre>")),
+            (403, format!("WAF blocked: {SECRET}")),
+            (403, format!("WAF blocked: {}", &SECRET[4..24])),
+            (400, assertion_form.to_owned()),
+            (
+                400,
+                format!(r#"{{"error":"invalid_request","error_description":"bad body: {form}"}}"#),
+            ),
+            (
+                400,
+                format!(r#"{{"error":"invalid_request","error_description":"{SECRET}"}}"#),
+            ),
+            (
+                400,
+                format!(r#"{{"error":"{SECRET}","error_description":"x"}}"#),
+            ),
+            (
+                401,
+                format!(r#"{{"error":"invalid_client","error_description":"{assertion_form}"}}"#),
+            ),
+        ] {
+            let error = parse_for_secret_client(status, &body);
+            assert_shows_nothing_of_the_secret(&error);
+            assert!(error.message().contains("withheld"), "{body}: {error}");
+            assert_eq!(error.status(), Some(status).filter(|s| *s != 200), "{body}");
+        }
+        // Entra names the parameters in real errors; those are still shown.
+        let error = parse_for_secret_client(
+            401,
+            r#"{"error":"invalid_client","error_description":"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.","error_codes":[7000218]}"#,
+        );
+        assert!(error.message().starts_with("AADSTS7000218"), "{error}");
+        assert_eq!(error.code(), "invalid_client");
     }
 
     #[test]

@@ -22,6 +22,43 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// True when `text` holds the value, or any [`LEAK_WINDOW`] consecutive characters of
+    /// it, raw or form-encoded: such text must not be shown (a reply that echoes the request,
+    /// an error built from secret input).
+    pub fn appears_in(&self, text: &str) -> bool {
+        leaks(text, &self.0)
+    }
+}
+
+/// How many consecutive characters of a secret make a leak. Long enough that words of
+/// ordinary messages do not collide with it, short enough that no useful part of a key or
+/// secret can be shown: 16 base64 characters are 96 bits.
+pub const LEAK_WINDOW: usize = 16;
+
+/// True when `text` holds `secret` or [`LEAK_WINDOW`] consecutive characters of it, as is or
+/// form-encoded (`+`, `/` and `=` of base64 secrets turn into `%2B`, `%2F`, `%3D` in a form
+/// body that a proxy may echo back).
+pub fn leaks(text: &str, secret: &str) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    has_window_of(text, secret) || has_window_of(text, &encoded)
+}
+
+fn has_window_of(text: &str, secret: &str) -> bool {
+    let boundaries: Vec<usize> = secret
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([secret.len()])
+        .collect();
+    if boundaries.len() <= LEAK_WINDOW {
+        return text.contains(secret);
+    }
+    boundaries
+        .windows(LEAK_WINDOW + 1)
+        .any(|window| text.contains(&secret[window[0]..window[LEAK_WINDOW]]))
 }
 
 impl fmt::Debug for Secret {
@@ -46,5 +83,31 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         assert_eq!(format!("{secret}"), "<redacted>");
         assert_eq!(secret.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn finds_any_sixteen_characters_of_a_secret_raw_or_form_encoded() {
+        let secret = Secret::new("Ab+/Cd=Ef~gH.iJ-kL_mN0pQ1rS2tU3");
+        assert!(secret.appears_in("x Ab+/Cd=Ef~gH.iJ-k y"));
+        assert!(
+            secret.appears_in("..-kL_mN0pQ1rS2tU3"),
+            "the last 16 characters"
+        );
+        assert!(
+            !secret.appears_in("..kL_mN0pQ1rS2tU3"),
+            "15 characters are not a leak"
+        );
+        assert!(
+            !secret.appears_in("Ab+/Cd=Ef~gH.iJ"),
+            "15 characters are not a leak"
+        );
+        assert!(secret.appears_in("client_secret=Ab%2B%2FCd%3DEf%7EgH.iJ-kL_mN0pQ1rS2tU3&x"));
+        assert!(secret.appears_in("=Ab%2B%2FCd%3DEf%7EgH"));
+        assert!(!secret.appears_in("=Ab%2B%2FCd%3DE"));
+        // Shorter secrets count only whole.
+        let short = Secret::new("s3cret");
+        assert!(short.appears_in("the s3cret was"));
+        assert!(!short.appears_in("the s3cre was"));
+        assert!(!Secret::new("").appears_in("anything"));
     }
 }

@@ -1,7 +1,7 @@
 //! Concrete advice for the identity provider errors daemon apps run into, keyed by AADSTS
 //! number, so an error says how to fix the problem and not only what it is.
 
-/// What a hint may mention about the failing client.
+/// What a hint may mention about the failing client, and what no message may quote.
 #[derive(Debug, Clone, Copy)]
 pub struct HintContext<'a> {
     /// The authority host, e.g. `https://login.microsoftonline.com` (Entra only).
@@ -10,6 +10,8 @@ pub struct HintContext<'a> {
     pub tenant: Option<&'a str>,
     /// The client id.
     pub client_id: &'a str,
+    /// The client secret, if the client has one: reply text that echoes it is withheld.
+    pub secret: Option<&'a crate::secret::Secret>,
 }
 
 /// The admin-consent URL for an app in a tenant: an administrator who opens it grants the
@@ -62,6 +64,7 @@ mod tests {
         authority_host: Some("https://login.microsoftonline.com"),
         tenant: Some("contoso.onmicrosoft.com"),
         client_id: "11111111-2222-3333-4444-555555555555",
+        secret: None,
     };
 
     #[test]

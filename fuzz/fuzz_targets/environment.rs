@@ -34,7 +34,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(error.field().is_some_and(|f| f.starts_with("AZURE_")));
         }
     }
-    // The outcome does not depend on the secrets' values, only on whether they are set.
+    // The outcome does not depend on the secrets' values, only on whether they are set: so no
+    // error can show any part of them (the key-material invariant for secret values).
     let mut masked = variables.clone();
     for name in SECRET_VARIABLES {
         if let Some(value) = masked.get_mut(name) {

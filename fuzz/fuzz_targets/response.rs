@@ -10,7 +10,7 @@ use cctoken::ports::HttpResponse;
 use cctoken::response::{parse_token_response, TokenResponse, MAX_LIFETIME_S};
 use cctoken::retry::MAX_THROTTLE_MS;
 use cctoken::troubleshooting::HintContext;
-use cctoken::{Error, ErrorKind};
+use cctoken::{Error, ErrorKind, Secret};
 use cctoken_fuzz::{check_error, text};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -21,16 +21,31 @@ const CONTEXT: HintContext<'static> = HintContext {
     authority_host: Some("https://login.microsoftonline.com"),
     tenant: Some("contoso.onmicrosoft.com"),
     client_id: "11111111-2222-3333-4444-555555555555",
+    secret: None,
 };
+
+/// The client secret the parser is told to withhold; fuzz/dict/response.dict holds it (raw
+/// and form-encoded), so the fuzzer builds replies that echo it.
+const SECRET: &str = "Zq7~Lw2.Xe+Rt/Yu=Io9Pa4Sd";
 
 fuzz_target!(|data: &[u8]| {
     let input = text(data);
     let response = http_response(&input);
-    match parse_token_response(&response, &CONTEXT, NOW_MS) {
+    let secret = Secret::new(SECRET);
+    let context = HintContext {
+        secret: Some(&secret),
+        ..CONTEXT
+    };
+    match parse_token_response(&response, &context, NOW_MS) {
         Ok(token) => check_token(&response, &token),
         Err(error) => {
             check_failure(&response, &error);
             check_no_token_in(&response, &error);
+            let shown = format!("{error} {error:?} {:?}", error.hint());
+            assert!(
+                !secret.appears_in(&shown),
+                "the error echoes the client secret: {shown}"
+            );
         }
     }
     if let Some(challenge) = response.header("www-authenticate") {
@@ -71,7 +86,7 @@ fn check_token(response: &HttpResponse, token: &TokenResponse) {
         object.get("access_token").and_then(Value::as_str),
         Some(token.access_token.expose())
     );
-    assert!(!token.token_type.is_empty());
+    assert_eq!(token.token_type, "Bearer");
     assert!(token.expires_in_s > 0);
     assert!(token.ext_expires_in_s != Some(0) && token.refresh_in_s != Some(0));
     let expires_in = match &object["expires_in"] {

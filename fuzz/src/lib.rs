@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use cctoken::assertion::thumbprint_from_hex;
+use cctoken::secret::LEAK_WINDOW;
 use cctoken::settings::{AppSettings, AuthoritySetting, CredentialSetting};
 use cctoken::{Error, ErrorKind, ScopeRules, ScopeSet, TokenEndpoint};
 
@@ -24,6 +25,36 @@ pub fn check_error(error: &Error) {
         "blank message: {error:?}"
     );
     assert!(error.to_string().starts_with(error.code()));
+}
+
+/// Text shown about an error: everything a log, a JSON reply or a terminal can get of it.
+pub fn shown(error: &Error) -> String {
+    format!(
+        "{error} {error:?} {} {:?} {:?}",
+        error.message(),
+        error.hint(),
+        error.field()
+    )
+}
+
+/// The key-material invariant over input that is secret as a whole (a PEM file): no error
+/// shows [`LEAK_WINDOW`] consecutive characters of the input that could be key material
+/// (base64 characters only, so fixed words of messages that the fuzzer also typed do not count).
+pub fn check_no_key_material(error: &Error, secret_input: &str) {
+    let shown = shown(error);
+    let chars: Vec<char> = secret_input.chars().collect();
+    for window in chars.windows(LEAK_WINDOW) {
+        if window
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+        {
+            let run: String = window.iter().collect();
+            assert!(
+                !shown.contains(&run),
+                "the error shows {run:?} of a secret input: {shown}"
+            );
+        }
+    }
 }
 
 /// A settings record as the loaders produce it, carried on the way the npm loader takes it:

@@ -86,6 +86,7 @@ impl SansIoClient {
             authority_host: self.endpoint.authority_host(),
             tenant: self.endpoint.tenant(),
             client_id: &self.client_id,
+            secret: Some(&self.secret),
         };
         let now_ms = js_sys::Date::now() as u64;
         let reply = parse_token_response(&response, &context, now_ms).map_err(message)?;
