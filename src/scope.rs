@@ -25,8 +25,10 @@ pub enum ScopeRules {
 /// A validated, de-duplicated, non-empty set of scopes.
 ///
 /// Order on the wire follows the caller's order (first occurrence wins); the cache key
-/// ignores order and the case of URI schemes and hosts, so `["a", "b"]` and `["b", "a"]`
-/// share one cached token.
+/// ignores order, so `["a", "b"]` and `["b", "a"]` share one cached token. Under Entra's
+/// rules it also ignores the case of the resource URI's scheme and host, as Entra does;
+/// elsewhere scopes are case-sensitive strings (RFC 6749 §3.3), so `app://READ` is not
+/// `app://read`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeSet {
     in_request_order: Vec<String>,
@@ -67,7 +69,7 @@ impl ScopeSet {
             if rules == ScopeRules::Entra {
                 validate_entra(index, scope)?;
             }
-            let key = normalize(scope);
+            let key = normalize(scope, rules);
             if !normalized.contains(&key) {
                 normalized.push(key);
                 in_request_order.push(scope.to_owned());
@@ -102,7 +104,8 @@ impl ScopeSet {
         self.in_request_order.join(" ")
     }
 
-    /// An order- and host-case-independent key for caching tokens of this scope set.
+    /// An order-independent key for caching tokens of this scope set (and, under Entra's
+    /// rules, independent of the resource host's case).
     pub fn cache_key(&self) -> &str {
         &self.cache_key
     }
@@ -168,8 +171,12 @@ fn validate_entra(index: usize, scope: &str) -> Result<(), Error> {
     )))
 }
 
-/// Lower-cases the scheme and host of a URI scope; other scopes are kept as they are.
-fn normalize(scope: &str) -> String {
+/// Under Entra's rules, lower-cases the scheme and host of a URI scope (Entra matches resource
+/// URIs that way); every other scope is kept as it is.
+fn normalize(scope: &str, rules: ScopeRules) -> String {
+    if rules != ScopeRules::Entra {
+        return scope.to_owned();
+    }
     match scope.split_once("://") {
         Some((scheme, rest)) => {
             let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -216,12 +223,35 @@ mod tests {
             upper.to_request_param(),
             "HTTPS://Graph.Microsoft.COM/.default"
         );
-        let deduped = generic(["https://X.example/a", "https://x.example/a"]).unwrap();
-        assert_eq!(deduped.to_request_param(), "https://X.example/a");
         assert_ne!(
             generic(["https://x.example/Path"]).unwrap().cache_key(),
             generic(["https://x.example/path"]).unwrap().cache_key()
         );
+    }
+
+    #[test]
+    fn generic_scopes_are_case_sensitive_everywhere() {
+        let both = generic([
+            "app://read",
+            "app://READ",
+            "HTTPS://X.example/a",
+            "https://x.example/a",
+        ])
+        .unwrap();
+        assert_eq!(
+            both.to_request_param(),
+            "app://read app://READ HTTPS://X.example/a https://x.example/a"
+        );
+        assert_ne!(
+            generic(["app://READ"]).unwrap().cache_key(),
+            generic(["app://read"]).unwrap().cache_key()
+        );
+        let deduped = entra([
+            "https://X.example/a/.default",
+            "https://x.example/a/.default",
+        ])
+        .unwrap();
+        assert_eq!(deduped.to_request_param(), "https://X.example/a/.default");
     }
 
     #[test]
