@@ -29,6 +29,22 @@ use crate::troubleshooting::HintContext;
 const MAX_CLIENT_ID_LEN: usize = 256;
 /// After a failed background refresh, the next one waits at least this long.
 const REFRESH_RETRY_MS: u64 = 30_000;
+/// How long a definitive refusal by the identity provider (`invalid_client`,
+/// `invalid_scope`, `unauthorized_client`…) is answered from memory for its scope set.
+/// Repeating a request the provider has refused cannot succeed, and a caller that keeps
+/// sending it can get the whole app throttled; a fixed grant or secret still takes effect
+/// within this window.
+pub const REFUSAL_MEMORY_MS: u64 = 30_000;
+/// Form parameters the client sets itself: an extra body parameter may not replace them.
+const RESERVED_BODY_PARAMETERS: [&str; 7] = [
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "scope",
+    "grant_type",
+    "claims",
+];
 
 /// Validated client configuration.
 #[derive(Debug, Clone)]
@@ -160,6 +176,24 @@ fn validate_correlation_id(correlation_id: Option<&str>) -> Result<(), Error> {
     Ok(())
 }
 
+fn validate_extra_body(extra_body: &[(String, String)]) -> Result<(), Error> {
+    for (name, _) in extra_body {
+        if name.is_empty() {
+            return Err(Error::invalid_config(
+                "extraBodyParameters",
+                "extraBodyParameters has an empty parameter name",
+            ));
+        }
+        if RESERVED_BODY_PARAMETERS.contains(&name.as_str()) {
+            return Err(Error::invalid_config(
+                "extraBodyParameters",
+                format!("extraBodyParameters may not set \"{name}\": the client sets it itself (use scopes, claims or the credential options instead)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One call to [`ConfidentialClient::acquire_token_for_client`].
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
@@ -171,7 +205,10 @@ pub struct TokenRequest {
     pub claims: Option<String>,
     /// The `client-request-id` to send; a UUID v4 is generated when absent.
     pub correlation_id: Option<String>,
-    /// Extra form parameters appended to the body.
+    /// Extra form parameters appended to the body. None may be one the client sets itself
+    /// (`client_id`, `scope`, `grant_type`, `claims` or a credential parameter). A request
+    /// with extra parameters asks for a token that may differ from the plain one: it is
+    /// sent on its own, never served from or written to the cache.
     pub extra_body: Vec<(String, String)>,
 }
 
@@ -242,6 +279,14 @@ struct Fetched {
 
 type FetchFlight = Flight<Result<Fetched, Error>>;
 
+/// A flight is for a scope set, and forced or not: a forced request must never join a plain
+/// fetch, which may answer from the store with the very token it is meant to replace.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct FlightKey {
+    forced: bool,
+    scopes: String,
+}
+
 /// Called with the error when a background refresh fails (the caller already has a token).
 pub type RefreshErrorHandler = Rc<dyn Fn(&Error)>;
 
@@ -250,8 +295,10 @@ struct Inner<H> {
     host: H,
     cache: RefCell<TokenCache>,
     store: Option<Rc<dyn TokenStore>>,
-    in_flight: RefCell<HashMap<String, FetchFlight>>,
+    in_flight: RefCell<HashMap<FlightKey, FetchFlight>>,
     throttled_until: RefCell<HashMap<String, u64>>,
+    /// Definitive refusals per scope set: until when, and the provider's error.
+    refused: RefCell<HashMap<String, (u64, Error)>>,
     refresh_not_before: RefCell<HashMap<String, u64>>,
     on_refresh_error: RefCell<Option<RefreshErrorHandler>>,
 }
@@ -288,6 +335,7 @@ impl<H: Host> ConfidentialClient<H> {
                 store,
                 in_flight: RefCell::new(HashMap::new()),
                 throttled_until: RefCell::new(HashMap::new()),
+                refused: RefCell::new(HashMap::new()),
                 refresh_not_before: RefCell::new(HashMap::new()),
                 on_refresh_error: RefCell::new(None),
             }),
@@ -327,6 +375,7 @@ impl<H: Host> ConfidentialClient<H> {
         request: TokenRequest,
     ) -> Result<AuthResult, Error> {
         validate_correlation_id(request.correlation_id.as_deref())?;
+        validate_extra_body(&request.extra_body)?;
         if let Some(hit) = self.memory_hit(&request) {
             return Ok(hit);
         }
@@ -343,9 +392,12 @@ impl<H: Host> ConfidentialClient<H> {
                 .with_retry_after_ms(until - now_ms));
             }
         }
-        let fetched = if request.claims.is_some() {
-            // A claims challenge asks for a token with different contents: never shared,
-            // never cached.
+        if let Some(refusal) = inner.remembered_refusal(&key, now_ms) {
+            return Err(refusal);
+        }
+        let fetched = if request.claims.is_some() || !request.extra_body.is_empty() {
+            // A claims challenge or extra parameters ask for a token that may differ from
+            // the plain one: never shared, never cached.
             let (token, correlation_id) = inner.fetch_from_idp(&request).await?;
             Fetched {
                 token,
@@ -375,7 +427,7 @@ impl<H: Host> ConfidentialClient<H> {
 
     /// [`Self::acquire_from_memory`] for a request whose correlation id is already checked.
     fn memory_hit(&self, request: &TokenRequest) -> Option<AuthResult> {
-        if request.claims.is_some() || request.force_refresh {
+        if request.claims.is_some() || request.force_refresh || !request.extra_body.is_empty() {
             return None;
         }
         let inner = &self.inner;
@@ -396,9 +448,10 @@ impl<H: Host> ConfidentialClient<H> {
         ))
     }
 
-    /// Forgets every cached token.
+    /// Forgets every cached token, and every remembered refusal.
     pub fn clear_cache(&self) {
         self.inner.cache.borrow_mut().clear();
+        self.inner.refused.borrow_mut().clear();
     }
 
     /// The fresh cached tokens as versioned JSON (holds tokens: store it as a secret).
@@ -422,12 +475,24 @@ impl<H: Host> ConfidentialClient<H> {
         )
     }
 
-    /// The flight fetching `request.scopes`: the one under way, or a new one. The fetch runs
-    /// as a task of its own; callers only wait for its result.
+    /// The flight fetching `request.scopes`: the one under way, or a new one. A plain request
+    /// also joins a forced fetch (its token is at least as new); a forced one joins only
+    /// forced fetches. The fetch runs as a task of its own; callers only wait for its result.
     fn join_or_start(&self, request: &TokenRequest) -> FetchFlight {
-        let key = request.scopes.cache_key().to_owned();
-        if let Some(flight) = self.inner.in_flight.borrow().get(&key) {
-            return flight.clone();
+        let scopes = request.scopes.cache_key();
+        let forced = FlightKey {
+            forced: true,
+            scopes: scopes.to_owned(),
+        };
+        let key = FlightKey {
+            forced: request.force_refresh,
+            scopes: scopes.to_owned(),
+        };
+        {
+            let in_flight = self.inner.in_flight.borrow();
+            if let Some(flight) = in_flight.get(&forced).or_else(|| in_flight.get(&key)) {
+                return flight.clone();
+            }
         }
         let flight = FetchFlight::new();
         self.inner
@@ -440,6 +505,9 @@ impl<H: Host> ConfidentialClient<H> {
         self.inner.host.spawn(Box::pin(async move {
             let outcome = inner.fetch_through_tiers(&request).await;
             inner.in_flight.borrow_mut().remove(&key);
+            if let Err(error) = &outcome {
+                inner.remember_refusal(&key.scopes, error);
+            }
             producer.complete(outcome);
         }));
         flight
@@ -481,6 +549,37 @@ impl<H: Host> ConfidentialClient<H> {
 }
 
 impl<H: Host> Inner<H> {
+    fn remember_refusal(&self, scopes: &str, error: &Error) {
+        if error.kind() == ErrorKind::IdentityProvider && is_definitive_oauth_error(error.code()) {
+            let now_ms = self.host.now_ms();
+            let mut refused = self.refused.borrow_mut();
+            // Bounded like the cache: scope sets come from callers, and refused ones too.
+            if refused.len() >= self.config.cache_capacity {
+                refused.retain(|_, (until, _)| now_ms < *until);
+                if refused.len() >= self.config.cache_capacity {
+                    refused.clear();
+                }
+            }
+            refused.insert(
+                scopes.to_owned(),
+                (now_ms.saturating_add(REFUSAL_MEMORY_MS), error.clone()),
+            );
+        }
+    }
+
+    /// The provider's refusal of these scopes, while it is remembered.
+    fn remembered_refusal(&self, scopes: &str, now_ms: u64) -> Option<Error> {
+        let mut refused = self.refused.borrow_mut();
+        match refused.get(scopes) {
+            Some((until, error)) if now_ms < *until => Some(error.clone()),
+            Some(_) => {
+                refused.remove(scopes);
+                None
+            }
+            None => None,
+        }
+    }
+
     fn result(
         &self,
         token: CachedToken,

@@ -300,6 +300,8 @@ fn concurrent_callers_share_one_failure_and_nothing_sticks() {
         assert!(error.correlation_id().is_some());
     }
     assert!(client.inner.in_flight.borrow().is_empty());
+    // A definitive refusal is remembered for a while; after that, nothing is left of it.
+    host.advance(REFUSAL_MEMORY_MS);
     host.token(TOKEN_1);
     assert!(
         acquire(&client, request(&client)).is_ok(),
@@ -727,4 +729,193 @@ fn a_correlation_id_that_cannot_be_a_header_is_refused_before_any_request() {
         fine.correlation_id.as_deref(),
         Some("c".repeat(256).as_str())
     );
+}
+
+/// Starts `request` and polls it once, so its fetch is under way when the test goes on.
+fn started<'a>(
+    host: &TestHost,
+    client: &'a ConfidentialClient<TestHost>,
+    request: TokenRequest,
+) -> Pin<Box<impl Future<Output = Result<AuthResult, Error>> + 'a>> {
+    let mut call = Box::pin(client.acquire_token_for_client(request));
+    let waker = futures::task::noop_waker();
+    assert!(call
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    host.poll_spawned_once();
+    call
+}
+
+fn forced(client: &ConfidentialClient<TestHost>) -> TokenRequest {
+    TokenRequest {
+        force_refresh: true,
+        ..request(client)
+    }
+}
+
+#[test]
+fn a_forced_request_never_joins_a_plain_fetch_under_way() {
+    let host = TestHost::new();
+    host.reply(Reply::Gated(HttpResponse::new(200, TOKEN_1)))
+        .token(TOKEN_2);
+    let client = client(&host);
+    let plain = started(&host, &client, request(&client));
+    assert_eq!(host.request_count(), 1);
+    let forced_call = started(&host, &client, forced(&client));
+    assert_eq!(host.request_count(), 2, "the forced request sent its own");
+    host.0.gate_open.set(true);
+    let (plain, forced) = host.run(futures::future::join(plain, forced_call));
+    assert_eq!(plain.unwrap().access_token.expose(), "tok-1");
+    let forced = forced.unwrap();
+    assert_eq!(forced.access_token.expose(), "tok-2");
+    assert_eq!(forced.source, TokenSource::IdentityProvider);
+}
+
+#[test]
+fn plain_requests_join_a_forced_fetch_and_forced_ones_share_it() {
+    let host = TestHost::new();
+    host.reply(Reply::Gated(HttpResponse::new(200, TOKEN_1)));
+    let client = client(&host);
+    let first = started(&host, &client, forced(&client));
+    let second = started(&host, &client, forced(&client));
+    let plain = started(&host, &client, request(&client));
+    assert_eq!(host.request_count(), 1);
+    host.0.gate_open.set(true);
+    let results = host.run(futures::future::join3(first, second, plain));
+    for result in [results.0, results.1, results.2] {
+        assert_eq!(result.unwrap().access_token.expose(), "tok-1");
+    }
+}
+
+#[test]
+fn extra_body_parameters_cannot_replace_the_clients_own() {
+    let host = TestHost::new();
+    let client = client(&host);
+    for name in [
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+        "scope",
+        "grant_type",
+        "claims",
+        "",
+    ] {
+        let error = acquire(
+            &client,
+            TokenRequest {
+                extra_body: vec![(name.to_owned(), "x".to_owned())],
+                ..request(&client)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(error.code(), "invalid_config", "{name}");
+        assert_eq!(error.field(), Some("extraBodyParameters"));
+    }
+    assert_eq!(host.request_count(), 0);
+}
+
+#[test]
+fn requests_with_extra_body_parameters_bypass_the_shared_cache() {
+    let host = TestHost::new();
+    host.token(TOKEN_1)
+        .token(TOKEN_2)
+        .token(r#"{"access_token":"tok-3","expires_in":3600}"#);
+    let client = client(&host);
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-1"
+    );
+    let with_extra = || TokenRequest {
+        extra_body: vec![("resource_tenant".to_owned(), "t-9".to_owned())],
+        ..request(&client)
+    };
+    let extra = acquire(&client, with_extra()).unwrap();
+    assert_eq!(extra.access_token.expose(), "tok-2");
+    assert_eq!(extra.source, TokenSource::IdentityProvider);
+    assert!(host.0.requests.borrow()[1]
+        .body
+        .ends_with("&grant_type=client_credentials&resource_tenant=t-9"));
+    assert_eq!(
+        acquire(&client, with_extra())
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-3",
+        "never answered from the cache"
+    );
+    let plain = acquire(&client, request(&client)).unwrap();
+    assert_eq!(plain.access_token.expose(), "tok-1", "never written to it");
+    assert_eq!(plain.source, TokenSource::Memory);
+    assert_eq!(host.request_count(), 3);
+}
+
+const INVALID_SCOPE: &str = r#"{"error":"invalid_scope","error_description":"AADSTS70011: The provided request must include a 'scope' input parameter.","error_codes":[70011]}"#;
+
+#[test]
+fn a_definitive_refusal_is_remembered_for_its_scope_set_only() {
+    let host = TestHost::new();
+    host.status(400, &[], INVALID_SCOPE);
+    let client = client(&host);
+    let first = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(first.code(), "invalid_scope");
+
+    host.advance(REFUSAL_MEMORY_MS - 1);
+    for again in [request(&client), forced(&client)] {
+        let error = acquire(&client, again).unwrap_err();
+        assert_eq!(error, first, "the same error, from memory");
+    }
+    assert_eq!(host.request_count(), 1);
+
+    // Other scopes are not affected.
+    host.token(TOKEN_2);
+    let other = TokenRequest::new(client.scopes(["api://y/.default"]).unwrap());
+    assert_eq!(
+        acquire(&client, other).unwrap().access_token.expose(),
+        "tok-2"
+    );
+
+    host.advance(1);
+    host.token(TOKEN_1);
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-1",
+        "asked again once the window ends"
+    );
+    assert_eq!(host.request_count(), 3);
+}
+
+#[test]
+fn transient_failures_are_not_remembered_and_clear_cache_forgets_refusals() {
+    let host = TestHost::new();
+    let client = client(&host);
+    host.status(503, &[], "")
+        .status(503, &[], "")
+        .status(503, &[], "");
+    assert_eq!(
+        acquire(&client, request(&client)).unwrap_err().code(),
+        "temporarily_unavailable"
+    );
+    host.token(TOKEN_1);
+    assert!(acquire(&client, request(&client)).is_ok());
+
+    host.status(401, &[], r#"{"error":"invalid_client"}"#);
+    assert!(acquire(&client, forced(&client)).is_err());
+    client.clear_cache();
+    host.token(TOKEN_2);
+    assert_eq!(
+        acquire(&client, request(&client))
+            .unwrap()
+            .access_token
+            .expose(),
+        "tok-2"
+    );
+    assert_eq!(host.request_count(), 6);
 }
