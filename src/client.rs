@@ -66,6 +66,9 @@ impl ClientConfig {
         credential: Credential,
     ) -> Result<Self, Error> {
         validate_client_id(client_id)?;
+        if let (Credential::Certificate(certificate), Some(_)) = (&credential, endpoint.tenant()) {
+            certificate.check_entra_identification()?;
+        }
         Ok(ClientConfig {
             client_id: client_id.to_owned(),
             endpoint,

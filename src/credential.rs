@@ -187,29 +187,20 @@ pub struct CertificateCredential {
 }
 
 impl CertificateCredential {
-    /// Checks that the options identify the key in the way the signer's algorithm needs:
-    /// PS256 uses `x5t#S256`, RS256 uses `x5t` (SHA-1), ES256 a `kid` and/or `x5t#S256`.
+    /// Checks the options that make sense for any server. A key needs no identifier at all
+    /// for servers that know the client's one key (RFC 7523); Entra's stricter rule is
+    /// [`Self::check_entra_identification`], applied by [`crate::ClientConfig::new`].
     pub fn new(signer: Rc<dyn Signer>, options: CertificateOptions) -> Result<Self, Error> {
         let has_certificate = !options.certificate_chain.is_empty();
-        let algorithm = signer.algorithm();
-        match algorithm {
-            JwsAlgorithm::Ps256 if !has_certificate && options.thumbprint_sha256.is_none() => {
-                return Err(Error::invalid_config(
-                    "credential.certificate",
-                    if options.thumbprint_sha1.is_some() {
-                        "a SHA-1 thumbprint identifies the key only with RS256: set algorithm: \"RS256\", or pass thumbprintSha256 or the certificate"
-                    } else {
-                        "pass certificatePem (or thumbprintSha256) with the private key, so Entra can tell which uploaded certificate signed"
-                    },
-                ))
-            }
-            JwsAlgorithm::Rs256 if !has_certificate && options.thumbprint_sha1.is_none() => {
-                return Err(Error::invalid_config(
-                    "credential.certificate",
-                    "RS256 assertions carry the SHA-1 thumbprint (x5t): pass certificatePem or thumbprint",
-                ))
-            }
-            _ => {}
+        if signer.algorithm() != JwsAlgorithm::Rs256
+            && options.thumbprint_sha1.is_some()
+            && !has_certificate
+            && options.thumbprint_sha256.is_none()
+        {
+            return Err(Error::invalid_config(
+                "credential.certificate",
+                "a SHA-1 thumbprint (x5t) identifies the key only in RS256 assertions: set algorithm: \"RS256\", or pass thumbprintSha256 or the certificate",
+            ));
         }
         if options.send_x5c && !has_certificate {
             return Err(Error::invalid_config(
@@ -222,6 +213,28 @@ impl CertificateCredential {
             options,
             header: RefCell::new(None),
         })
+    }
+
+    /// Entra ID finds the uploaded certificate that signed an assertion by its thumbprint:
+    /// PS256 (and ES256) assertions carry `x5t#S256`, RS256 ones `x5t` (SHA-1), so the
+    /// certificate or that thumbprint must be given.
+    pub fn check_entra_identification(&self) -> Result<(), Error> {
+        let options = &self.options;
+        let has_certificate = !options.certificate_chain.is_empty();
+        let identified = match self.algorithm() {
+            JwsAlgorithm::Rs256 => has_certificate || options.thumbprint_sha1.is_some(),
+            _ => has_certificate || options.thumbprint_sha256.is_some(),
+        };
+        if identified {
+            return Ok(());
+        }
+        Err(Error::invalid_config(
+            "credential.certificate",
+            match self.algorithm() {
+                JwsAlgorithm::Rs256 => "Entra ID needs to know which uploaded certificate signed: RS256 assertions carry its SHA-1 thumbprint (x5t), so pass certificatePem or thumbprint",
+                _ => "Entra ID needs to know which uploaded certificate signed: pass certificatePem (or thumbprintSha256) with the private key",
+            },
+        ))
     }
 
     /// The signing algorithm.
@@ -413,21 +426,11 @@ mod tests {
         for (algorithm, options, expected) in [
             (
                 JwsAlgorithm::Ps256,
-                CertificateOptions::default(),
-                "pass certificatePem",
-            ),
-            (
-                JwsAlgorithm::Ps256,
                 CertificateOptions {
                     thumbprint_sha1: Some("x".into()),
                     ..Default::default()
                 },
-                "only with RS256",
-            ),
-            (
-                JwsAlgorithm::Rs256,
-                CertificateOptions::default(),
-                "SHA-1 thumbprint",
+                "only in RS256",
             ),
             (
                 JwsAlgorithm::Es256,
@@ -442,6 +445,52 @@ mod tests {
                 .err()
                 .unwrap();
             assert!(error.message().contains(expected), "{error}");
+            assert!(!error.message().contains("Entra"), "{error}");
+        }
+    }
+
+    #[test]
+    fn any_algorithm_signs_with_a_key_id_or_no_identifier_at_all() {
+        for algorithm in [
+            JwsAlgorithm::Ps256,
+            JwsAlgorithm::Rs256,
+            JwsAlgorithm::Es256,
+        ] {
+            let bare = CertificateCredential::new(signer(algorithm), CertificateOptions::default())
+                .unwrap();
+            let jwt =
+                pollster::block_on(bare.sign_assertion("https://idp/token", "app", 0)).unwrap();
+            assert_eq!(
+                header_of(jwt.expose()),
+                serde_json::json!({"alg": algorithm.as_str(), "typ": "JWT"})
+            );
+            let error = bare.check_entra_identification().unwrap_err();
+            assert!(error.message().starts_with("Entra ID needs"), "{error}");
+            let bare = Credential::Certificate(Rc::new(bare));
+            let generic =
+                crate::TokenEndpoint::generic("https://idp.example/oauth2/token").unwrap();
+            assert!(crate::ClientConfig::new("app", generic, bare.clone()).is_ok());
+            let entra = crate::TokenEndpoint::from_authority(
+                "https://login.microsoftonline.com/contoso.com",
+            )
+            .unwrap();
+            let error = crate::ClientConfig::new("app", entra, bare).unwrap_err();
+            assert_eq!(error.field(), Some("credential.certificate"));
+
+            let with_kid = CertificateCredential::new(
+                signer(algorithm),
+                CertificateOptions {
+                    key_id: Some("key-2026".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let jwt =
+                pollster::block_on(with_kid.sign_assertion("https://idp/token", "app", 0)).unwrap();
+            assert_eq!(
+                header_of(jwt.expose()),
+                serde_json::json!({"alg": algorithm.as_str(), "typ": "JWT", "kid": "key-2026"})
+            );
         }
     }
 

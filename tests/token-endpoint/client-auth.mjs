@@ -29,9 +29,10 @@ export function registeredKeys(app) {
 
 /**
  * Checks the credential of a token request. Returns `{ clientId }` or `{ error }` (an
- * ENTRA_ERRORS entry). `seenJti` remembers assertion ids to refuse replays.
+ * ENTRA_ERRORS entry). `seenJti` remembers assertion ids to refuse replays. `generic`: the
+ * request came to the generic endpoint, which accepts assertions that name no key.
  */
-export function authenticateClient({ form, headers, clients, audiences, seenJti, now = Date.now() }) {
+export function authenticateClient({ form, headers, clients, audiences, seenJti, now = Date.now(), generic = false }) {
   let clientId = form.get("client_id");
   let secret = form.get("client_secret");
   const assertion = form.get("client_assertion");
@@ -51,7 +52,7 @@ export function authenticateClient({ form, headers, clients, audiences, seenJti,
   }
   if (assertion) {
     if (form.get("client_assertion_type") !== JWT_BEARER) return { error: ENTRA_ERRORS.unsupportedAssertionType() };
-    const error = checkAssertion({ assertion, clientId, app, audiences, seenJti, now });
+    const error = checkAssertion({ assertion, clientId, app, audiences, seenJti, now, generic });
     return error ? { error } : { clientId, assertion: true };
   }
   return { error: ENTRA_ERRORS.missingCredential() };
@@ -66,7 +67,7 @@ function parseBasic(header) {
   return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
 }
 
-function checkAssertion({ assertion, clientId, app, audiences, seenJti, now }) {
+function checkAssertion({ assertion, clientId, app, audiences, seenJti, now, generic }) {
   const parts = assertion.split(".");
   if (parts.length !== 3) return ENTRA_ERRORS.malformedAssertion("The assertion is not a compact JWS.");
   let header;
@@ -93,12 +94,22 @@ function checkAssertion({ assertion, clientId, app, audiences, seenJti, now }) {
   } else if (header.kid) {
     publicKey = keys.find((k) => k.kid === header.kid)?.publicKey;
     if (!publicKey) return ENTRA_ERRORS.unknownAssertionKey(`kid ${header.kid}`);
-  } else {
+  } else if (!generic) {
     return ENTRA_ERRORS.malformedAssertion("The header names no key (x5t, x5t#S256 or kid).");
   }
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
   const signature = Buffer.from(parts[2], "base64url");
-  if (!verify("sha256", signed, verifyOptions(publicKey), signature)) return ENTRA_ERRORS.badAssertionSignature();
+  // A generic server may take an assertion that names no key (RFC 7523 does not ask for
+  // one) and try the client's registered keys, as oidc-provider and Keycloak do.
+  const candidates = publicKey ? [publicKey] : [...keys, ...certificates].map((k) => k.publicKey);
+  const verifies = (key) => {
+    try {
+      return verify("sha256", signed, verifyOptions(key), signature);
+    } catch {
+      return false; // a key of another type (an EC key for a PS256 assertion)
+    }
+  };
+  if (!candidates.some(verifies)) return ENTRA_ERRORS.badAssertionSignature();
 
   if (claims.iss !== clientId || claims.sub !== clientId) return ENTRA_ERRORS.assertionSubjectMismatch();
   if (!audiences.includes(claims.aud)) return ENTRA_ERRORS.assertionAudience(claims.aud);

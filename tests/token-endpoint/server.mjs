@@ -127,6 +127,7 @@ export async function startTokenEndpoint(options = {}) {
       clients,
       audiences: [ownUrl, ...settings.extraAudiences],
       seenJti,
+      generic: !entraMatch,
     });
     if (auth.error) return fail(auth.error);
     if (auth.unknown) return fail(ENTRA_ERRORS.unknownClient(auth.clientId, tenant ?? "oauth"));
