@@ -61,7 +61,7 @@ test("an Entra authority still needs the certificate or its thumbprint, and says
       (error) => {
         assert.equal(error.code, "invalid_config");
         assert.equal(error.field, "credential.certificate");
-        assert.match(error.message, /^Entra ID needs to know which uploaded certificate signed/);
+        assert.match(error.message, /^invalid_config: Entra ID needs to know which uploaded certificate signed/);
         return true;
       },
     );
@@ -70,7 +70,7 @@ test("an Entra authority still needs the certificate or its thumbprint, and says
 
 test("errors about generic endpoints do not talk about Entra", () => {
   assert.throws(
-    () => generic({ privateKeyPem: FIXTURES.rsaKey, thumbprint: "00".repeat(20) }),
+    () => generic({ privateKeyPem: FIXTURES.rsaKey, algorithm: "PS256", thumbprint: "00".repeat(20) }),
     (error) => {
       assert.equal(error.field, "credential.certificate");
       assert.match(error.message, /only in RS256/);
