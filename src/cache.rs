@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ports::LocalBoxFuture;
+use crate::response::MAX_LIFETIME_S;
+use crate::scope::{ScopeRules, ScopeSet};
 use crate::secret::Secret;
 
 /// How long before its expiry a cached token stops being served, as in MSAL: a caller that
@@ -126,6 +128,13 @@ impl From<StoredToken> for CachedToken {
             refresh_on_ms: stored.refresh_on_ms,
         }
     }
+}
+
+fn unusable_entry(index: usize, why: &str) -> Error {
+    Error::invalid_config(
+        "cache",
+        format!("the serialized cache's tokens[{index}] cannot have come from serializeCache(): {why}; nothing was loaded"),
+    )
 }
 
 /// A shared cache tier beneath the client's memory (Workers KV in the broker). Keys are
@@ -289,12 +298,20 @@ impl TokenCache {
     }
 
     /// Loads tokens from [`TokenCache::serialize`]'s output, skipping expired ones; returns
-    /// how many were loaded. A cache written for another client is refused.
+    /// how many were loaded. A cache written for another client is refused, and so is the
+    /// whole blob if any entry could not have come from `serialize` (a scope key that is not
+    /// normalised under `rules`, a token type other than Bearer, an empty token). Lifetimes are
+    /// capped at ten years from `now_ms`, as replies are.
+    ///
+    /// The blob is trusted for what it says: whoever can write it can make this client serve
+    /// any token for any scope set. Keep it where only the app can write it, not merely where
+    /// only the app can read it.
     pub fn deserialize(
         &mut self,
         json: &str,
         token_endpoint: &str,
         client_id: &str,
+        rules: ScopeRules,
         now_ms: u64,
     ) -> Result<usize, Error> {
         let cache: SerializedCache = serde_json::from_str(json).map_err(|_| {
@@ -318,9 +335,32 @@ impl TokenCache {
                 "the serialized cache belongs to another client (token endpoint or client id differ)",
             ));
         }
+        let latest_ms = now_ms.saturating_add(MAX_LIFETIME_S * 1000);
+        let mut tokens = Vec::with_capacity(cache.tokens.len());
+        for (index, entry) in cache.tokens.into_iter().enumerate() {
+            let normalised = ScopeSet::parse(entry.scopes.split(' '), rules)
+                .is_ok_and(|set| set.cache_key() == entry.scopes);
+            if !normalised {
+                return Err(unusable_entry(
+                    index,
+                    "its scopes are not a normalised scope key",
+                ));
+            }
+            if !entry.token_type.eq_ignore_ascii_case("bearer") {
+                return Err(unusable_entry(index, "its token type is not Bearer"));
+            }
+            if entry.access_token.is_empty() {
+                return Err(unusable_entry(index, "its access token is empty"));
+            }
+            let (scopes, mut token) = entry.into_token();
+            token.token_type = "Bearer".to_owned();
+            token.expires_on_ms = token.expires_on_ms.min(latest_ms);
+            token.ext_expires_on_ms = token.ext_expires_on_ms.min(latest_ms);
+            token.refresh_on_ms = token.refresh_on_ms.map(|at| at.min(token.expires_on_ms));
+            tokens.push((scopes, token));
+        }
         let mut loaded = 0;
-        for entry in cache.tokens {
-            let (scopes, token) = entry.into_token();
+        for (scopes, token) in tokens {
             if token.is_fresh(now_ms, self.expiry_buffer_ms) {
                 self.put(&scopes, token, now_ms);
                 loaded += 1;
@@ -431,14 +471,14 @@ mod tests {
         let mut restored = TokenCache::new(1_000, 10);
         assert_eq!(
             restored
-                .deserialize(&json, "https://e/token", "app", 0)
+                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 0)
                 .unwrap(),
             1
         );
         assert!(restored.get("a/.default", 0).is_some());
         assert_eq!(
             restored
-                .deserialize(&json, "https://e/token", "app", 99_500)
+                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 99_500)
                 .unwrap(),
             0
         );
@@ -452,8 +492,80 @@ mod tests {
                 "version 2",
             ),
         ] {
-            let error = restored.deserialize(input, endpoint, "app", 0).unwrap_err();
+            let error = restored
+                .deserialize(input, endpoint, "app", ScopeRules::Generic, 0)
+                .unwrap_err();
             assert!(error.message().contains(expected), "{error}");
         }
+    }
+
+    fn blob(entry: &str) -> String {
+        format!(
+            r#"{{"version":1,"token_endpoint":"https://e/token","client_id":"app","tokens":[{{"scopes":"a/.default","access_token":"t","token_type":"Bearer","expires_on_ms":9000000}},{entry}]}}"#
+        )
+    }
+
+    #[test]
+    fn deserialize_refuses_entries_serialize_cannot_write_and_caps_lifetimes() {
+        for (entry, rules, expected) in [
+            (
+                r#"{"scopes":"b a","access_token":"t","token_type":"Bearer","expires_on_ms":9000000}"#,
+                ScopeRules::Generic,
+                "tokens[1]",
+            ),
+            (
+                r#"{"scopes":"a  b","access_token":"t","token_type":"Bearer","expires_on_ms":9000000}"#,
+                ScopeRules::Generic,
+                "normalised",
+            ),
+            (
+                r#"{"scopes":"","access_token":"t","token_type":"Bearer","expires_on_ms":9000000}"#,
+                ScopeRules::Generic,
+                "normalised",
+            ),
+            (
+                r#"{"scopes":"HTTPS://X.example/.default","access_token":"t","token_type":"Bearer","expires_on_ms":9000000}"#,
+                ScopeRules::Entra,
+                "normalised",
+            ),
+            (
+                r#"{"scopes":"b","access_token":"t","token_type":"pop","expires_on_ms":9000000}"#,
+                ScopeRules::Generic,
+                "not Bearer",
+            ),
+            (
+                r#"{"scopes":"b","access_token":"","token_type":"Bearer","expires_on_ms":9000000}"#,
+                ScopeRules::Generic,
+                "empty",
+            ),
+        ] {
+            let mut cache = TokenCache::new(1_000, 10);
+            let error = cache
+                .deserialize(&blob(entry), "https://e/token", "app", rules, 0)
+                .unwrap_err();
+            assert_eq!(error.field(), Some("cache"));
+            assert!(error.message().contains(expected), "{entry}: {error}");
+            assert!(cache.is_empty(), "nothing was loaded");
+        }
+
+        let mut cache = TokenCache::new(1_000, 10);
+        let forever = blob(&format!(
+            r#"{{"scopes":"b","access_token":"t","token_type":"bearer","expires_on_ms":{},"ext_expires_on_ms":{},"refresh_on_ms":{}}}"#,
+            u64::MAX,
+            u64::MAX,
+            u64::MAX
+        ));
+        assert_eq!(
+            cache
+                .deserialize(&forever, "https://e/token", "app", ScopeRules::Generic, 5)
+                .unwrap(),
+            2
+        );
+        let token = cache.get("b", 5).unwrap();
+        let ten_years_ms = MAX_LIFETIME_S * 1000;
+        assert_eq!(token.expires_on_ms, 5 + ten_years_ms);
+        assert_eq!(token.ext_expires_on_ms, 5 + ten_years_ms);
+        assert_eq!(token.refresh_on_ms, Some(5 + ten_years_ms));
+        assert_eq!(token.token_type, "Bearer");
     }
 }

@@ -467,13 +467,15 @@ impl<H: Host> ConfidentialClient<H> {
         )
     }
 
-    /// Loads tokens written by [`Self::serialize_cache`]; returns how many were fresh.
+    /// Loads tokens written by [`Self::serialize_cache`]; returns how many were fresh. The
+    /// blob needs integrity as well as secrecy (see [`TokenCache::deserialize`]).
     pub fn deserialize_cache(&self, json: &str) -> Result<usize, Error> {
         let config = &self.inner.config;
         self.inner.cache.borrow_mut().deserialize(
             json,
             config.endpoint.base_url(),
             &config.client_id,
+            config.endpoint.scope_rules(),
             self.inner.host.now_ms(),
         )
     }

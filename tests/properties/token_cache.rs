@@ -3,7 +3,7 @@
 //! round trips.
 
 use cctoken::cache::{CachedToken, TokenCache};
-use cctoken::Secret;
+use cctoken::{ScopeRules, Secret};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -113,7 +113,7 @@ proptest! {
                 Op::RoundTrip => {
                     let json = cache.serialize(ENDPOINT, CLIENT_ID, now_ms);
                     let mut restored = TokenCache::new(buffer_ms, capacity);
-                    let loaded = restored.deserialize(&json, ENDPOINT, CLIENT_ID, now_ms).unwrap();
+                    let loaded = restored.deserialize(&json, ENDPOINT, CLIENT_ID, ScopeRules::Generic, now_ms).unwrap();
                     model.round_trip(now_ms);
                     prop_assert_eq!(loaded, model.entries.len());
                     cache = restored;
