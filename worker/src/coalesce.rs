@@ -15,7 +15,7 @@ use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use crate::state::Broker;
+use crate::state::{Broker, InRequest, RequestScope};
 
 thread_local! {
     static PENDING: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
@@ -48,22 +48,27 @@ pub struct Failed {
 }
 
 /// Acquires through `broker`, sharing the acquisition with concurrent requests for the same
-/// scopes (and refresh flag).
-pub async fn acquire(broker: Rc<Broker>, request: TokenRequest) -> Result<Served, Failed> {
+/// scopes (and refresh flag). An acquisition this request starts runs in its `scope`, so the
+/// fetch it spawns is kept alive by this request's `waitUntil`.
+pub async fn acquire(
+    broker: Rc<Broker>,
+    request: TokenRequest,
+    scope: Rc<RequestScope>,
+) -> Result<Served, Failed> {
     let key = format!("{}\n{}", request.force_refresh, request.scopes.cache_key());
     let existing = PENDING.with(|pending| pending.borrow().get(&key).cloned());
     let promise = match existing {
         Some(promise) => promise,
         None => {
             let task_key = key.clone();
-            let promise = future_to_promise(async move {
+            let promise = future_to_promise(InRequest::new(scope, async move {
                 let outcome = broker.client.acquire_token_for_client(request).await;
                 PENDING.with(|pending| pending.borrow_mut().remove(&task_key));
                 match outcome {
                     Ok(result) => Ok(served_to_js(&result)),
                     Err(error) => Err(failed_to_js(&error)),
                 }
-            });
+            }));
             PENDING.with(|pending| pending.borrow_mut().insert(key, promise.clone()));
             promise
         }

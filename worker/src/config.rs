@@ -24,20 +24,84 @@ pub struct BrokerConfig {
     pub token_cache: JsValue,
 }
 
-/// A missing or unusable setting.
+/// A missing or unusable setting. Anyone can read `/healthz` and the 500 on `/token`, so what
+/// they show is the setting's name, an index into it, and fixed text ([`Self::public`]); the
+/// rest ([`Self::detail`]) goes to the Worker's log only.
 #[derive(Debug, Clone)]
 pub struct Misconfigured {
     /// The setting to fix, e.g. `CLIENT_SECRET`.
     pub setting: &'static str,
-    /// What is wrong with it (no value quoted).
-    pub description: String,
+    /// Which entry of a list setting (`BROKER_CLIENTS`), counted from 0 as written.
+    pub index: Option<usize>,
+    /// What to do, as fixed text: never built from any setting's value.
+    public: &'static str,
+    /// What is wrong, for the log: may name caller ids, fields and scopes, never a secret value.
+    pub detail: String,
 }
 
-fn problem(setting: &'static str, description: impl Into<String>) -> Misconfigured {
+impl Misconfigured {
+    /// `SETTING` or `SETTING[index]`.
+    pub fn name(&self) -> String {
+        match self.index {
+            Some(index) => format!("{}[{index}]", self.setting),
+            None => self.setting.to_owned(),
+        }
+    }
+
+    /// The fixed text unauthenticated answers carry.
+    pub fn public(&self) -> &'static str {
+        self.public
+    }
+
+    /// The line for the Worker's log.
+    pub fn log_line(&self) -> String {
+        format!("broker misconfigured: {}: {}", self.name(), self.detail)
+    }
+}
+
+/// A setting that is missing or fails a fixed rule: the rule is both public and the detail.
+fn problem(setting: &'static str, rule: &'static str) -> Misconfigured {
     Misconfigured {
         setting,
-        description: description.into(),
+        index: None,
+        public: rule,
+        detail: rule.to_owned(),
     }
+}
+
+/// A setting whose value was refused with a description built from it (a core error, a
+/// parser's complaint): that description goes to the log only.
+pub fn refused(setting: &'static str, detail: impl Into<String>) -> Misconfigured {
+    Misconfigured {
+        setting,
+        index: None,
+        public: UNUSABLE,
+        detail: detail.into(),
+    }
+}
+
+const UNUSABLE: &str = "this setting is not usable; the Worker's log (`wrangler tail`) says why";
+
+/// The core's description of a refused secret, unless it holds text of the secret itself
+/// (a parser quoting what it could not read).
+fn about_secret(secret: &str, description: &str) -> String {
+    if quotes(description, secret) {
+        "refused (the description quoted the value, so it is withheld)".to_owned()
+    } else {
+        description.to_owned()
+    }
+}
+
+/// True when `text` holds 16 or more consecutive characters of `secret`.
+fn quotes(text: &str, secret: &str) -> bool {
+    const WINDOW: usize = 16;
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < WINDOW {
+        return !secret.trim().is_empty() && text.contains(secret.trim());
+    }
+    chars
+        .windows(WINDOW)
+        .any(|window| text.contains(&window.iter().collect::<String>()))
 }
 
 /// A var or secret as text, if set and non-empty. A number var (wrangler.toml may give one)
@@ -67,12 +131,12 @@ impl BrokerConfig {
             setting(env, "TENANT_ID"),
         ) {
             (Some(url), None, None) => TokenEndpoint::generic(&url)
-                .map_err(|e| problem("TOKEN_ENDPOINT", e.message()))?,
+                .map_err(|e| refused("TOKEN_ENDPOINT", e.message()))?,
             (None, Some(authority), None) => TokenEndpoint::from_authority(&authority)
-                .map_err(|e| problem("AUTHORITY", e.message()))?,
+                .map_err(|e| refused("AUTHORITY", e.message()))?,
             (None, None, Some(tenant)) => {
                 TokenEndpoint::from_tenant(&tenant, setting(env, "AUTHORITY_HOST").as_deref())
-                    .map_err(|e| problem("TENANT_ID", e.message()))?
+                    .map_err(|e| refused("TENANT_ID", e.message()))?
             }
             (None, None, None) => {
                 return Err(problem(
@@ -94,10 +158,10 @@ impl BrokerConfig {
             )
         })?;
         let credential = match (setting(env, "CLIENT_SECRET"), setting(env, "CLIENT_CERTIFICATE")) {
-            (Some(secret), None) => Credential::client_secret(secret)
-                .map_err(|e| problem("CLIENT_SECRET", e.message()))?,
+            (Some(secret), None) => Credential::client_secret(secret.as_str())
+                .map_err(|e| refused("CLIENT_SECRET", about_secret(&secret, e.message())))?,
             (None, Some(pem)) => credential_from_combined_pem("CLIENT_CERTIFICATE", &pem, false)
-                .map_err(|e| problem("CLIENT_CERTIFICATE", e.message()))?,
+                .map_err(|e| refused("CLIENT_CERTIFICATE", about_secret(&pem, e.message())))?,
             (None, None) => {
                 return Err(problem(
                     "CLIENT_SECRET",
@@ -108,16 +172,29 @@ impl BrokerConfig {
                 return Err(problem("CLIENT_SECRET", "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both"))
             }
         };
-        let retry = retry_policy(|name| setting(env, name))
-            .map_err(|(name, description)| problem(name, description))?;
+        let retry = retry_policy(|name| setting(env, name)).map_err(|(name, description)| {
+            Misconfigured {
+                public: "must be a whole number within the documented bounds (README, Deploying)",
+                ..refused(name, description)
+            }
+        })?;
         let client = ClientConfig::new(&client_id, endpoint, credential)
-            .map_err(|e| problem("CLIENT_ID", e.message()))?
+            .map_err(|e| refused("CLIENT_ID", e.message()))?
             .with_retry_policy(retry);
         let callers = setting(env, "BROKER_CLIENTS")
             .ok_or_else(|| problem("BROKER_CLIENTS", "BROKER_CLIENTS is missing: `wrangler secret put BROKER_CLIENTS` with the callers' key hashes and scopes"))
             .and_then(|json| {
-                Callers::parse(&json, client.token_endpoint().scope_rules())
-                    .map_err(|e| problem("BROKER_CLIENTS", e))
+                Callers::parse(&json, client.token_endpoint().scope_rules()).map_err(|e| {
+                    Misconfigured {
+                        setting: "BROKER_CLIENTS",
+                        index: e.index,
+                        public: match e.index {
+                            Some(_) => "this caller's entry is not usable; the Worker's log (`wrangler tail`) says why",
+                            None => "must be a JSON object of callers: {\"<caller id>\": {\"keySha256\": [\"<64 hex digits>\"], \"scopes\": [\"…\"], \"ratePerMinute\": 600}}",
+                        },
+                        detail: e.detail,
+                    }
+                })
             })?;
         let cache_key = setting(env, "CACHE_KEY")
             .and_then(|b64| STANDARD.decode(b64.trim()).ok())
@@ -133,5 +210,52 @@ impl BrokerConfig {
             cache_key,
             token_cache,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_quoting_a_secret_is_withheld() {
+        let pem =
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n";
+        for (description, withheld) in [
+            ("CLIENT_CERTIFICATE holds no certificate", false),
+            (
+                "unknown label \"PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\"",
+                true,
+            ),
+            ("…ANBgkqhkiG9w0BAQEF…", true),
+            ("…NBgkqhkiG9w0BAQ…", false),
+        ] {
+            let shown = about_secret(pem, description);
+            assert_eq!(shown != description, withheld, "{description}");
+        }
+        assert_ne!(
+            about_secret("hunter2", "the secret hunter2 is short"),
+            "the secret hunter2 is short"
+        );
+    }
+
+    #[test]
+    fn public_text_is_fixed_and_names_the_entry() {
+        let problem = Misconfigured {
+            setting: "BROKER_CLIENTS",
+            index: Some(3),
+            public: UNUSABLE,
+            detail: "caller \"jobs\" appears again".to_owned(),
+        };
+        assert_eq!(problem.name(), "BROKER_CLIENTS[3]");
+        assert_eq!(problem.public(), UNUSABLE);
+        assert_eq!(
+            problem.log_line(),
+            "broker misconfigured: BROKER_CLIENTS[3]: caller \"jobs\" appears again"
+        );
+        assert_eq!(
+            refused("TENANT_ID", "tenant \"x y\" is not valid").public(),
+            UNUSABLE
+        );
     }
 }

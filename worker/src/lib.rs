@@ -25,9 +25,11 @@ use oauth_response::oauth_error;
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, context: Context) -> Result<Response> {
-    state::enter_request(context);
     match (request.method(), request.path().as_str()) {
-        (Method::Post, "/token") => token_route::handle(request, &env).await,
+        (Method::Post, "/token") => {
+            let scope = state::RequestScope::new(context, request.headers().get("cf-ray")?);
+            token_route::handle(request, &env, &scope).await
+        }
         (Method::Get, "/healthz") => health_route::handle(&env),
         (_, "/token") => method_not_allowed("POST"),
         (_, "/healthz") => method_not_allowed("GET"),

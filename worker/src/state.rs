@@ -1,25 +1,91 @@
 //! What lives in an isolate between requests: the client (its memory tier, single-flight and
 //! background refresh), the callers, their budgets. Built on the first request.
+//!
+//! Background work (a token fetch, a refresh past the refresh point) goes to the `waitUntil`
+//! of the request whose code started it. An isolate serves many requests at once, so there is
+//! no "current request" to remember between awaits: each request passes its [`RequestScope`]
+//! to the calls that may start background work ([`in_request`], [`InRequest`]), and
+//! [`WorkerHost`] reads it only while such a call runs.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
 
 use cctoken::cache::TokenStore;
 use cctoken::js::{JsFetch, JsHost};
 use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
 use cctoken::ConfidentialClient;
-use worker::{console_error, Context, Env};
+use worker::{console_error, console_log, Context, Env};
 
 use crate::callers::Callers;
-use crate::config::{BrokerConfig, Misconfigured};
+use crate::config::{refused, BrokerConfig, Misconfigured};
 use crate::kv_cache::KvTokenStore;
 use crate::kv_crypto::CacheCipher;
 use crate::rate_limit::Budgets;
 
 thread_local! {
     static BROKER: RefCell<Option<Rc<Broker>>> = const { RefCell::new(None) };
-    /// The request being served, whose `waitUntil` keeps background refreshes alive.
-    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    /// The scope of the request whose synchronous code is running right now; `None` between
+    /// polls, so no request can inherit another's.
+    static RUNNING: RefCell<Option<Rc<RequestScope>>> = const { RefCell::new(None) };
+}
+
+/// One request's context, as its code hands it to background work.
+pub struct RequestScope {
+    context: Context,
+    ray: String,
+}
+
+impl RequestScope {
+    /// `ray` is the request's `cf-ray` header, which names it in Cloudflare's records.
+    pub fn new(context: Context, ray: Option<String>) -> Rc<Self> {
+        // Only a ray's own characters reach the log, whatever a client sent.
+        let ray = ray
+            .map(|ray| {
+                ray.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .take(64)
+                    .collect::<String>()
+            })
+            .filter(|ray| !ray.is_empty())
+            .unwrap_or_else(|| "(no cf-ray)".to_owned());
+        Rc::new(RequestScope { context, ray })
+    }
+}
+
+/// Runs `f` as `scope`'s request: background work it starts is kept alive by that request.
+pub fn in_request<T>(scope: &Rc<RequestScope>, f: impl FnOnce() -> T) -> T {
+    let outer = RUNNING.with(|slot| slot.replace(Some(Rc::clone(scope))));
+    let result = f();
+    RUNNING.with(|slot| *slot.borrow_mut() = outer);
+    result
+}
+
+/// A future polled as `scope`'s request, however many other requests run between its polls.
+pub struct InRequest<F> {
+    scope: Rc<RequestScope>,
+    future: Pin<Box<F>>,
+}
+
+impl<F: Future> InRequest<F> {
+    /// Wraps `future` so that each of its polls runs as `scope`'s request.
+    pub fn new(scope: Rc<RequestScope>, future: F) -> Self {
+        InRequest {
+            scope,
+            future: Box::pin(future),
+        }
+    }
+}
+
+impl<F: Future> Future for InRequest<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        in_request(&this.scope, || this.future.as_mut().poll(cx))
+    }
 }
 
 /// The broker's per-isolate state.
@@ -32,11 +98,6 @@ pub struct Broker {
     pub budgets: RefCell<Budgets>,
 }
 
-/// Records the current request's context for background work.
-pub fn enter_request(context: Context) {
-    CONTEXT.with(|slot| *slot.borrow_mut() = Some(context));
-}
-
 /// The isolate's broker, built from `env` on first use. Configuration errors are not
 /// cached, so fixing a setting takes effect without a redeploy of the code.
 pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
@@ -44,10 +105,7 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
         return Ok(broker);
     }
     let config = BrokerConfig::from_env(env)?;
-    let fetch = JsFetch::global().map_err(|e| Misconfigured {
-        setting: "fetch",
-        description: e.message().to_owned(),
-    })?;
+    let fetch = JsFetch::global().map_err(|e| refused("fetch", e.message()))?;
     let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
         config.token_cache,
         CacheCipher::new(config.cache_key),
@@ -57,8 +115,11 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
         ConfidentialClient::with_store(config.client, WorkerHost(JsHost::new(fetch)), Some(store));
     // Callers keep getting the cached token meanwhile; the operator should still hear of it.
     client.on_refresh_error(Some(Rc::new(|error: &cctoken::Error| {
+        // Runs inside the refresh task, which carries the scope of the request that started it.
+        let ray = RUNNING.with(|slot| slot.borrow().as_ref().map(|scope| scope.ray.clone()));
         console_error!(
-            "background refresh failed; the cached token is served until it expires: {error}"
+            "background refresh started by request {} failed; the cached token is served until it expires: {error}",
+            ray.as_deref().unwrap_or("(unknown)")
         );
     })));
     let broker = Rc::new(Broker {
@@ -70,8 +131,8 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     Ok(broker)
 }
 
-/// The JS host, with background tasks handed to the request's `ctx.waitUntil` so the
-/// runtime lets them finish after the response is sent.
+/// The JS host, with background tasks handed to the `ctx.waitUntil` of the request that
+/// started them, so the runtime lets them finish after its response is sent.
 pub struct WorkerHost(JsHost);
 
 impl Fetch for WorkerHost {
@@ -94,15 +155,15 @@ impl Sleep for WorkerHost {
 
 impl Spawn for WorkerHost {
     fn spawn(&self, task: BackgroundTask) {
-        let handed = CONTEXT.with(|slot| match slot.borrow().as_ref() {
-            Some(context) => {
-                context.wait_until(task);
-                None
+        match RUNNING.with(|slot| slot.borrow().clone()) {
+            Some(scope) => {
+                console_log!("token fetch in the background of request {}", scope.ray);
+                // The task keeps the scope, so whatever it starts stays with the same request.
+                scope
+                    .context
+                    .wait_until(InRequest::new(Rc::clone(&scope), task));
             }
-            None => Some(task),
-        });
-        if let Some(task) = handed {
-            self.0.spawn(task);
+            None => self.0.spawn(task),
         }
     }
 }

@@ -16,10 +16,23 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub enum Presented {
     /// `Authorization: Bearer <key>` (JSON form).
     Key(Secret),
-    /// Caller id and key (form: body fields or HTTP Basic).
+    /// Caller id and key from the form body.
     IdAndKey(String, Secret),
+    /// HTTP Basic, which clients send two ways: RFC 6749 §2.3.1 form-encodes id and key before
+    /// base64, curl `-u`, Python `requests` and many others do not. Both readings are checked.
+    Basic(Readings),
     /// Nothing usable.
     Nothing,
+}
+
+/// The two readings of one HTTP Basic header. A reading is `None` when it is unusable (not
+/// UTF-8 once decoded, an empty key, or an id other than the one the body names).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Readings {
+    /// Id and key form-decoded (RFC 6749 §2.3.1: `%2B` is `+`, `+` is a space).
+    pub form_decoded: Option<(String, Secret)>,
+    /// Id and key as sent.
+    pub raw: Option<(String, Secret)>,
 }
 
 /// What the caller asks for.
@@ -122,10 +135,17 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
     let presented = match (basic, client_id, client_secret) {
         // RFC 6749 §2.3: one authentication method per request.
         (Some(_), _, Some(_)) => Presented::Nothing,
-        (Some((id, key)), body_id, None) if body_id.as_deref().is_none_or(|b| b == id) => {
-            Presented::IdAndKey(id, Secret::new(key))
+        (Some(readings), body_id, None) => {
+            // A client that also sends client_id names the same caller in both places.
+            let named = |reading: Option<(String, Secret)>| {
+                reading.filter(|(id, _)| body_id.as_deref().is_none_or(|b| b == id))
+            };
+            match (named(readings.form_decoded), named(readings.raw)) {
+                (None, None) => Presented::Nothing,
+                (form_decoded, raw) => Presented::Basic(Readings { form_decoded, raw }),
+            }
         }
-        (None, Some(id), Some(key)) => Presented::IdAndKey(id, Secret::new(key)),
+        (None, Some(id), Some(key)) if !key.is_empty() => Presented::IdAndKey(id, Secret::new(key)),
         _ => Presented::Nothing,
     };
     let wanted = match (grant_type.as_deref(), scope) {
@@ -154,21 +174,51 @@ fn bearer(header: &str) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
-/// RFC 6749 §2.3.1: base64 of form-urlencoded id, `:`, form-urlencoded secret.
-fn basic_credentials(header: &str) -> Option<(String, String)> {
+/// Both readings of `Basic base64(id ":" key)` (RFC 7617: the id holds no `:`, the key may).
+fn basic_credentials(header: &str) -> Option<Readings> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, key) = decoded.split_once(':')?;
-    let unescape = |value: &str| -> String {
-        form_urlencoded::parse(format!("v={value}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+    if key.is_empty() {
+        return None;
+    }
+    let form_decoded = form_decode(id)
+        .zip(form_decode(key))
+        .filter(|(_, key)| !key.is_empty())
+        .map(|(id, key)| (id, Secret::new(key)));
+    Some(Readings {
+        form_decoded,
+        raw: Some((id.to_owned(), Secret::new(key))),
+    })
+}
+
+/// One `application/x-www-form-urlencoded` value: `+` is a space, `%XX` a byte. `None` when
+/// the bytes are not UTF-8 (no key or id is).
+fn form_decode(value: &str) -> Option<String> {
+    let hex = |at: usize| {
+        value
+            .as_bytes()
+            .get(at)
+            .and_then(|b| char::from(*b).to_digit(16))
     };
-    Some((unescape(id), unescape(key)))
+    let mut out = Vec::with_capacity(value.len());
+    let mut at = 0;
+    while let Some(&byte) = value.as_bytes().get(at) {
+        match (byte, hex(at + 1), hex(at + 2)) {
+            (b'+', _, _) => out.push(b' '),
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                at += 2;
+            }
+            // As WHATWG's urlencoded parser: a `%` without two hex digits stands for itself.
+            (byte, _, _) => out.push(byte),
+        }
+        at += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -215,12 +265,16 @@ mod tests {
             vec!["api://a/.default", "api://b/.default"]
         );
 
-        // base64("my+app:p%40ss") as RFC 6749 clients send it
+        // base64("my+app:p%40ss"): as RFC 6749 clients send "my app" and "p@ss", or as curl
+        // sends "my+app" and "p%40ss"; both readings are kept for the hash comparison.
         let basic = format!("Basic {}", STANDARD.encode("my+app:p%40ss"));
         let parsed = parse(FORM, Some(&basic), b"grant_type=client_credentials&scope=x").unwrap();
         assert_eq!(
             parsed.presented,
-            Presented::IdAndKey("my app".into(), Secret::new("p@ss"))
+            Presented::Basic(Readings {
+                form_decoded: Some(("my app".into(), Secret::new("p@ss"))),
+                raw: Some(("my+app".into(), Secret::new("p%40ss"))),
+            })
         );
 
         let both = parse(
@@ -234,6 +288,90 @@ mod tests {
             Presented::Nothing,
             "two authentication methods"
         );
+    }
+
+    fn basic(credentials: &[u8], body: &[u8]) -> Presented {
+        let header = format!("Basic {}", STANDARD.encode(credentials));
+        parse(FORM, Some(&header), body).unwrap().presented
+    }
+
+    fn readings(form_decoded: Option<(&str, &str)>, raw: Option<(&str, &str)>) -> Presented {
+        let pair = |(id, key): (&str, &str)| (id.to_owned(), Secret::new(key));
+        Presented::Basic(Readings {
+            form_decoded: form_decoded.map(pair),
+            raw: raw.map(pair),
+        })
+    }
+
+    /// Keys from `openssl rand -base64 32` hold `+`, `/` and `=`; curl `-u` sends them as they
+    /// are, where the RFC reading turns `+` into a space.
+    #[test]
+    fn basic_keeps_the_raw_and_the_rfc_reading() {
+        let grant = b"grant_type=client_credentials&scope=x";
+        assert_eq!(
+            basic(b"jobs:q+Z/9w==", grant),
+            readings(Some(("jobs", "q Z/9w==")), Some(("jobs", "q+Z/9w==")))
+        );
+        assert_eq!(
+            basic(b"jobs:q%2BZ%2F9w%3D%3D", grant),
+            readings(
+                Some(("jobs", "q+Z/9w==")),
+                Some(("jobs", "q%2BZ%2F9w%3D%3D"))
+            ),
+            "RFC 6749 form-encoding"
+        );
+        assert_eq!(
+            basic(b"id:a:b&c=d%zz%4", grant),
+            readings(Some(("id", "a:b&c=d%zz%4")), Some(("id", "a:b&c=d%zz%4"))),
+            "a colon belongs to the key; & and = are plain; a stray % stands for itself"
+        );
+        assert_eq!(
+            basic(b"id:%FF%FE", grant),
+            readings(None, Some(("id", "%FF%FE"))),
+            "not UTF-8 once decoded: only the raw reading"
+        );
+        assert_eq!(
+            basic(
+                b"my+app:k",
+                b"grant_type=client_credentials&scope=x&client_id=my%2Bapp"
+            ),
+            readings(None, Some(("my+app", "k"))),
+            "the body's client_id picks the reading with that id"
+        );
+        assert_eq!(
+            basic(
+                b"my+app:k",
+                b"grant_type=client_credentials&scope=x&client_id=my+app"
+            ),
+            readings(Some(("my app", "k")), None)
+        );
+        assert_eq!(
+            format!("{:?}", basic(b"jobs:q+Z/9w==", grant)),
+            "Basic(Readings { form_decoded: Some((\"jobs\", Secret(<redacted>))), raw: Some((\"jobs\", Secret(<redacted>))) })"
+        );
+    }
+
+    /// The SHA-256 of the empty key is refused in `BROKER_CLIENTS`, and an empty key is no
+    /// credential at all, whichever way it comes.
+    #[test]
+    fn empty_keys_are_no_credentials() {
+        let grant = b"grant_type=client_credentials&scope=x";
+        assert_eq!(basic(b"jobs:", grant), Presented::Nothing);
+        assert_eq!(basic(b"jobs", grant), Presented::Nothing);
+        assert_eq!(
+            basic(b"jobs:+", grant),
+            readings(Some(("jobs", " ")), Some(("jobs", "+"))),
+            "a key that decodes to a space is a key"
+        );
+        let body = parse(
+            FORM,
+            None,
+            b"grant_type=client_credentials&scope=x&client_id=jobs&client_secret=",
+        )
+        .unwrap();
+        assert_eq!(body.presented, Presented::Nothing);
+        let bearer = parse(JSON, Some("Bearer "), br#"{"scopes":["x"]}"#).unwrap();
+        assert_eq!(bearer.presented, Presented::Nothing);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `POST /token`: authenticate the caller, check its budget and grants, then serve from
 //! isolate memory, KV or the identity provider through the core client.
 
+use std::rc::Rc;
+
 use cctoken::js::webcrypto::sha256;
 use cctoken::TokenRequest;
 use worker::{console_error, Env, Request, Response, Result};
@@ -9,23 +11,19 @@ use crate::callers::Caller;
 use crate::coalesce;
 use crate::oauth_response::{error_with, oauth_error, token_response};
 use crate::request_body::read_capped;
-use crate::state::{broker, Broker};
+use crate::state::{broker, in_request, Broker, RequestScope};
 use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 
-/// Handles `POST /token`.
-pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
+/// Handles `POST /token`. Background work it starts (a fetch, a refresh) belongs to `scope`.
+pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -> Result<Response> {
     let broker = match broker(env) {
         Ok(broker) => broker,
         Err(misconfigured) => {
-            console_error!(
-                "broker misconfigured: {}: {}",
-                misconfigured.setting,
-                misconfigured.description
-            );
+            console_error!("{}", misconfigured.log_line());
             return oauth_error(
                 500,
                 "server_misconfigured",
-                &format!("{}: {}", misconfigured.setting, misconfigured.description),
+                &format!("{}: {}", misconfigured.name(), misconfigured.public()),
             );
         }
     };
@@ -111,7 +109,7 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
         ..TokenRequest::new(scopes)
     };
     // A memory hit needs no sharing with concurrent requests: answered here, synchronously.
-    if let Some(hit) = broker.client.acquire_from_memory(&token_request) {
+    if let Some(hit) = in_request(scope, || broker.client.acquire_from_memory(&token_request)) {
         return token_response(
             hit.access_token.expose(),
             &hit.token_type,
@@ -120,7 +118,7 @@ pub async fn handle(mut request: Request, env: &Env) -> Result<Response> {
             hit.source,
         );
     }
-    match coalesce::acquire(broker.clone(), token_request).await {
+    match coalesce::acquire(broker.clone(), token_request, scope.clone()).await {
         Ok(served) => token_response(
             &served.access_token,
             &served.token_type,
@@ -167,6 +165,27 @@ fn slow_down(description: &str, retry_after_s: u64) -> Result<Response> {
 /// hash in constant time.
 async fn authenticate<'a>(broker: &'a Broker, presented: &Presented) -> Option<&'a Caller> {
     match presented {
+        Presented::Basic(readings) => {
+            // Every usable reading is hashed and compared with every configured hash, whether
+            // or not another matched, so neither the answer nor the work done says which
+            // reading failed.
+            let mut found = [None, None];
+            for (slot, reading) in found
+                .iter_mut()
+                .zip([&readings.form_decoded, &readings.raw])
+            {
+                if let Some((id, key)) = reading {
+                    let hash = sha256(key.expose().as_bytes()).await.ok()?;
+                    *slot = broker.callers.by_id_and_key(id, &hash);
+                }
+            }
+            match found {
+                // Each reading opens a different caller: neither is meant, so none is taken.
+                [Some(decoded), Some(raw)] if decoded.id != raw.id => None,
+                [Some(caller), _] | [None, Some(caller)] => Some(caller),
+                [None, None] => None,
+            }
+        }
         Presented::Key(key) => {
             let hash = sha256(key.expose().as_bytes()).await.ok()?;
             broker.callers.by_key(&hash)
