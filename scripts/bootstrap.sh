@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build, demo and tests need, idempotently: a wasm32 std, the
-# wasm-bindgen CLI matching the pinned crate, worker-build, and the npm dev dependencies
-# (Node 22, Deno, Miniflare, wrangler, esbuild). One line per step; fast when all is present.
+# wasm-bindgen CLI matching the pinned crate, worker-build, the npm dev dependencies
+# (Node 22, Deno, Miniflare, wrangler, esbuild, OAuth2 client libraries), and curl and a
+# Python venv for the broker's interop test. One line per step; fast when all is present.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -71,4 +72,31 @@ else
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
   echo "$lock_hash" > "$stamp"
   say "npm dev dependencies" "installed in $(elapsed "$start")"
+fi
+
+# --- interop clients: curl, Python requests-oauthlib ----------------------------------
+# The broker's interop test (tests/worker/interop.test.mjs) calls it as real clients do.
+start=$(date +%s)
+if command -v curl >/dev/null 2>&1; then
+  say "curl" "ok ($(curl --version | head -n1 | cut -d' ' -f2))"
+else
+  say "curl" "installing (apt)…"
+  apt_install curl
+  say "curl" "installed in $(elapsed "$start")"
+fi
+start=$(date +%s)
+requirements="tests/worker/interop/requirements.txt"
+venv="target/interop-venv"
+req_hash="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [ -f "$venv/.cctoken-requirements-sha256" ] && [ "$(cat "$venv/.cctoken-requirements-sha256")" = "$req_hash" ] &&
+  "$venv/bin/python" -c 'import requests_oauthlib' 2>/dev/null; then
+  say "python interop venv" "ok (requests-oauthlib $("$venv/bin/python" -c 'import requests_oauthlib; print(requests_oauthlib.__version__)'))"
+else
+  say "python interop venv" "installing $requirements…"
+  rm -rf "$venv"
+  # Debian's python3 has no venv (ensurepip) until python3-venv is installed.
+  python3 -m venv "$venv" >/dev/null 2>&1 || { rm -rf "$venv"; apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements" >/dev/null
+  echo "$req_hash" > "$venv/.cctoken-requirements-sha256"
+  say "python interop venv" "installed in $(elapsed "$start")"
 fi

@@ -4,7 +4,9 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
-const BUILD_DIR = fileURLToPath(new URL("../../worker/build/", import.meta.url));
+// CCTOKEN_WORKER_BUILD runs the suites against another build, e.g. an older commit's, to see
+// a regression test fail there.
+const BUILD_DIR = process.env.CCTOKEN_WORKER_BUILD?.replace(/\/?$/, "/") ?? fileURLToPath(new URL("../../worker/build/", import.meta.url));
 const sha256 = (key) => createHash("sha256").update(key).digest("hex");
 
 export const SCOPE = "api://cctoken-demo/.default";
@@ -32,7 +34,17 @@ export function brokerClients(callers = CALLERS) {
  * binds TOKEN_CACHE to a value whose KV calls throw. `direct` also serves the Worker on its
  * own loopback socket (`directUrl`), without Miniflare's entry worker in front: for timing.
  */
-export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port, direct = false }) {
+export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port, direct = false, captureLogs = false }) {
+  // The Worker's console output, still passed on to this process's (the leak scan reads it).
+  let logged = "";
+  const capture = (stdout, stderr) => {
+    for (const [stream, sink] of [[stdout, process.stdout], [stderr, process.stderr]]) {
+      stream.on("data", (chunk) => {
+        logged += String(chunk);
+        sink.write(chunk);
+      });
+    }
+  };
   const bindings = Object.fromEntries(
     Object.entries({
       AUTHORITY: endpoint.authority,
@@ -55,6 +67,7 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
     bindings,
     ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+    ...(captureLogs ? { handleRuntimeStdio: capture } : {}),
   });
   const url = await mf.ready;
   return {
@@ -79,6 +92,17 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
     },
     request: (path, init) => send(mf, path, init),
     kv: () => mf.getKVNamespace("TOKEN_CACHE"),
+    /** Everything the Worker logged so far (with `captureLogs`). */
+    logs: () => logged,
+    /** Waits (at most `ms`) until the Worker's log matches `pattern`; returns the log. */
+    async logMatching(pattern, ms = 5000) {
+      const until = Date.now() + ms;
+      while (!pattern.test(logged)) {
+        if (Date.now() > until) throw new Error(`the Worker logged nothing matching ${pattern}:\n${logged}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return logged;
+    },
     dispose: () => mf.dispose(),
   };
 }
