@@ -2,4 +2,5 @@
 //! or a simple model (run with `cargo test --test properties`).
 
 mod form_encoding;
+mod secret_inputs;
 mod token_cache;
