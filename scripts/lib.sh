@@ -32,7 +32,8 @@ has_debian_wasm_toolchain() {
 }
 
 # Runs "$@" with the environment that builds for wasm32: rustup's target when it is
-# installed, else Debian's rustc-web building std from source (see shared/TOOLCHAIN.md).
+# installed, else Debian's rustc-web building std from source (-Zbuild-std under
+# RUSTC_BOOTSTRAP=1, linked by lld's wasm-ld), which needs no download from rustup.
 with_wasm_toolchain() {
   if has_rustup_wasm_target; then
     "$@"
