@@ -47,7 +47,7 @@ async function main(argv) {
   const [command, ...rest] = argv;
   if (!command || command === "-h" || command === "--help") return print(HELP.main, EXIT.ok);
   if (command === "--version") return print(await packageVersion(), EXIT.ok);
-  if (!(command in HELP) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+  if (!Object.hasOwn(HELP, command) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -88,7 +88,7 @@ function clientFrom(values) {
     if (!values.tenant || !values["client-id"]) throw new UsageError("--tenant and --client-id go together");
     let credential;
     if (values["client-secret-env"]) {
-      const secret = process.env[values["client-secret-env"]];
+      const secret = environmentVariable(values["client-secret-env"]);
       if (!secret) throw new UsageError(`environment variable ${values["client-secret-env"]} (from --client-secret-env) is not set`);
       credential = { clientSecret: secret };
     } else if (values.certificate) {
@@ -101,7 +101,12 @@ function clientFrom(values) {
     if (host) options.authorityHost = host;
     return { client: new ConfidentialClient(options), configuredScopes: undefined };
   }
-  return { client: ConfidentialClient.fromEnvironment(host ? { tenantId: process.env.AZURE_TENANT_ID, authorityHost: host } : undefined), configuredScopes: undefined };
+  return { client: ConfidentialClient.fromEnvironment(host ? { tenantId: environmentVariable("AZURE_TENANT_ID"), authorityHost: host } : undefined), configuredScopes: undefined };
+}
+
+/** An environment variable, if set. `process.env` inherits from Object.prototype: a polluted prototype must not read as set. */
+function environmentVariable(name) {
+  return Object.hasOwn(process.env, name) ? process.env[name] : undefined;
 }
 
 function withHost(options, host) {

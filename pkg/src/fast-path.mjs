@@ -1,7 +1,8 @@
 // Answers repeated plain requests from JS, without crossing into wasm, while the core says a
 // repeat would be a plain memory hit: the core computes `servedAsIsUntil` (before the expiry
 // buffer and before the refresh point) for every result, so this cache cannot serve anything
-// the core would not. Anything but `{ scopes }` (and an abortSignal) goes to the core.
+// the core would not. Only requests made of the fields listed in `plainKey` (an allow-list:
+// a field added to the core later goes to the core until it is listed here) are answered.
 //
 // A hit costs one Map lookup and one clock read: every caller of the same scopes gets the same
 // settled promise of the same frozen result, so nothing is allocated per hit.
@@ -42,7 +43,7 @@ export function withFastPath(Base) {
           if (Date.now() < hit.until) return hit.answer;
           hits.delete(key);
         }
-      } else if (request?.forceRefresh) {
+      } else if (isObject(request) && Object.hasOwn(request, "forceRefresh") && request.forceRefresh) {
         // A forced token replaces the core's; drop every shortcut rather than work out which.
         forget(hits);
       }
@@ -88,24 +89,51 @@ function freezeResult(result) {
   return Object.freeze(result);
 }
 
-/** The cache key of a request that only names scopes; undefined for anything else. */
+function isObject(value) {
+  return value !== null && typeof value === "object";
+}
+
+/**
+ * The cache key of a plain request, undefined for anything else. Plain: own properties
+ * `scopes` (strings), and optionally `forceRefresh: false` and one live abort signal
+ * (`abortSignal`, or `signal`, or the same signal under both names). Any other field, even
+ * one the core accepts, goes to the core, which acts on it or refuses it. Like the core, this
+ * reads own properties only: nothing inherited from `Object.prototype` counts.
+ */
 function plainKey(request) {
-  if (request === null || typeof request !== "object") return undefined;
-  // The fields that change what the core does; it ignores any others, and so does this.
-  if (
-    (request.forceRefresh !== undefined && request.forceRefresh !== false) ||
-    request.claims !== undefined ||
-    request.correlationId !== undefined ||
-    request.extraBodyParameters !== undefined
-  ) {
-    return undefined;
+  if (!isObject(request)) return undefined;
+  let scopes;
+  let signal;
+  // for…in walks V8's enum cache: no allocation, unlike Object.keys.
+  for (const name in request) {
+    if (!Object.hasOwn(request, name)) continue;
+    const value = request[name];
+    switch (name) {
+      case "scopes":
+        scopes = value;
+        break;
+      case "forceRefresh":
+        if (value !== undefined && value !== false) return undefined;
+        break;
+      case "abortSignal":
+      case "signal":
+        if (value === undefined || value === null) break;
+        // An already-aborted call must reject as the core would, not succeed from the
+        // shortcut; anything but a live AbortSignal is the core's to refuse.
+        if (!isObject(value) || value.aborted !== false || typeof value.addEventListener !== "function" || typeof value.removeEventListener !== "function") {
+          return undefined;
+        }
+        if (signal !== undefined && signal !== value) return undefined;
+        signal = value;
+        break;
+      default:
+        return undefined;
+    }
   }
-  // An already-aborted call must reject as the core would, not succeed from the shortcut.
-  if (request.abortSignal?.aborted) return undefined;
-  const { scopes } = request;
   if (!Array.isArray(scopes) || scopes.length === 0) return undefined;
   for (const scope of scopes) {
-    if (typeof scope !== "string") return undefined;
+    // A line break would make ["a\nb"] the key of ["a", "b"]; the core refuses it anyway.
+    if (typeof scope !== "string" || scope.includes("\n")) return undefined;
   }
   return scopes.length === 1 ? scopes[0] : scopes.join("\n");
 }

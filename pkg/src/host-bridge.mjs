@@ -7,6 +7,9 @@ export function installHostBridge(install) {
   install(hostBridge);
 }
 
+// No prototype, so an inherited `signal` or `capture` cannot change how the listener is added.
+const ONCE = Object.freeze(Object.assign(Object.create(null), { once: true }));
+
 const hostBridge = {
   /**
    * Starts `fetchFn(url, …)` and returns `[promise, abortController]`; the promise resolves to
@@ -16,14 +19,16 @@ const hostBridge = {
    */
   send(fetchFn, url, method, headerLines, body, maxBytes) {
     const controller = new AbortController();
-    const init = {
+    // No prototype: fetch reads every RequestInit member it knows (dispatcher, credentials,
+    // keepalive…), and none may come from a polluted Object.prototype.
+    const init = Object.assign(Object.create(null), {
       method,
       headers: headerPairs(headerLines),
       body,
       // The credential is in the body: never follow a redirect with it.
       redirect: "manual",
       signal: controller.signal,
-    };
+    });
     const reply = Promise.resolve(fetchFn(url, init)).then(async (response) => {
       let lines = "";
       response.headers.forEach((value, name) => {
@@ -38,7 +43,7 @@ const hostBridge = {
   raceAbort(acquisition, signal, abortedError) {
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortedError);
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort, ONCE);
       acquisition.then(
         (result) => {
           signal.removeEventListener("abort", onAbort);

@@ -44,7 +44,12 @@ export interface ClientAssertionCredential {
   clientAssertion: string | ((context: AssertionContext) => string | Promise<string>);
 }
 
-/** Options of {@link ConfidentialClient}. Give exactly one of `authority`, `tenantId` or `tokenEndpoint`. */
+/**
+ * Options of {@link ConfidentialClient}. Give exactly one of `authority`, `tenantId` or
+ * `tokenEndpoint`. Unknown option names (here, in `credential` and in `certificate`) are
+ * refused with code `invalid_config`; only the object's own properties are read, so nothing
+ * inherited from `Object.prototype` is ever used.
+ */
 export interface ConfidentialClientOptions {
   /** The Application (client) ID of the app registration. */
   clientId: string;
@@ -87,7 +92,11 @@ export interface ConfidentialClientOptions {
   fetch?: typeof fetch;
 }
 
-/** What {@link ConfidentialClient.acquireTokenForClient} asks for. */
+/**
+ * What {@link ConfidentialClient.acquireTokenForClient} asks for. Any other field is refused
+ * with code `invalid_config` (naming it and the closest known field), so a misspelt one is
+ * never silently ignored. Only the object's own properties are read.
+ */
 export interface ClientCredentialRequest {
   /**
    * Scopes. For Entra exactly one `<resource>/.default`, e.g.
@@ -104,6 +113,8 @@ export interface ClientCredentialRequest {
   extraBodyParameters?: Record<string, string>;
   /** Cancels the wait (the promise rejects with code `aborted`). */
   abortSignal?: AbortSignal;
+  /** The web platform's name for {@link abortSignal}; give one of them (or the same signal to both). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -212,6 +223,7 @@ export declare class ConfidentialClient {
    * token with those claims and retries once; a 403 for missing application permissions
    * (Graph's `Authorization_RequestDenied`) rejects with code `insufficient_privileges` and
    * a hint holding the admin-consent URL. Resolves with the API's `Response` otherwise.
+   * The abort signal cancels the API call too; other `RequestInit` fields are refused.
    */
   callApi(url: string, init: ClientCredentialRequest & { method?: string; headers?: HeadersInit; body?: BodyInit | null }): Promise<Response>;
   /** Forgets every cached token. */
@@ -230,7 +242,8 @@ export declare class ConfidentialClient {
  */
 export declare class BrokerClient {
   constructor(options: { url: string; callerId: string; key: string; fetch?: typeof fetch });
-  acquireToken(request: Pick<ClientCredentialRequest, "scopes" | "forceRefresh" | "abortSignal">): Promise<AuthenticationResult>;
+  /** `forceRefresh` makes the broker skip its caches too (within its `forceRefreshPerMinute` budget). */
+  acquireToken(request: Pick<ClientCredentialRequest, "scopes" | "forceRefresh" | "abortSignal" | "signal">): Promise<AuthenticationResult>;
   clearCache(): void;
   free(): void;
 }

@@ -10,8 +10,8 @@ use wasm_bindgen_futures::JsFuture;
 use super::fetch::describe_js_error;
 use super::host_bridge::HostBridge;
 use super::options::{
-    is_absent, optional_bool, optional_count, optional_string, optional_string_map, property,
-    require_object, require_string, require_string_array,
+    is_absent, member, optional_bool, optional_count, optional_string, optional_string_map, own,
+    refuse_unknown, require_object, require_string, require_string_array,
 };
 use super::{to_js_error, JsFetch, JsHost, WebCryptoSigner};
 use crate::assertion::{thumbprint_from_hex, JwsAlgorithm};
@@ -26,6 +26,54 @@ use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
 type Client = ConfidentialClient<JsHost>;
+
+/// The options of `new ConfidentialClient(…)` (and of `fromEnvironment`'s overrides).
+pub(super) const CLIENT_OPTIONS: &[&str] = &[
+    "clientId",
+    "authority",
+    "tenantId",
+    "authorityHost",
+    "tokenEndpoint",
+    "extraQueryParameters",
+    "credential",
+    "clientAuthMethod",
+    "assertionAudience",
+    "expiryBufferSeconds",
+    "maxCacheEntries",
+    "maxRetries",
+    "attemptTimeoutMs",
+    "totalTimeoutMs",
+    "onRefreshError",
+    "fetch",
+];
+/// The kinds of `credential`, suggested when one is given at the top level by mistake.
+const CREDENTIAL_OPTIONS: &[&str] = &["clientSecret", "certificate", "clientAssertion"];
+pub(super) const CREDENTIAL_OPTIONS_DOTTED: &[&str] = &[
+    "credential.clientSecret",
+    "credential.certificate",
+    "credential.clientAssertion",
+];
+/// The options of `credential.certificate`.
+const CERTIFICATE_OPTIONS: &[&str] = &[
+    "privateKeyPem",
+    "certificatePem",
+    "thumbprint",
+    "thumbprintSha256",
+    "sendX5c",
+    "algorithm",
+    "keyId",
+];
+/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests. `signal` is
+/// the web platform's name for `abortSignal`, accepted as the same field.
+pub(super) const REQUEST_FIELDS: &[&str] = &[
+    "scopes",
+    "forceRefresh",
+    "claims",
+    "correlationId",
+    "extraBodyParameters",
+    "abortSignal",
+    "signal",
+];
 
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
@@ -51,7 +99,12 @@ impl JsConfidentialClient {
     #[wasm_bindgen(js_name = acquireTokenForClient)]
     pub fn acquire_token_for_client(&self, request: JsValue) -> Promise {
         let bridge = self.bridge.clone();
-        self.acquire_then(&request, move |result| to_js_result(&bridge, &result))
+        self.acquire_then(
+            &request,
+            "acquireTokenForClient",
+            REQUEST_FIELDS,
+            move |result| to_js_result(&bridge, &result),
+        )
     }
 
     /// Forgets every cached token.
@@ -79,14 +132,25 @@ impl JsConfidentialClient {
 }
 
 impl JsConfidentialClient {
-    /// Acquires as `request` says and resolves with `finish(result)`, honouring its
-    /// `abortSignal`.
+    /// Acquires as `request` (a request of `method`, whose fields are `fields`) says and
+    /// resolves with `finish(result)`, honouring its abort signal.
     pub(super) fn acquire_then(
         &self,
         request: &JsValue,
+        method: &str,
+        fields: &[&str],
         finish: impl FnOnce(AuthResult) -> JsValue + 'static,
     ) -> Promise {
-        let (token_request, signal) = match parse_request(&self.client, request) {
+        self.start(parse_request(&self.client, request, method, fields), finish)
+    }
+
+    /// Runs a parsed request (or rejects with why it could not be parsed).
+    pub(super) fn start(
+        &self,
+        parsed: Result<ParsedRequest, Error>,
+        finish: impl FnOnce(AuthResult) -> JsValue + 'static,
+    ) -> Promise {
+        let (token_request, signal) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
@@ -126,17 +190,24 @@ pub fn scope_for_resource(resource: JsValue) -> Result<String, JsValue> {
 pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
     let build = || -> Result<String, Error> {
         let options = require_object(options, "options", "{ tenant, clientId }")?;
+        refuse_unknown(
+            &options,
+            "options",
+            "adminConsentUrl option",
+            &["tenant", "clientId", "authorityHost"],
+            &[],
+        )?;
         let tenant = require_string(
-            &property(&options, "tenant"),
+            &own(&options, "tenant"),
             "tenant",
             "the tenant id or domain",
         )?;
         let client_id = require_string(
-            &property(&options, "clientId"),
+            &own(&options, "clientId"),
             "clientId",
             "the Application (client) ID",
         )?;
-        let host = optional_string(&property(&options, "authorityHost"), "authorityHost")?;
+        let host = optional_string(&own(&options, "authorityHost"), "authorityHost")?;
         // Validates tenant and host the way a client authority is validated.
         let endpoint = TokenEndpoint::from_tenant(&tenant, host.as_deref())?;
         Ok(crate::troubleshooting::admin_consent_url(
@@ -160,32 +231,38 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
         "options",
         "{ clientId, authority, credential: { clientSecret } }",
     )?;
+    refuse_unknown(
+        &options,
+        "options",
+        "option",
+        CLIENT_OPTIONS,
+        CREDENTIAL_OPTIONS_DOTTED,
+    )?;
     let client_id = require_string(
-        &property(&options, "clientId"),
+        &own(&options, "clientId"),
         "clientId",
         "the Application (client) ID from the app registration",
     )?;
     let endpoint = build_endpoint(&options)?.with_extra_query_parameters(&optional_string_map(
-        &property(&options, "extraQueryParameters"),
+        &own(&options, "extraQueryParameters"),
         "extraQueryParameters",
     )?);
     let credential = build_credential(&options)?;
     let mut config = ClientConfig::new(&client_id, endpoint, credential)?;
-    if let Some(audience) = optional_string(
-        &property(&options, "assertionAudience"),
-        "assertionAudience",
-    )? {
+    if let Some(audience) =
+        optional_string(&own(&options, "assertionAudience"), "assertionAudience")?
+    {
         config = config.with_assertion_audience(audience);
     }
     if let Some(seconds) = optional_count(
-        &property(&options, "expiryBufferSeconds"),
+        &own(&options, "expiryBufferSeconds"),
         "expiryBufferSeconds",
         86_400,
     )? {
         config = config.with_expiry_buffer_ms(seconds * 1000);
     }
     if let Some(entries) = optional_count(
-        &property(&options, "maxCacheEntries"),
+        &own(&options, "maxCacheEntries"),
         "maxCacheEntries",
         1_000_000,
     )? {
@@ -193,17 +270,17 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
     }
     let defaults = RetryPolicy::default();
     let retry = RetryPolicy {
-        max_retries: optional_count(&property(&options, "maxRetries"), "maxRetries", 10)?
+        max_retries: optional_count(&own(&options, "maxRetries"), "maxRetries", 10)?
             .map_or(defaults.max_retries, |n| n as u32),
         attempt_timeout_ms: optional_count(
-            &property(&options, "attemptTimeoutMs"),
+            &own(&options, "attemptTimeoutMs"),
             "attemptTimeoutMs",
             600_000,
         )?
         .unwrap_or(defaults.attempt_timeout_ms)
         .max(1),
         total_timeout_ms: optional_count(
-            &property(&options, "totalTimeoutMs"),
+            &own(&options, "totalTimeoutMs"),
             "totalTimeoutMs",
             3_600_000,
         )?
@@ -213,7 +290,7 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
     };
     config = config.with_retry_policy(retry);
 
-    let custom_fetch = property(&options, "fetch");
+    let custom_fetch = own(&options, "fetch");
     let fetch = if is_absent(&custom_fetch) {
         JsFetch::global()?
     } else {
@@ -222,7 +299,7 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
     let fetch_fn = fetch.function().clone();
     let client = ConfidentialClient::new(config, JsHost::new(fetch));
 
-    let on_refresh_error = property(&options, "onRefreshError");
+    let on_refresh_error = own(&options, "onRefreshError");
     if !is_absent(&on_refresh_error) {
         let handler: Function = on_refresh_error.dyn_into().map_err(|_| {
             Error::invalid_config(
@@ -243,10 +320,10 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
 }
 
 fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {
-    let authority = optional_string(&property(options, "authority"), "authority")?;
-    let tenant_id = optional_string(&property(options, "tenantId"), "tenantId")?;
-    let authority_host = optional_string(&property(options, "authorityHost"), "authorityHost")?;
-    let token_endpoint = optional_string(&property(options, "tokenEndpoint"), "tokenEndpoint")?;
+    let authority = optional_string(&own(options, "authority"), "authority")?;
+    let tenant_id = optional_string(&own(options, "tenantId"), "tenantId")?;
+    let authority_host = optional_string(&own(options, "authorityHost"), "authorityHost")?;
+    let token_endpoint = optional_string(&own(options, "tokenEndpoint"), "tokenEndpoint")?;
     match (authority, tenant_id, token_endpoint) {
         (Some(authority), None, None) if authority_host.is_none() => TokenEndpoint::from_authority(&authority),
         (None, Some(tenant), None) => TokenEndpoint::from_tenant(&tenant, authority_host.as_deref()),
@@ -264,13 +341,20 @@ fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {
 
 fn build_credential(options: &JsValue) -> Result<Credential, Error> {
     let credential = require_object(
-        property(options, "credential"),
+        own(options, "credential"),
         "credential",
         "{ clientSecret: process.env.AZURE_CLIENT_SECRET }",
     )?;
-    let secret = property(&credential, "clientSecret");
-    let certificate = property(&credential, "certificate");
-    let assertion = property(&credential, "clientAssertion");
+    refuse_unknown(
+        &credential,
+        "credential",
+        "credential option",
+        CREDENTIAL_OPTIONS,
+        &[],
+    )?;
+    let secret = own(&credential, "clientSecret");
+    let certificate = own(&credential, "certificate");
+    let assertion = own(&credential, "clientAssertion");
     let given = [&secret, &certificate, &assertion]
         .iter()
         .filter(|v| !is_absent(v))
@@ -291,7 +375,7 @@ fn build_credential(options: &JsValue) -> Result<Credential, Error> {
             "credential.clientSecret",
             "the client secret's value from the app registration",
         )?;
-        let method = match optional_string(&property(options, "clientAuthMethod"), "clientAuthMethod")?.as_deref() {
+        let method = match optional_string(&own(options, "clientAuthMethod"), "clientAuthMethod")?.as_deref() {
             None | Some("client_secret_post") => SecretAuthMethod::Post,
             Some("client_secret_basic") => SecretAuthMethod::Basic,
             Some(_) => {
@@ -360,14 +444,21 @@ fn build_certificate(certificate: JsValue) -> Result<Credential, Error> {
         "credential.certificate",
         "{ privateKeyPem, certificatePem }",
     )?;
+    refuse_unknown(
+        &certificate,
+        "credential.certificate",
+        "certificate option",
+        CERTIFICATE_OPTIONS,
+        &[],
+    )?;
     let key_pem = require_string(
-        &property(&certificate, "privateKeyPem"),
+        &own(&certificate, "privateKeyPem"),
         "credential.certificate.privateKeyPem",
         "the PEM private key (PKCS#8 \"BEGIN PRIVATE KEY\" or PKCS#1 \"BEGIN RSA PRIVATE KEY\")",
     )?;
     let key = parse_private_key("credential.certificate.privateKeyPem", &key_pem)?;
     let chain = match optional_string(
-        &property(&certificate, "certificatePem"),
+        &own(&certificate, "certificatePem"),
         "credential.certificate.certificatePem",
     )? {
         Some(pem) => parse_certificates("credential.certificate.certificatePem", &pem)?,
@@ -377,19 +468,19 @@ fn build_certificate(certificate: JsValue) -> Result<Credential, Error> {
         }
     };
     let thumbprint_sha1 = optional_string(
-        &property(&certificate, "thumbprint"),
+        &own(&certificate, "thumbprint"),
         "credential.certificate.thumbprint",
     )?
     .map(|hex| thumbprint_from_hex("credential.certificate.thumbprint", &hex, 20))
     .transpose()?;
     let thumbprint_sha256 = optional_string(
-        &property(&certificate, "thumbprintSha256"),
+        &own(&certificate, "thumbprintSha256"),
         "credential.certificate.thumbprintSha256",
     )?
     .map(|hex| thumbprint_from_hex("credential.certificate.thumbprintSha256", &hex, 32))
     .transpose()?;
     let algorithm = match optional_string(
-        &property(&certificate, "algorithm"),
+        &own(&certificate, "algorithm"),
         "credential.certificate.algorithm",
     )? {
         Some(name) => JwsAlgorithm::parse("credential.certificate.algorithm", &name)?,
@@ -408,46 +499,47 @@ fn build_certificate(certificate: JsValue) -> Result<Credential, Error> {
             thumbprint_sha256,
             thumbprint_sha1,
             send_x5c: optional_bool(
-                &property(&certificate, "sendX5c"),
+                &own(&certificate, "sendX5c"),
                 "credential.certificate.sendX5c",
             )?,
-            key_id: optional_string(
-                &property(&certificate, "keyId"),
-                "credential.certificate.keyId",
-            )?,
+            key_id: optional_string(&own(&certificate, "keyId"), "credential.certificate.keyId")?,
         },
     )?;
     Ok(Credential::Certificate(Rc::new(credential)))
 }
 
-fn parse_request(
+/// A request's core part and its abort signal, if it has one.
+pub(super) type ParsedRequest = (TokenRequest, Option<JsValue>);
+
+/// Reads a request of `method` whose fields are `fields` (own properties only; any other
+/// field is refused, so a misspelt one is not silently ignored).
+pub(super) fn parse_request(
     client: &Client,
     request: &JsValue,
-) -> Result<(TokenRequest, Option<JsValue>), Error> {
+    method: &str,
+    fields: &[&str],
+) -> Result<ParsedRequest, Error> {
     if !request.is_object() {
-        return Err(Error::invalid_scope(
-            "acquireTokenForClient needs { scopes: [...] }, e.g. { scopes: [\"https://graph.microsoft.com/.default\"] }",
-        ));
+        return Err(Error::invalid_scope(format!(
+            "{method} needs {{ scopes: [...] }}, e.g. {{ scopes: [\"https://graph.microsoft.com/.default\"] }}"
+        )));
     }
-    let scopes = client.scopes(require_string_array(
-        &property(request, "scopes"),
-        "scopes",
-    )?)?;
-    let signal = property(request, "abortSignal");
-    let signal = (!is_absent(&signal)).then_some(signal);
+    refuse_unknown(request, "request", &format!("{method} field"), fields, &[])?;
+    let scopes = client.scopes(require_string_array(&own(request, "scopes"), "scopes")?)?;
+    let signal = abort_signal(request)?;
     if let Some(signal) = &signal {
-        if property(signal, "aborted").is_truthy() {
+        if member(signal, "aborted").is_truthy() {
             return Err(aborted());
         }
     }
     Ok((
         TokenRequest {
             scopes,
-            force_refresh: optional_bool(&property(request, "forceRefresh"), "forceRefresh")?,
-            claims: optional_string(&property(request, "claims"), "claims")?,
-            correlation_id: optional_string(&property(request, "correlationId"), "correlationId")?,
+            force_refresh: optional_bool(&own(request, "forceRefresh"), "forceRefresh")?,
+            claims: optional_string(&own(request, "claims"), "claims")?,
+            correlation_id: optional_string(&own(request, "correlationId"), "correlationId")?,
             extra_body: optional_string_map(
-                &property(request, "extraBodyParameters"),
+                &own(request, "extraBodyParameters"),
                 "extraBodyParameters",
             )?,
         },
@@ -455,14 +547,52 @@ fn parse_request(
     ))
 }
 
-fn aborted() -> Error {
+/// The request's `abortSignal`, or `signal` (the web platform's name for it; both may be
+/// given only as the same signal).
+pub(super) fn abort_signal(request: &JsValue) -> Result<Option<JsValue>, Error> {
+    let given = [
+        ("abortSignal", own(request, "abortSignal")),
+        ("signal", own(request, "signal")),
+    ];
+    let mut chosen: Option<(&'static str, JsValue)> = None;
+    for (name, value) in given {
+        if is_absent(&value) {
+            continue;
+        }
+        if let Some((_, first)) = &chosen {
+            if !Object::is(first, &value) {
+                return Err(Error::invalid_config(
+                    "signal",
+                    "abortSignal and signal are one option under two names (signal is the web platform's): pass one of them, or the same AbortSignal to both",
+                ));
+            }
+            continue;
+        }
+        chosen = Some((name, value));
+    }
+    let Some((name, signal)) = chosen else {
+        return Ok(None);
+    };
+    let listens = ["addEventListener", "removeEventListener"]
+        .iter()
+        .all(|method| member(&signal, method).is_function());
+    if !listens {
+        return Err(Error::invalid_config(
+            name,
+            format!("{name} must be an AbortSignal, e.g. AbortSignal.timeout(5000) or controller.signal"),
+        ));
+    }
+    Ok(Some(signal))
+}
+
+pub(super) fn aborted() -> Error {
     Error::new(
         ErrorKind::Aborted,
-        "the request was cancelled through its abortSignal",
+        "the request was cancelled through its abort signal",
     )
 }
 
-fn to_js_result(bridge: &HostBridge, result: &AuthResult) -> JsValue {
+pub(super) fn to_js_result(bridge: &HostBridge, result: &AuthResult) -> JsValue {
     bridge.make_result(
         result.access_token.expose(),
         &result.token_type,

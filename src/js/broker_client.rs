@@ -5,11 +5,18 @@
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{build_client, JsConfidentialClient};
-use super::options::{property, require_object, require_string};
+use super::bindings::{build_client, parse_request, to_js_result, JsConfidentialClient};
+use super::options::{own, refuse_unknown, require_object, require_string};
 use super::to_js_error;
 use crate::authority::TokenEndpoint;
 use crate::error::Error;
+
+/// The fields of `acquireToken` requests: what the broker's token route takes, and the
+/// abort signal (`signal` being the web platform's name for `abortSignal`).
+const REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
+
+/// The form field that carries `forceRefresh` to the broker's token route.
+const FORCE_REFRESH_FIELD: &str = "force_refresh";
 
 /// Tokens from a cctoken broker.
 #[wasm_bindgen(js_name = BrokerClient)]
@@ -24,17 +31,24 @@ impl JsBrokerClient {
     pub fn new(options: JsValue) -> Result<JsBrokerClient, JsValue> {
         let build = || -> Result<JsBrokerClient, Error> {
             let options = require_object(options, "options", "{ url, callerId, key }")?;
+            refuse_unknown(
+                &options,
+                "options",
+                "BrokerClient option",
+                &["url", "callerId", "key", "fetch"],
+                &[],
+            )?;
             let url = require_string(
-                &property(&options, "url"),
+                &own(&options, "url"),
                 "url",
                 "the broker's URL, e.g. https://cctoken-broker.example.workers.dev",
             )?;
             let caller_id = require_string(
-                &property(&options, "callerId"),
+                &own(&options, "callerId"),
                 "callerId",
                 "the caller id configured in BROKER_CLIENTS",
             )?;
-            let key = require_string(&property(&options, "key"), "key", "the caller's broker key")?;
+            let key = require_string(&own(&options, "key"), "key", "the caller's broker key")?;
             let client_options = Object::new();
             let set = |key: &str, value: JsValue| {
                 let _ = Reflect::set(&client_options, &key.into(), &value);
@@ -51,7 +65,7 @@ impl JsBrokerClient {
             // The broker hands out tokens with at least its own buffer left; keep them until a
             // minute before expiry.
             set("expiryBufferSeconds", 60.into());
-            set("fetch", property(&options, "fetch"));
+            set("fetch", own(&options, "fetch"));
             Ok(JsBrokerClient {
                 inner: build_client(client_options.into())?,
             })
@@ -63,7 +77,20 @@ impl JsBrokerClient {
     /// `ConfidentialClient.acquireTokenForClient`.
     #[wasm_bindgen(js_name = acquireToken)]
     pub fn acquire_token(&self, request: JsValue) -> Promise {
-        self.inner.acquire_token_for_client(request)
+        let parsed = parse_request(&self.inner.client, &request, "acquireToken", REQUEST_FIELDS)
+            .map(|(mut token_request, signal)| {
+                // Skipping this client's cache is not enough: the broker must skip its own
+                // caches too, or it hands back the very token being replaced.
+                if token_request.force_refresh {
+                    token_request
+                        .extra_body
+                        .push((FORCE_REFRESH_FIELD.to_owned(), "true".to_owned()));
+                }
+                (token_request, signal)
+            });
+        let bridge = self.inner.bridge.clone();
+        self.inner
+            .start(parsed, move |result| to_js_result(&bridge, &result))
     }
 
     /// Forgets cached tokens.

@@ -150,7 +150,7 @@ impl JsFetch {
 
     async fn send_directly(&self, request: &HttpRequest) -> Result<Reply, Error> {
         let mut abort = AbortOnDrop::new();
-        let init = Object::new();
+        let init = bare_object();
         let headers = Object::new();
         for (name, value) in &request.headers {
             set(&headers, name, &value.into());
@@ -236,6 +236,13 @@ fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue
     let method: Function = Reflect::get(target, &name.into())?.dyn_into()?;
     let args: js_sys::Array = args.iter().collect();
     Reflect::apply(&method, target, &args)
+}
+
+/// A fresh object without a prototype, for the init objects handed to `fetch`: fetch reads
+/// every `RequestInit` member it knows (`dispatcher`, `redirect`, `credentials`…), and none
+/// may come from a polluted `Object.prototype`.
+pub(super) fn bare_object() -> Object {
+    Object::create(JsValue::NULL.unchecked_ref())
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {

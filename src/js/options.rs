@@ -1,16 +1,147 @@
 //! Reading options objects passed from JavaScript, with errors that name the field.
+//!
+//! Options and request fields are read as own properties only ([`own`]): a value inherited
+//! from a polluted `Object.prototype` (say `Object.prototype.fetch`, set by a vulnerable
+//! object merge elsewhere in the app) must never become a client's fetch, secret or endpoint.
+//! Unknown names are refused ([`refuse_unknown`]) so a misspelt or foreign field (`signal`
+//! for `abortSignal`, `scope` for `scopes`) is an error instead of being silently ignored.
 
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
 
-/// The property `key` of `object`; `undefined` when `object` is not an object.
-pub fn property(object: &JsValue, key: &str) -> JsValue {
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.hasOwn`: true only for the object's own properties, never inherited ones.
+    #[wasm_bindgen(js_namespace = Object, js_name = hasOwn)]
+    fn has_own(target: &JsValue, key: &str) -> bool;
+}
+
+/// The own property `key` of `object`; `undefined` when it has none (inherited values are
+/// ignored) or `object` is not an object.
+pub fn own(object: &JsValue, key: &str) -> JsValue {
+    if !is_own(object, key) {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// True when `object` is an object with an own property `key` (even one set to `undefined`).
+pub fn is_own(object: &JsValue, key: &str) -> bool {
+    object.is_object() && has_own(object, key)
+}
+
+/// A member of a host object (`Response`, `Headers`, `AbortSignal`): these keep their
+/// properties on the prototype, so unlike [`own`] this follows it. Never for options.
+pub fn member(object: &JsValue, key: &str) -> JsValue {
     if !object.is_object() {
         return JsValue::UNDEFINED;
     }
     Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Refuses the first own enumerable property of `object` whose name is not in `known`.
+/// `what` says what the names are (e.g. "request field"), `field` is reported as the error's
+/// field. The error names the unknown property and the closest of `known` and `elsewhere`
+/// (names that belong in another object, e.g. `credential.clientSecret` for `clientSecret`).
+pub fn refuse_unknown(
+    object: &JsValue,
+    field: &'static str,
+    what: &str,
+    known: &[&str],
+    elsewhere: &[&str],
+) -> Result<(), Error> {
+    if !object.is_object() {
+        return Ok(());
+    }
+    let Some(name) = Object::keys(object.unchecked_ref::<Object>())
+        .iter()
+        .filter_map(|key| key.as_string())
+        .find(|key| !known.contains(&key.as_str()))
+    else {
+        return Ok(());
+    };
+    let shown = if is_printable_name(&name) {
+        format!("\"{name}\"")
+    } else {
+        // Names are not secrets, but an odd one is shown by its length only: an error message
+        // quotes nothing that might have been pasted from somewhere else.
+        format!("(a name of {} characters)", name.chars().count())
+    };
+    let mut message = format!("unknown {what} {shown}");
+    let candidates = known.iter().chain(elsewhere).copied();
+    match closest(&name, candidates) {
+        Some(suggestion) => message.push_str(&format!(": did you mean \"{suggestion}\"?")),
+        None => message.push_str(&format!("; known: {}", known.join(", "))),
+    }
+    Err(Error::invalid_config(field, message))
+}
+
+/// Short identifier-like names, the only ones quoted back.
+fn is_printable_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.'))
+}
+
+/// The candidate `name` was most likely meant to be: equal ignoring case or within a small
+/// edit distance (`signl` → `signal`), sharing most of its start (`maxRetry` →
+/// `maxRetries`), or containing it (`secret` → `clientSecret`). A dotted candidate
+/// (`credential.clientSecret`) is compared by its last part.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    let length = name.chars().count();
+    let last_part = |candidate: &str| {
+        candidate
+            .rsplit('.')
+            .next()
+            .unwrap_or(candidate)
+            .to_ascii_lowercase()
+    };
+    let budget = (length / 3).clamp(1, 3);
+    let by_distance = candidates
+        .clone()
+        .map(|candidate| (edit_distance(&name, &last_part(candidate)), candidate))
+        .filter(|(distance, _)| *distance <= budget)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate);
+    let shared_start = |candidate: &&str| {
+        let part = last_part(candidate);
+        let shared = name
+            .chars()
+            .zip(part.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        shared >= 5 && shared * 3 >= length * 2
+    };
+    let contains = |candidate: &&str| {
+        let part = last_part(candidate);
+        length >= 4 && (part.contains(&name) || name.contains(&part))
+    };
+    by_distance
+        .or_else(|| candidates.clone().find(shared_start))
+        .or_else(|| {
+            candidates
+                .filter(contains)
+                .min_by_key(|candidate| candidate.len())
+        })
+}
+
+/// Levenshtein distance over characters (names are a few dozen characters at most).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// True for `undefined` and `null`.
@@ -97,6 +228,7 @@ pub fn optional_string_map(
         return Ok(Vec::new());
     }
     let object = require_object(value.clone(), field, "{ name: \"value\" }")?;
+    // Own enumerable properties only, so nothing inherited joins the form or the URL.
     Object::entries(&Object::from(object))
         .iter()
         .map(|entry| {
@@ -127,4 +259,51 @@ pub fn require_string_array(value: &JsValue, field: &'static str) -> Result<Vec<
                 .ok_or_else(|| Error::invalid_scope(format!("{field}[{index}] must be a string")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
+
+    #[test]
+    fn suggests_the_closest_name() {
+        assert_eq!(closest("scope", REQUEST.iter().copied()), Some("scopes"));
+        assert_eq!(
+            closest("forcerefresh", REQUEST.iter().copied()),
+            Some("forceRefresh")
+        );
+        assert_eq!(closest("signl", REQUEST.iter().copied()), Some("signal"));
+        assert_eq!(closest("timeout", REQUEST.iter().copied()), None);
+        let options = ["clientId", "credential.clientSecret", "totalTimeoutMs"];
+        assert_eq!(
+            closest("clientSecret", options.iter().copied()),
+            Some("credential.clientSecret")
+        );
+        assert_eq!(
+            closest("secret", options.iter().copied()),
+            Some("credential.clientSecret")
+        );
+        assert_eq!(
+            closest("clientID", options.iter().copied()),
+            Some("clientId")
+        );
+        assert_eq!(closest("x", options.iter().copied()), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("signal", "signal"), 0);
+    }
+
+    #[test]
+    fn only_identifier_like_names_are_quoted() {
+        assert!(is_printable_name("abortSignal"));
+        assert!(!is_printable_name(""));
+        assert!(!is_printable_name("a b"));
+        assert!(!is_printable_name(&"a".repeat(65)));
+    }
 }

@@ -5,38 +5,47 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::bindings::JsConfidentialClient;
-use super::fetch::describe_js_error;
-use super::options::{is_absent, property, require_string};
+use super::bindings::{abort_signal, aborted, JsConfidentialClient, REQUEST_FIELDS};
+use super::fetch::{bare_object, describe_js_error};
+use super::options::{is_absent, member, own, require_string};
 use super::to_js_error;
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
 use crate::error::{Error, IdpErrorDetails};
 use crate::troubleshooting::admin_consent_url;
+
+/// The `init` fields of `callApi`: a token request's, and what is sent to the API.
+const CALL_API_FIELDS: &[&str] = &[
+    "scopes",
+    "forceRefresh",
+    "claims",
+    "correlationId",
+    "extraBodyParameters",
+    "abortSignal",
+    "signal",
+    "method",
+    "headers",
+    "body",
+];
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
 impl JsConfidentialClient {
     /// `getAuthorizationHeader({ scopes, … })` → `"Bearer eyJ…"`.
     #[wasm_bindgen(js_name = getAuthorizationHeader)]
     pub fn get_authorization_header(&self, request: JsValue) -> Promise {
-        self.acquire_then(&request, |result| {
-            JsValue::from(format!(
-                "{} {}",
-                result.token_type,
-                result.access_token.expose()
-            ))
-        })
+        self.authorization_header(&request, "getAuthorizationHeader", REQUEST_FIELDS)
     }
 
-    /// `callApi(url, { scopes, method?, headers?, body? })` → the API's `Response`. Adds the
-    /// token; on a 401 carrying a claims challenge, gets a token with those claims and retries
-    /// once; a 403 for missing application permissions rejects with `insufficient_privileges`.
+    /// `callApi(url, { scopes, method?, headers?, body?, abortSignal? })` → the API's
+    /// `Response`. Adds the token; on a 401 carrying a claims challenge, gets a token with
+    /// those claims and retries once; a 403 for missing application permissions rejects with
+    /// `insufficient_privileges`. The abort signal cancels the API call too.
     #[wasm_bindgen(js_name = callApi)]
     pub fn call_api(&self, url: JsValue, init: JsValue) -> Promise {
         let url = match require_string(&url, "url", "the protected API's URL") {
             Ok(url) => url,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
-        let authorization = self.get_authorization_header(init.clone());
+        let authorization = self.authorization_header(&init, "callApi", CALL_API_FIELDS);
         let fetch_fn = self.fetch_fn.clone();
         let claims_retry = {
             let init = init.clone();
@@ -48,7 +57,7 @@ impl JsConfidentialClient {
             move |claims: String| {
                 let request = copy_object(&init);
                 let _ = Reflect::set(&request, &"claims".into(), &claims.into());
-                this.get_authorization_header(request.into())
+                this.authorization_header(&request.into(), "callApi", CALL_API_FIELDS)
             }
         };
         let consent = self.consent_hint();
@@ -80,6 +89,16 @@ impl JsConfidentialClient {
 }
 
 impl JsConfidentialClient {
+    fn authorization_header(&self, request: &JsValue, method: &str, fields: &[&str]) -> Promise {
+        self.acquire_then(request, method, fields, |result| {
+            JsValue::from(format!(
+                "{} {}",
+                result.token_type,
+                result.access_token.expose()
+            ))
+        })
+    }
+
     fn consent_hint(&self) -> String {
         let config = self.client.config();
         let endpoint = config.token_endpoint();
@@ -99,15 +118,24 @@ async fn send(
     init: &JsValue,
     authorization: &JsValue,
 ) -> Result<JsValue, JsValue> {
-    let request = Object::new();
+    let request = bare_object();
     for key in ["method", "body"] {
-        let value = property(init, key);
+        let value = own(init, key);
         if !is_absent(&value) {
             let _ = Reflect::set(&request, &key.into(), &value);
         }
     }
+    // Checked when the token was acquired; a caller cancelling stops the API call as well.
+    let signal = abort_signal(init).ok().flatten();
+    if let Some(signal) = &signal {
+        let _ = Reflect::set(&request, &"signal".into(), signal);
+    }
+    let failed = |cause: &JsValue| match &signal {
+        Some(signal) if member(signal, "aborted").is_truthy() => to_js_error(&aborted()),
+        _ => network(url, cause),
+    };
     let headers_ctor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
-    let given = property(init, "headers");
+    let given = own(init, "headers");
     let args: Array = if is_absent(&given) {
         Array::new()
     } else {
@@ -119,10 +147,10 @@ async fn send(
     let _ = Reflect::set(&request, &"headers".into(), &headers);
     let pending = fetch_fn
         .call2(&JsValue::UNDEFINED, &url.into(), &request)
-        .map_err(|e| network(url, &e))?;
+        .map_err(|e| failed(&e))?;
     JsFuture::from(Promise::resolve(&pending))
         .await
-        .map_err(|e| network(url, &e))
+        .map_err(|e| failed(&e))
 }
 
 fn network(url: &str, cause: &JsValue) -> JsValue {
@@ -133,11 +161,11 @@ fn network(url: &str, cause: &JsValue) -> JsValue {
 }
 
 fn status(response: &JsValue) -> u16 {
-    property(response, "status").as_f64().unwrap_or(0.0) as u16
+    member(response, "status").as_f64().unwrap_or(0.0) as u16
 }
 
 fn header_value(response: &JsValue, name: &str) -> Option<String> {
-    let headers = property(response, "headers");
+    let headers = member(response, "headers");
     let get: Function = Reflect::get(&headers, &"get".into())
         .ok()?
         .dyn_into()

@@ -5,6 +5,7 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::fetch::describe_js_error;
+use super::options::own;
 use crate::error::Error;
 
 fn get(target: &JsValue, key: &str) -> JsValue {
@@ -30,7 +31,9 @@ pub fn environment_variable(name: &str) -> Option<String> {
             .ok()
             .and_then(|v| v.as_string());
     }
-    get(&get(&get(&global, "process"), "env"), name).as_string()
+    // Own properties only: `process.env` inherits from `Object.prototype`, so a polluted
+    // `Object.prototype.AZURE_AUTHORITY_HOST` would otherwise read as set.
+    own(&get(&get(&global, "process"), "env"), name).as_string()
 }
 
 /// A file's contents as UTF-8 text; `field` names the setting that gave the path.

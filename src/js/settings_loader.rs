@@ -4,8 +4,10 @@
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{build_client, JsConfidentialClient};
-use super::options::{is_absent, require_object, require_string};
+use super::bindings::{
+    build_client, JsConfidentialClient, CLIENT_OPTIONS, CREDENTIAL_OPTIONS_DOTTED,
+};
+use super::options::{is_absent, is_own, refuse_unknown, require_object, require_string};
 use super::runtime_io::{environment_variable, read_text_file};
 use super::to_js_error;
 use crate::config_file::parse_config_file;
@@ -136,12 +138,17 @@ fn merge(options: &Object, overrides: &JsValue) -> Result<(), Error> {
         return Ok(());
     }
     let overrides = require_object(overrides.clone(), "overrides", "{ maxRetries: 5 }")?;
+    // Checked before copying, so that a name like `__proto__` is never set on the options.
+    refuse_unknown(
+        &overrides,
+        "overrides",
+        "fromEnvironment option",
+        CLIENT_OPTIONS,
+        CREDENTIAL_OPTIONS_DOTTED,
+    )?;
     // An override of where tokens come from replaces the environment's choice entirely.
     let endpoint_keys = ["authority", "tenantId", "authorityHost", "tokenEndpoint"];
-    if endpoint_keys
-        .iter()
-        .any(|key| Reflect::has(&overrides, &(*key).into()).unwrap_or(false))
-    {
+    if endpoint_keys.iter().any(|key| is_own(&overrides, key)) {
         for key in endpoint_keys {
             let _ = Reflect::delete_property(options, &key.into());
         }

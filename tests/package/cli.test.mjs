@@ -42,9 +42,9 @@ const localEnv = (extra = {}) => ({
   ...extra,
 });
 
-function cctoken(args, env = localEnv()) {
+function cctoken(args, env = localEnv(), nodeArgs = []) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -151,6 +151,22 @@ test("configuration mistakes exit 2, unreachable endpoints exit 4", async () => 
   assert.match(unknown.stderr, /--scopes/);
   const command = await cctoken(["tokens"]);
   assert.equal(command.code, 2);
+  // Names every object inherits are not commands either.
+  for (const inherited of ["toString", "constructor", "__proto__"]) {
+    const run = await cctoken([inherited, "--scope", SCOPE]);
+    assert.equal(run.code, 2, inherited);
+    assert.match(run.stderr, new RegExp(`unknown command "${inherited}"`));
+    assert.equal(run.stdout, "", inherited);
+  }
+  // An environment variable inherited from a polluted Object.prototype is not set.
+  const polluted = await cctoken(
+    ["token", "--scope", SCOPE, "--tenant", LOCAL_APP.tenantId, "--client-id", LOCAL_APP.clientId, "--client-secret-env", "CCTOKEN_TEST_SECRET", "--authority-host", endpoint.url],
+    localEnv(),
+    ["--import", `data:text/javascript,Object.prototype.CCTOKEN_TEST_SECRET = "polluted"`],
+  );
+  assert.equal(polluted.code, 2, polluted.stderr);
+  assert.match(polluted.stderr, /environment variable CCTOKEN_TEST_SECRET \(from --client-secret-env\) is not set/);
+  assert.equal(endpoint.tokenRequests, 0);
 
   const stopped = await startTokenEndpoint();
   const url = stopped.url;

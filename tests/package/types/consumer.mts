@@ -1,6 +1,7 @@
 // Compiled with tsc --strict in the tests: every public option, field and error property
 // must type-check as a user would write it.
 import {
+  BrokerClient,
   ClientCredentialError,
   ConfidentialClient,
   adminConsentUrl,
@@ -43,7 +44,9 @@ export async function use(client: ConfidentialClient): Promise<void> {
   const result: AuthenticationResult = await client.acquireTokenForClient(request);
   const expires: number = result.expiresOn.getTime() + result.extExpiresOn.getTime() + (result.refreshOn?.getTime() ?? 0);
   const fields: [string, string, boolean, readonly string[], string | undefined, string | undefined] = [result.accessToken, result.tokenType, result.fromCache, result.scopes, result.correlationId, result.tenantId];
-  const header: string = await client.getAuthorizationHeader({ scopes: ["api://x/.default"] });
+  const header: string = await client.getAuthorizationHeader({ scopes: ["api://x/.default"], signal: AbortSignal.timeout(1000) });
+  const broker = new BrokerClient({ url: "https://broker.example.com", callerId: "jobs", key: "k" });
+  const brokered: AuthenticationResult = await broker.acquireToken({ scopes: ["api://x/.default"], forceRefresh: true, signal: AbortSignal.timeout(1000) });
   const response: Response = await client.callApi("https://graph.microsoft.com/v1.0/users", { scopes: ["https://graph.microsoft.com/.default"], method: "GET", headers: { accept: "application/json" } });
   const saved: string = client.serializeCache();
   const count: number = client.deserializeCache(saved);
@@ -57,5 +60,5 @@ export async function use(client: ConfidentialClient): Promise<void> {
       console.log(detail, error.correlationId, error.traceId, error.timestamp, error.description, error.field);
     }
   }
-  console.log(expires, fields, header, response.status, count, url, options, secretClient, assertionClient, fromEnv, fromFile, loaded, configuredScopes);
+  console.log(expires, fields, header, brokered, response.status, count, url, options, secretClient, assertionClient, fromEnv, fromFile, loaded, configuredScopes);
 }
