@@ -1,6 +1,7 @@
 //! The confidential client: configuration, the cache tiers, single-flight, background
 //! refresh, retries and throttling around one sans-IO token request.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::pin;
@@ -56,6 +57,7 @@ pub struct ClientConfig {
     cache_capacity: usize,
     retry: RetryPolicy,
     assertion_audience: Option<String>,
+    forced_refresh_parameter: Option<(String, String)>,
 }
 
 impl ClientConfig {
@@ -77,6 +79,7 @@ impl ClientConfig {
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             retry: RetryPolicy::default(),
             assertion_audience: None,
+            forced_refresh_parameter: None,
         })
     }
 
@@ -102,6 +105,19 @@ impl ClientConfig {
     /// that want their issuer identifier).
     pub fn with_assertion_audience(mut self, audience: impl Into<String>) -> Self {
         self.assertion_audience = Some(audience.into());
+        self
+    }
+
+    /// A form parameter sent with requests a caller forced (`force_refresh`), not with
+    /// background refreshes: a token server that caches, such as the cctoken broker
+    /// (`force_refresh=true`), then skips its caches too. Forced requests are still cached and
+    /// shared as usual.
+    pub fn with_forced_refresh_parameter(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.forced_refresh_parameter = Some((name.into(), value.into()));
         self
     }
 
@@ -272,6 +288,34 @@ impl AuthResult {
     }
 }
 
+/// What a fetch is for: a caller's plain or forced request, or the client itself refreshing
+/// before expiry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Origin {
+    Plain,
+    Forced,
+    BackgroundRefresh,
+}
+
+impl Origin {
+    fn of(request: &TokenRequest) -> Self {
+        if request.force_refresh {
+            Origin::Forced
+        } else {
+            Origin::Plain
+        }
+    }
+
+    /// The fetches a request of this kind may share, best first.
+    fn may_join(self) -> &'static [Origin] {
+        match self {
+            Origin::Plain => &[Origin::Forced, Origin::BackgroundRefresh, Origin::Plain],
+            Origin::Forced => &[Origin::Forced],
+            Origin::BackgroundRefresh => &[Origin::Forced, Origin::BackgroundRefresh],
+        }
+    }
+}
+
 /// What one shared fetch yields to every waiter.
 #[derive(Clone)]
 struct Fetched {
@@ -282,11 +326,12 @@ struct Fetched {
 
 type FetchFlight = Flight<Result<Fetched, Error>>;
 
-/// A flight is for a scope set, and forced or not: a forced request must never join a plain
-/// fetch, which may answer from the store with the very token it is meant to replace.
+/// A flight is for a scope set and one kind of fetch. A forced request never joins a plain
+/// fetch, which may answer from the store with the very token it is meant to replace, nor a
+/// background refresh, which does not ask a caching server to skip its caches.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct FlightKey {
-    forced: bool,
+    kind: Origin,
     scopes: String,
 }
 
@@ -401,14 +446,17 @@ impl<H: Host> ConfidentialClient<H> {
         let fetched = if request.claims.is_some() || !request.extra_body.is_empty() {
             // A claims challenge or extra parameters ask for a token that may differ from
             // the plain one: never shared, never cached.
-            let (token, correlation_id) = inner.fetch_from_idp(&request).await?;
+            let (token, correlation_id) =
+                inner.fetch_from_idp(&request, Origin::of(&request)).await?;
             Fetched {
                 token,
                 source: TokenSource::IdentityProvider,
                 correlation_id: Some(correlation_id),
             }
         } else {
-            self.join_or_start(&request).wait().await?
+            self.join_or_start(&request, Origin::of(&request))
+                .wait()
+                .await?
         };
         Ok(inner.result(
             fetched.token,
@@ -480,25 +528,27 @@ impl<H: Host> ConfidentialClient<H> {
         )
     }
 
-    /// The flight fetching `request.scopes`: the one under way, or a new one. A plain request
-    /// also joins a forced fetch (its token is at least as new); a forced one joins only
-    /// forced fetches. The fetch runs as a task of its own; callers only wait for its result.
-    fn join_or_start(&self, request: &TokenRequest) -> FetchFlight {
+    /// The flight fetching `request.scopes` for `origin`: one under way that it may share
+    /// (see [`Origin::may_join`]), or a new one. The fetch runs as a task of its own; callers
+    /// only wait for its result.
+    fn join_or_start(&self, request: &TokenRequest, origin: Origin) -> FetchFlight {
         let scopes = request.scopes.cache_key();
-        let forced = FlightKey {
-            forced: true,
-            scopes: scopes.to_owned(),
-        };
-        let key = FlightKey {
-            forced: request.force_refresh,
-            scopes: scopes.to_owned(),
-        };
         {
             let in_flight = self.inner.in_flight.borrow();
-            if let Some(flight) = in_flight.get(&forced).or_else(|| in_flight.get(&key)) {
-                return flight.clone();
+            for kind in origin.may_join() {
+                let key = FlightKey {
+                    kind: *kind,
+                    scopes: scopes.to_owned(),
+                };
+                if let Some(flight) = in_flight.get(&key) {
+                    return flight.clone();
+                }
             }
         }
+        let key = FlightKey {
+            kind: origin,
+            scopes: scopes.to_owned(),
+        };
         let flight = FetchFlight::new();
         self.inner
             .in_flight
@@ -508,7 +558,7 @@ impl<H: Host> ConfidentialClient<H> {
         let request = request.clone();
         let producer = flight.clone();
         self.inner.host.spawn(Box::pin(async move {
-            let outcome = inner.fetch_through_tiers(&request).await;
+            let outcome = inner.fetch_through_tiers(&request, origin).await;
             inner.in_flight.borrow_mut().remove(&key);
             if let Err(error) = &outcome {
                 inner.remember_refusal(&key.scopes, error);
@@ -535,7 +585,7 @@ impl<H: Host> ConfidentialClient<H> {
             ..request.clone()
         };
         let inner = Rc::clone(&self.inner);
-        self.join_or_start(&refresh)
+        self.join_or_start(&refresh, Origin::BackgroundRefresh)
             .on_complete(move |outcome| match outcome {
                 Ok(_) => {
                     inner.refresh_not_before.borrow_mut().remove(&key);
@@ -620,7 +670,11 @@ impl<H: Host> Inner<H> {
     }
 
     /// Store (unless forced), then identity provider; writes every tier it passes.
-    async fn fetch_through_tiers(&self, request: &TokenRequest) -> Result<Fetched, Error> {
+    async fn fetch_through_tiers(
+        &self,
+        request: &TokenRequest,
+        origin: Origin,
+    ) -> Result<Fetched, Error> {
         let key = request.scopes.cache_key();
         if let (Some(store), false) = (&self.store, request.force_refresh) {
             let store_key = self.store_key(&request.scopes);
@@ -637,7 +691,7 @@ impl<H: Host> Inner<H> {
                 });
             }
         }
-        let (token, correlation_id) = self.fetch_from_idp(request).await?;
+        let (token, correlation_id) = self.fetch_from_idp(request, origin).await?;
         let now_ms = self.host.now_ms();
         self.cache.borrow_mut().put(key, token.clone(), now_ms);
         if let Some(store) = &self.store {
@@ -651,12 +705,16 @@ impl<H: Host> Inner<H> {
     }
 
     /// Sends the token request, retrying as the policy says within the total deadline.
-    async fn fetch_from_idp(&self, request: &TokenRequest) -> Result<(CachedToken, String), Error> {
+    async fn fetch_from_idp(
+        &self,
+        request: &TokenRequest,
+        origin: Origin,
+    ) -> Result<(CachedToken, String), Error> {
         let correlation_id = match &request.correlation_id {
             Some(id) => id.clone(),
             None => uuid_v4()?,
         };
-        self.fetch_with_retries(request, &correlation_id)
+        self.fetch_with_retries(request, origin, &correlation_id)
             .await
             .map(|token| (token, correlation_id.clone()))
             .map_err(|error| match error.correlation_id() {
@@ -668,6 +726,7 @@ impl<H: Host> Inner<H> {
     async fn fetch_with_retries(
         &self,
         request: &TokenRequest,
+        origin: Origin,
         correlation_id: &str,
     ) -> Result<CachedToken, Error> {
         let config = &self.config;
@@ -677,6 +736,16 @@ impl<H: Host> Inner<H> {
             .assertion_audience
             .as_deref()
             .unwrap_or(config.endpoint.base_url());
+        let extra_body = match (&config.forced_refresh_parameter, origin) {
+            (Some(parameter), Origin::Forced) => Cow::Owned(
+                [
+                    request.extra_body.as_slice(),
+                    std::slice::from_ref(parameter),
+                ]
+                .concat(),
+            ),
+            _ => Cow::Borrowed(request.extra_body.as_slice()),
+        };
         let mut retries_done = 0;
         loop {
             let sent_at_ms = self.host.now_ms();
@@ -699,7 +768,7 @@ impl<H: Host> Inner<H> {
                 scopes: &request.scopes,
                 credential: &credential,
                 claims: request.claims.as_deref(),
-                extra_body: &request.extra_body,
+                extra_body: &extra_body,
                 correlation_id,
                 timeout_ms: attempt_timeout_ms,
             });

@@ -919,3 +919,74 @@ fn transient_failures_are_not_remembered_and_clear_cache_forgets_refusals() {
     );
     assert_eq!(host.request_count(), 6);
 }
+
+#[test]
+fn a_forced_refresh_parameter_goes_with_forced_requests_only_and_the_token_is_cached() {
+    let host = TestHost::new();
+    host.token(TOKEN_1)
+        .token(r#"{"access_token":"tok-2","expires_in":3600,"refresh_in":1800}"#)
+        .token(r#"{"access_token":"tok-3","expires_in":3600}"#);
+    let client = ConfidentialClient::new(
+        config().with_forced_refresh_parameter("force_refresh", "true"),
+        host.clone(),
+    );
+    acquire(&client, request(&client)).unwrap();
+    let forced = acquire(&client, forced(&client)).unwrap();
+    assert_eq!(forced.access_token.expose(), "tok-2");
+    let bodies: Vec<String> = host
+        .0
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| r.body.clone())
+        .collect();
+    assert!(!bodies[0].contains("force_refresh"), "{}", bodies[0]);
+    assert!(
+        bodies[1].ends_with("&grant_type=client_credentials&force_refresh=true"),
+        "{}",
+        bodies[1]
+    );
+    let plain = acquire(&client, request(&client)).unwrap();
+    assert_eq!(
+        plain.access_token.expose(),
+        "tok-2",
+        "the forced token is cached"
+    );
+    assert_eq!(plain.source, TokenSource::Memory);
+
+    // Past the refresh point, the client's own refresh does not force the server.
+    host.advance(1_800_001);
+    assert_eq!(
+        acquire(&client, request(&client)).unwrap().source,
+        TokenSource::Memory
+    );
+    host.run_background_tasks();
+    assert_eq!(host.request_count(), 3);
+    assert!(!host.0.requests.borrow()[2].body.contains("force_refresh"));
+}
+
+#[test]
+fn a_forced_request_does_not_join_a_background_refresh() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":60}"#)
+        .reply(Reply::Gated(HttpResponse::new(200, TOKEN_2)))
+        .token(r#"{"access_token":"tok-3","expires_in":3600}"#);
+    let client = client(&host);
+    acquire(&client, request(&client)).unwrap();
+    host.advance(61_000);
+    // A memory hit past the refresh point starts the background refresh (gated).
+    assert_eq!(
+        acquire(&client, request(&client)).unwrap().source,
+        TokenSource::Memory
+    );
+    host.poll_spawned_once();
+    assert_eq!(host.request_count(), 2);
+    let forced_call = started(&host, &client, forced(&client));
+    assert_eq!(host.request_count(), 3, "the forced request sent its own");
+    host.0.gate_open.set(true);
+    assert_eq!(
+        host.run(forced_call).unwrap().access_token.expose(),
+        "tok-3"
+    );
+    host.run_background_tasks();
+}
