@@ -17,6 +17,16 @@ export const CALLERS = {
   reports: { keys: ["reports-key-55d0"], scopes: [REPORTS_SCOPE], ratePerMinute: 3 },
 };
 export const JOBS_KEY = CALLERS.jobs.keys[1];
+/**
+ * Broker keys other suites configure (interop.test.mjs, config.test.mjs), listed here so that
+ * tests/leaks/scan.mjs can look for them too. Shaped like `openssl rand -base64 32` output, with
+ * `+`, `/` and `=`, which HTTP Basic clients send in two ways.
+ */
+export const SUITE_KEYS = {
+  interop: ["kA+9/iNteropCanary+Key1/W5q+Lr8/Zx3T0cVb=", "Zx/3+iNteropCanary/Key2+Pq/7Mn2/Rt8Ywq+0A=="],
+  payroll: ["payroll-canary-key+/=9c1e"],
+  audit: ["audit-canary-key+/=47d2"],
+};
 /** 32 recognisable bytes, so tests/leaks/scan.mjs can look for the key in every output. */
 export const CACHE_KEY = Buffer.from("cctoken-test-cache-key-canary-32").toString("base64");
 

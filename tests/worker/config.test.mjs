@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { FIXTURES } from "../node/fixtures.mjs";
-import { CACHE_KEY, SCOPE, startBroker } from "./broker.mjs";
+import { CACHE_KEY, SCOPE, SUITE_KEYS, startBroker } from "./broker.mjs";
 
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
 /** Caller ids and scopes an unauthenticated reader must not learn. */
 const PAYROLL = "payroll-canary-caller";
 const PAYROLL_SCOPE = "api://payroll-canary-scope/.default";
-const PAYROLL_KEY = "payroll-canary-key+/=9c1e";
+const PAYROLL_KEY = SUITE_KEYS.payroll[0];
 const AUDIT = "audit-canary-caller";
 const AUDIT_SCOPE = "api://audit-canary-scope/.default";
-const AUDIT_KEY = "audit-canary-key+/=47d2";
+const AUDIT_KEY = SUITE_KEYS.audit[0];
 const EMPTY_KEY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const UNUSABLE_ENTRY = "this caller's entry is not usable; the Worker's log (`wrangler tail`) says why";
 
