@@ -24,6 +24,8 @@ const KEYS = SUITE_KEYS.interop;
 for (const key of KEYS) assert.match(key, /^(?=.*\+)(?=.*\/).*=$/);
 /** RFC 6749 §2.3.1 encoding (application/x-www-form-urlencoded) of a Basic user or password. */
 const formEncode = (text) => new URLSearchParams({ v: text }).toString().slice(2);
+/** The children's environment: no proxy may stand between them and the broker on loopback. */
+const childEnv = (extra) => ({ ...process.env, http_proxy: "", HTTP_PROXY: "", NO_PROXY: "127.0.0.1", no_proxy: "127.0.0.1", ...extra });
 
 let endpoint;
 let broker;
@@ -59,7 +61,7 @@ function assertServed(accessToken, what) {
 async function curl(credentials, extra = []) {
   const script = 'curl -s "$URL" -u "$CREDENTIALS" -d grant_type=client_credentials -d scope="$SCOPE" --write-out "\\n%{http_code}" "$@"';
   const { stdout } = await run("bash", ["-c", script, "curl", ...extra], {
-    env: { ...process.env, URL: tokenUrl, CREDENTIALS: credentials, SCOPE },
+    env: childEnv({ URL: tokenUrl, CREDENTIALS: credentials, SCOPE }),
   });
   const lines = stdout.trimEnd().split("\n");
   return { status: Number(lines.at(-1)), json: JSON.parse(lines.slice(0, -1).join("\n")) };
@@ -92,7 +94,7 @@ test("Python requests-oauthlib: BackendApplicationClient with requests' HTTPBasi
   assert.ok(existsSync(PYTHON), `${PYTHON} is missing: run scripts/bootstrap.sh`);
   for (const key of KEYS) {
     const { stdout } = await run(PYTHON, [REQUESTS_CLIENT, tokenUrl, SCOPE], {
-      env: { ...process.env, CALLER_ID: "jobs", CALLER_KEY: key },
+      env: childEnv({ CALLER_ID: "jobs", CALLER_KEY: key }),
     });
     const token = JSON.parse(stdout);
     assert.equal(token.token_type, "Bearer");
@@ -100,7 +102,7 @@ test("Python requests-oauthlib: BackendApplicationClient with requests' HTTPBasi
     assertServed(token.access_token, "requests-oauthlib");
   }
   const refused = await run(PYTHON, [REQUESTS_CLIENT, tokenUrl, SCOPE], {
-    env: { ...process.env, CALLER_ID: "jobs", CALLER_KEY: KEYS[0].replaceAll("+", " ") },
+    env: childEnv({ CALLER_ID: "jobs", CALLER_KEY: KEYS[0].replaceAll("+", " ") }),
   }).catch((error) => error);
   assert.match(String(refused.stderr), /invalid_client/);
 });

@@ -6,6 +6,10 @@
 //! no "current request" to remember between awaits: each request passes its [`RequestScope`]
 //! to the calls that may start background work ([`in_request`], [`InRequest`]), and
 //! [`WorkerHost`] reads it only while such a call runs.
+//!
+//! (workerd itself attaches `ctx.waitUntil` to the request whose code is running, whichever
+//! request's `ctx` is called, so a wrong `ctx` went unnoticed there; the `ctx` a Worker is
+//! handed is still the one its documentation promises to honour.)
 
 use std::cell::RefCell;
 use std::future::Future;
