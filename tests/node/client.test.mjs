@@ -75,19 +75,27 @@ test("results are frozen, and repeated hits share one answer", async () => {
   assert.equal(local.endpoint.tokenRequests, 1);
 });
 
-test("a forced refresh joins a request already in flight instead of racing it", async () => {
-  // The in-flight token was requested after the cached one went bad, so it is fresh enough;
-  // two racing requests could land in either order and leave the older token cached.
+test("a forced refresh never joins a plain fetch in flight; a plain call joins a forced one", async () => {
+  // A plain fetch may be answered from a shared store with the very token a forced refresh
+  // is meant to replace, so the forced call gets a fetch of its own.
   const client = newClient();
   const plain = client.acquireTokenForClient({ scopes: [GRAPH] });
   const forced = client.acquireTokenForClient({ scopes: [GRAPH], forceRefresh: true });
   const [first, second] = await Promise.all([plain, forced]);
-  assert.equal(local.endpoint.tokenRequests, 1);
-  assert.equal(second.accessToken, first.accessToken);
+  assert.equal(local.endpoint.tokenRequests, 2);
+  assert.notEqual(second.accessToken, first.accessToken);
+  // The other way round, a plain call that finds nothing cached is happy with the forced
+  // call's newer token.
+  client.clearCache();
+  const again = client.acquireTokenForClient({ scopes: [GRAPH], forceRefresh: true });
+  const joined = client.acquireTokenForClient({ scopes: [GRAPH] });
+  const [third, fourth] = await Promise.all([again, joined]);
+  assert.equal(local.endpoint.tokenRequests, 3);
+  assert.equal(fourth.accessToken, third.accessToken);
   const after = await client.acquireTokenForClient({ scopes: [GRAPH] });
-  assert.equal(after.accessToken, first.accessToken);
+  assert.equal(after.accessToken, third.accessToken);
   assert.equal(after.fromCache, true);
-  assert.equal(local.endpoint.tokenRequests, 1);
+  assert.equal(local.endpoint.tokenRequests, 3);
 });
 
 test("caches per scope set and clearCache forgets", async () => {

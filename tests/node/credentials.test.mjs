@@ -119,9 +119,11 @@ test("a combined PEM (key and certificate in one string) works as AZURE_CLIENT_C
 });
 
 test("ES256 with a kid, from PKCS#8 and SEC1 keys", async () => {
+  // A kid alone identifies the key to generic OAuth2 servers; Entra needs the certificate.
+  const generic = { authority: undefined, tokenEndpoint: endpoint.genericTokenEndpoint };
   for (const privateKeyPem of [FIXTURES.ecKey, FIXTURES.ecKeySec1]) {
     endpoint.reset();
-    await client({ certificate: { privateKeyPem, keyId: "ec-key-1" } }).acquireTokenForClient({ scopes: [SCOPE] });
+    await client({ certificate: { privateKeyPem, keyId: "ec-key-1" } }, generic).acquireTokenForClient({ scopes: [SCOPE] });
     const [sent] = endpoint.requests;
     assert.equal(sent.status, 200);
     const { header, signed, signature } = assertionOf(sent);

@@ -20,11 +20,13 @@ test("100 concurrent cold calls make exactly one request and share its token", a
 });
 
 test("concurrent callers share one failure, and the next call tries again", async () => {
-  local.endpoint.failNext({ status: 400, body: { error: "invalid_request", error_codes: [90002] } });
-  const client = newClient();
+  // A transient failure: definitive refusals (invalid_request, invalid_client…) are
+  // remembered for a while instead (faults.test.mjs).
+  local.endpoint.failNext({ status: 500, body: { error: "server_error", error_codes: [50000] } });
+  const client = newClient({ maxRetries: 0 });
   const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => client.acquireTokenForClient({ scopes: [SCOPE] })));
   assert.equal(local.endpoint.tokenRequests, 1);
-  assert.ok(outcomes.every((o) => o.status === "rejected" && o.reason.code === "invalid_request"));
+  assert.ok(outcomes.every((o) => o.status === "rejected" && o.reason.code === "server_error"));
   const retried = await client.acquireTokenForClient({ scopes: [SCOPE] });
   assert.equal(retried.fromCache, false);
   assert.equal(local.endpoint.tokenRequests, 2);

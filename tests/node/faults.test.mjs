@@ -220,12 +220,13 @@ test("200 with an HTML body: invalid_response quoting it, not retried, nothing c
 });
 
 test("a reply that is not valid UTF-8 is read lossily: the error quotes it with U+FFFD", async () => {
-  const body = Buffer.concat([Buffer.from('{"error":"invalid_client","error_description":"AADSTS7000215: bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' secret"}')]);
-  local.endpoint.failNext({ status: 401, body });
-  const client = newClient();
+  // A transient error, so that the next call asks again (definitive refusals are remembered).
+  const body = Buffer.concat([Buffer.from('{"error":"server_error","error_description":"AADSTS50000: bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' bytes"}')]);
+  local.endpoint.failNext({ status: 500, body });
+  const client = newClient({ maxRetries: 0 });
   const error = await failure(client);
-  assert.equal(error.code, "invalid_client");
-  assert.ok(error.message.includes("AADSTS7000215: bad \uFFFD\uFFFD secret"), error.message);
+  assert.equal(error.code, "server_error");
+  assert.ok(error.message.includes("AADSTS50000: bad \uFFFD\uFFFD bytes"), error.message);
   assert.equal(local.endpoint.tokenRequests, 1);
   await assertNothingCached(client);
 });
