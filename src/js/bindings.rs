@@ -220,6 +220,14 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
 }
 
 pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Error> {
+    build_client_with(options, |config| config)
+}
+
+/// [`build_client`], with `adjust` applied to the configuration built from `options`.
+pub(super) fn build_client_with(
+    options: JsValue,
+    adjust: impl FnOnce(ClientConfig) -> ClientConfig,
+) -> Result<JsConfidentialClient, Error> {
     let bridge = super::host_bridge::installed().ok_or_else(|| {
         Error::invalid_config(
             "cctoken",
@@ -297,7 +305,7 @@ pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Err
         JsFetch::with_function(custom_fetch)?
     };
     let fetch_fn = fetch.function().clone();
-    let client = ConfidentialClient::new(config, JsHost::new(fetch));
+    let client = ConfidentialClient::new(adjust(config), JsHost::new(fetch));
 
     let on_refresh_error = own(&options, "onRefreshError");
     if !is_absent(&on_refresh_error) {

@@ -5,7 +5,7 @@
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{build_client, parse_request, to_js_result, JsConfidentialClient};
+use super::bindings::{build_client_with, parse_request, to_js_result, JsConfidentialClient};
 use super::options::{own, refuse_unknown, require_object, require_string};
 use super::to_js_error;
 use crate::authority::TokenEndpoint;
@@ -15,8 +15,10 @@ use crate::error::Error;
 /// abort signal (`signal` being the web platform's name for `abortSignal`).
 const REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
 
-/// The form field that carries `forceRefresh` to the broker's token route.
-const FORCE_REFRESH_FIELD: &str = "force_refresh";
+/// The form field that carries `forceRefresh` to the broker's token route: skipping this
+/// client's cache is not enough, the broker must skip its own caches too, or it hands back the
+/// very token being replaced.
+const FORCE_REFRESH_FIELD: (&str, &str) = ("force_refresh", "true");
 
 /// Tokens from a cctoken broker.
 #[wasm_bindgen(js_name = BrokerClient)]
@@ -67,7 +69,10 @@ impl JsBrokerClient {
             set("expiryBufferSeconds", 60.into());
             set("fetch", own(&options, "fetch"));
             Ok(JsBrokerClient {
-                inner: build_client(client_options.into())?,
+                inner: build_client_with(client_options.into(), |config| {
+                    config
+                        .with_forced_refresh_parameter(FORCE_REFRESH_FIELD.0, FORCE_REFRESH_FIELD.1)
+                })?,
             })
         };
         build().map_err(|e| to_js_error(&e))
@@ -77,17 +82,7 @@ impl JsBrokerClient {
     /// `ConfidentialClient.acquireTokenForClient`.
     #[wasm_bindgen(js_name = acquireToken)]
     pub fn acquire_token(&self, request: JsValue) -> Promise {
-        let parsed = parse_request(&self.inner.client, &request, "acquireToken", REQUEST_FIELDS)
-            .map(|(mut token_request, signal)| {
-                // Skipping this client's cache is not enough: the broker must skip its own
-                // caches too, or it hands back the very token being replaced.
-                if token_request.force_refresh {
-                    token_request
-                        .extra_body
-                        .push((FORCE_REFRESH_FIELD.to_owned(), "true".to_owned()));
-                }
-                (token_request, signal)
-            });
+        let parsed = parse_request(&self.inner.client, &request, "acquireToken", REQUEST_FIELDS);
         let bridge = self.inner.bridge.clone();
         self.inner
             .start(parsed, move |result| to_js_result(&bridge, &result))

@@ -141,9 +141,14 @@ test("BrokerClient: forceRefresh reaches the broker, signal is accepted, other f
   const fetch = tokenFetch();
   const broker = new BrokerClient({ url: "http://127.0.0.1:9", callerId: "jobs", key: "broker-key", fetch });
   const scope = encodeURIComponent(SCOPE);
-  await broker.acquireToken({ scopes: [SCOPE] });
-  await broker.acquireToken({ scopes: [SCOPE], forceRefresh: true, signal: new AbortController().signal });
+  assert.equal((await broker.acquireToken({ scopes: [SCOPE] })).accessToken, "token-1");
+  const forced = await broker.acquireToken({ scopes: [SCOPE], forceRefresh: true, signal: new AbortController().signal });
+  assert.equal(forced.accessToken, "token-2");
   assert.deepEqual(fetch.bodies, [`scope=${scope}&grant_type=client_credentials`, `scope=${scope}&grant_type=client_credentials&force_refresh=true`]);
+  // The forced token replaced the old one in the job's cache too.
+  const after = await broker.acquireToken({ scopes: [SCOPE] });
+  assert.equal(after.accessToken, "token-2");
+  assert.equal(after.fromCache, true);
   await assert.rejects(broker.acquireToken({ scopes: [SCOPE], signal: AbortSignal.abort() }), { code: "aborted" });
   await assert.rejects(broker.acquireToken({ scopes: [SCOPE], claims: "{}" }), unknownField("claims"));
   await assert.rejects(broker.acquireToken({ scopes: [SCOPE], forceRefesh: true }), unknownField("forceRefesh", "forceRefresh"));
