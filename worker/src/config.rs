@@ -172,12 +172,8 @@ impl BrokerConfig {
                 return Err(problem("CLIENT_SECRET", "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both"))
             }
         };
-        let retry = retry_policy(|name| setting(env, name)).map_err(|(name, description)| {
-            Misconfigured {
-                public: "must be a whole number within the documented bounds (README, Deploying)",
-                ..refused(name, description)
-            }
-        })?;
+        let retry =
+            retry_policy(|name| setting(env, name)).map_err(|(name, rule)| problem(name, rule))?;
         let client = ClientConfig::new(&client_id, endpoint, credential)
             .map_err(|e| refused("CLIENT_ID", e.message()))?
             .with_retry_policy(retry);

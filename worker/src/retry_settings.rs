@@ -4,47 +4,43 @@
 
 use cctoken::retry::RetryPolicy;
 
-/// A setting's name, largest value, and whether 0 is allowed.
+/// A setting's name, largest value, whether 0 is allowed, and the rule as text (fixed, so it
+/// can be shown to anyone: it says nothing about the value set).
 struct Bound {
     name: &'static str,
     max: u64,
     zero_ok: bool,
+    rule: &'static str,
 }
 
 const MAX_RETRIES: Bound = Bound {
     name: "MAX_RETRIES",
     max: 10,
     zero_ok: true,
+    rule: "MAX_RETRIES must be a whole number from 0 to 10",
 };
 const ATTEMPT_TIMEOUT_MS: Bound = Bound {
     name: "ATTEMPT_TIMEOUT_MS",
     max: 600_000,
     zero_ok: false,
+    rule: "ATTEMPT_TIMEOUT_MS must be a whole number from 1 to 600000",
 };
 const TOTAL_TIMEOUT_MS: Bound = Bound {
     name: "TOTAL_TIMEOUT_MS",
     max: 3_600_000,
     zero_ok: false,
+    rule: "TOTAL_TIMEOUT_MS must be a whole number from 1 to 3600000",
 };
 
 /// A setting whose value is unusable: its name and what it must be (never the value).
-pub type Invalid = (&'static str, String);
+pub type Invalid = (&'static str, &'static str);
 
 /// The retry policy from the three settings as `lookup` finds them (text, or absent).
 pub fn retry_policy(lookup: impl Fn(&str) -> Option<String>) -> Result<RetryPolicy, Invalid> {
     let read = |bound: &Bound, default: u64| -> Result<u64, Invalid> {
         match lookup(bound.name) {
             None => Ok(default),
-            Some(text) => whole_number(&text, bound).ok_or_else(|| {
-                let min = if bound.zero_ok { 0 } else { 1 };
-                (
-                    bound.name,
-                    format!(
-                        "{} must be a whole number from {min} to {}",
-                        bound.name, bound.max
-                    ),
-                )
-            }),
+            Some(text) => whole_number(&text, bound).ok_or((bound.name, bound.rule)),
         }
     };
     let defaults = RetryPolicy::default();
@@ -108,10 +104,9 @@ mod tests {
                 "from 1 to 3600000",
             ),
         ] {
-            assert_eq!(
-                policy(&[(name, value)]),
-                Err((name, format!("{name} must be a whole number {description}")))
-            );
+            let (setting, rule) = policy(&[(name, value)]).unwrap_err();
+            assert_eq!(setting, name);
+            assert_eq!(rule, format!("{name} must be a whole number {description}"));
         }
     }
 }
