@@ -70,8 +70,8 @@ pub fn refuse_unknown(
         format!("(a name of {} characters)", name.chars().count())
     };
     let mut message = format!("unknown {what} {shown}");
-    let candidates = known.iter().chain(elsewhere).copied();
-    match closest(&name, candidates) {
+    let candidates: Vec<&str> = known.iter().chain(elsewhere).copied().collect();
+    match closest(&name, &candidates) {
         Some(suggestion) => message.push_str(&format!(": did you mean \"{suggestion}\"?")),
         None => message.push_str(&format!("; known: {}", known.join(", "))),
     }
@@ -89,54 +89,51 @@ fn is_printable_name(name: &str) -> bool {
 /// The candidate `name` was most likely meant to be: equal ignoring case or within a small
 /// edit distance (`signl` → `signal`), sharing most of its start (`maxRetry` →
 /// `maxRetries`), or containing it (`secret` → `clientSecret`). A dotted candidate
-/// (`credential.clientSecret`) is compared by its last part.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
-    let name = name.to_ascii_lowercase();
-    let length = name.chars().count();
-    let last_part = |candidate: &str| {
-        candidate
-            .rsplit('.')
-            .next()
-            .unwrap_or(candidate)
-            .to_ascii_lowercase()
-    };
-    let budget = (length / 3).clamp(1, 3);
-    let by_distance = candidates
-        .clone()
-        .map(|candidate| (edit_distance(&name, &last_part(candidate)), candidate))
-        .filter(|(distance, _)| *distance <= budget)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate);
-    let shared_start = |candidate: &&str| {
-        let part = last_part(candidate);
-        let shared = name
-            .chars()
-            .zip(part.chars())
-            .take_while(|(a, b)| a == b)
-            .count();
-        shared >= 5 && shared * 3 >= length * 2
-    };
-    let contains = |candidate: &&str| {
-        let part = last_part(candidate);
-        length >= 4 && (part.contains(&name) || name.contains(&part))
-    };
-    by_distance
-        .or_else(|| candidates.clone().find(shared_start))
-        .or_else(|| {
-            candidates
-                .filter(contains)
-                .min_by_key(|candidate| candidate.len())
-        })
+/// (`credential.clientSecret`) is compared by its last part. One plain loop over bytes
+/// (names are ASCII): iterator adaptors and `str` searching cost kilobytes of wasm here.
+fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase().into_bytes();
+    let budget = (name.len() / 3).clamp(1, 3);
+    let mut best = None;
+    let mut best_score = usize::MAX;
+    for candidate in candidates {
+        let part = candidate.rsplit('.').next().unwrap_or(candidate);
+        let part = part.to_ascii_lowercase().into_bytes();
+        let distance = edit_distance(&name, &part);
+        let shared = name.iter().zip(&part).take_while(|(a, b)| a == b).count();
+        // Lower is better: any near miss, then a shared start, then the shortest container.
+        let score = if distance <= budget {
+            distance
+        } else if shared >= 5 && shared * 3 >= name.len() * 2 {
+            100
+        } else if name.len() >= 4 && (holds(&part, &name) || holds(&name, &part)) {
+            200 + candidate.len()
+        } else {
+            continue;
+        };
+        if score < best_score {
+            best = Some(*candidate);
+            best_score = score;
+        }
+    }
+    best
 }
 
-/// Levenshtein distance over characters (names are a few dozen characters at most).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+/// True when `needle` occurs in `haystack`.
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// Levenshtein distance (names are a few dozen bytes at most).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
+            let substitution = previous[j] + usize::from(ca != cb);
             current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
         }
         previous = current;
@@ -269,34 +266,25 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name() {
-        assert_eq!(closest("scope", REQUEST.iter().copied()), Some("scopes"));
-        assert_eq!(
-            closest("forcerefresh", REQUEST.iter().copied()),
-            Some("forceRefresh")
-        );
-        assert_eq!(closest("signl", REQUEST.iter().copied()), Some("signal"));
-        assert_eq!(closest("timeout", REQUEST.iter().copied()), None);
+        assert_eq!(closest("scope", REQUEST), Some("scopes"));
+        assert_eq!(closest("forcerefresh", REQUEST), Some("forceRefresh"));
+        assert_eq!(closest("signl", REQUEST), Some("signal"));
+        assert_eq!(closest("timeout", REQUEST), None);
         let options = ["clientId", "credential.clientSecret", "totalTimeoutMs"];
         assert_eq!(
-            closest("clientSecret", options.iter().copied()),
+            closest("clientSecret", &options),
             Some("credential.clientSecret")
         );
-        assert_eq!(
-            closest("secret", options.iter().copied()),
-            Some("credential.clientSecret")
-        );
-        assert_eq!(
-            closest("clientID", options.iter().copied()),
-            Some("clientId")
-        );
-        assert_eq!(closest("x", options.iter().copied()), None);
+        assert_eq!(closest("secret", &options), Some("credential.clientSecret"));
+        assert_eq!(closest("clientID", &options), Some("clientId"));
+        assert_eq!(closest("x", &options), None);
     }
 
     #[test]
     fn edit_distance_counts_single_character_edits() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("signal", "signal"), 0);
+        assert_eq!(edit_distance(b"", b"abc"), 3);
+        assert_eq!(edit_distance(b"kitten", b"sitting"), 3);
+        assert_eq!(edit_distance(b"signal", b"signal"), 0);
     }
 
     #[test]
