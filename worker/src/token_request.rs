@@ -121,12 +121,16 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
     let mut scope = None;
     let mut client_id = None;
     let mut client_secret = None;
+    let mut force_refresh = None;
     for (name, value) in form_urlencoded::parse(body) {
         let slot = match name.as_ref() {
             "grant_type" => &mut grant_type,
             "scope" => &mut scope,
             "client_id" => &mut client_id,
             "client_secret" => &mut client_secret,
+            // Not an OAuth2 parameter: cctoken's BrokerClient (and curl users) ask for a new
+            // token this way; other clients never send it.
+            "force_refresh" => &mut force_refresh,
             _ => continue,
         };
         slot.get_or_insert(value.into_owned());
@@ -148,19 +152,25 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
         (None, Some(id), Some(key)) if !key.is_empty() => Presented::IdAndKey(id, Secret::new(key)),
         _ => Presented::Nothing,
     };
-    let wanted = match (grant_type.as_deref(), scope) {
-        (None, _) => Err(BadBody::Invalid(
+    let force_refresh = match force_refresh.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(BadBody::Invalid("force_refresh must be true or false")),
+    };
+    let wanted = match (grant_type.as_deref(), scope, force_refresh) {
+        (None, _, _) => Err(BadBody::Invalid(
             "grant_type is missing: use grant_type=client_credentials",
         )),
-        (Some(grant), _) if grant != "client_credentials" => Err(BadBody::UnsupportedGrantType),
-        (_, None) => Err(BadBody::Invalid("scope is missing")),
-        (_, Some(scope)) => Ok(Wanted {
+        (Some(grant), _, _) if grant != "client_credentials" => Err(BadBody::UnsupportedGrantType),
+        (_, None, _) => Err(BadBody::Invalid("scope is missing")),
+        (_, _, Err(bad)) => Err(bad),
+        (_, Some(scope), Ok(force_refresh)) => Ok(Wanted {
             scopes: scope
                 .split(' ')
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            force_refresh: false,
+            force_refresh,
         }),
     };
     Parsed { presented, wanted }
@@ -388,6 +398,31 @@ mod tests {
                 .wanted,
             Err(BadBody::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn form_force_refresh_is_true_false_or_absent() {
+        let wanted = |body: &[u8]| parse(FORM, None, body).unwrap().wanted;
+        for (body, force) in [
+            (&b"grant_type=client_credentials&scope=x"[..], false),
+            (
+                b"grant_type=client_credentials&scope=x&force_refresh=false",
+                false,
+            ),
+            (
+                b"grant_type=client_credentials&scope=x&force_refresh=true",
+                true,
+            ),
+        ] {
+            assert_eq!(wanted(body).map(|w| w.force_refresh), Ok(force));
+        }
+        for value in ["1", "TRUE", "yes", ""] {
+            let body = format!("grant_type=client_credentials&scope=x&force_refresh={value}");
+            assert_eq!(
+                wanted(body.as_bytes()).map(|w| w.force_refresh),
+                Err(BadBody::Invalid("force_refresh must be true or false"))
+            );
+        }
     }
 
     #[test]
