@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_APP } from "../token-endpoint/server.mjs";
 import { TOKEN_SIGNATURE_MARKER } from "../token-endpoint/access-token.mjs";
-import { CACHE_KEY, CALLERS } from "../worker/broker.mjs";
+import { CACHE_KEY, CALLERS, SUITE_KEYS } from "../worker/broker.mjs";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 
@@ -25,6 +25,13 @@ export function canaries() {
     ["an access token's signature", TOKEN_SIGNATURE_MARKER],
     ["the broker's CACHE_KEY", CACHE_KEY],
     ...Object.entries(CALLERS).flatMap(([id, caller]) => caller.keys.map((key) => [`broker key of ${id}`, key])),
+    ...Object.entries(SUITE_KEYS).flatMap(([id, keys]) =>
+      keys.flatMap((key) => [
+        [`broker key of ${id} (suite)`, key],
+        [`broker key of ${id} (suite), form-encoded`, encodeURIComponent(key)],
+        [`broker key of ${id} (suite), as HTTP Basic`, Buffer.from(`${id}:${key}`).toString("base64")],
+      ]),
+    ),
   ];
   for (const name of readdirSync(FIXTURES).filter((file) => file.endsWith(".key.pem"))) {
     const lines = readFileSync(new URL(name, FIXTURES), "utf8").split("\n");
