@@ -56,7 +56,9 @@ export function leakIndex(secrets = canaries()) {
       continue;
     }
     for (let at = 0; at + LEAK_WINDOW <= secret.length; at += 1) {
-      windows.set(secret.slice(at, at + LEAK_WINDOW), kind);
+      // Secrets may share a run (two test keys with the same prefix): a window names them all.
+      const window = secret.slice(at, at + LEAK_WINDOW);
+      windows.set(window, [...(windows.get(window) ?? []), kind]);
     }
   }
   return { windows, whole };
@@ -66,8 +68,7 @@ export function leakIndex(secrets = canaries()) {
 export function findLeaks(text, index = leakIndex()) {
   const found = new Set(index.whole.filter(([, secret]) => text.includes(secret)).map(([kind]) => kind));
   for (let at = 0; at + LEAK_WINDOW <= text.length; at += 1) {
-    const kind = index.windows.get(text.slice(at, at + LEAK_WINDOW));
-    if (kind) found.add(kind);
+    for (const kind of index.windows.get(text.slice(at, at + LEAK_WINDOW)) ?? []) found.add(kind);
   }
   return [...found];
 }
