@@ -46,8 +46,9 @@ pub(super) const CLIENT_OPTIONS: &[&str] = &[
     "onRefreshError",
     "fetch",
 ];
-/// The kinds of `credential`, suggested when one is given at the top level by mistake.
+/// The options of `credential`: one kind of credential each.
 const CREDENTIAL_OPTIONS: &[&str] = &["clientSecret", "certificate", "clientAssertion"];
+/// The same, as suggested when one is given at the top level by mistake.
 pub(super) const CREDENTIAL_OPTIONS_DOTTED: &[&str] = &[
     "credential.clientSecret",
     "credential.certificate",
