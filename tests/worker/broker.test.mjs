@@ -252,6 +252,15 @@ test("BrokerClient from the npm module gets tokens through the broker over HTTP"
     assert.equal(second.fromCache, true, "cached in the job until shortly before expiry");
     assert.equal(second.accessToken, first.accessToken);
     assert.equal(endpoint.tokenRequests, 1);
+    // forceRefresh reaches the broker (form path: force_refresh=true), which skips its caches;
+    // the job then keeps the new token, not the replaced one.
+    const forced = await client.acquireToken({ scopes: [SCOPE], forceRefresh: true });
+    assert.notEqual(forced.accessToken, first.accessToken);
+    assert.equal(forced.fromCache, false);
+    assert.equal(endpoint.tokenRequests, 2, "the broker skipped its caches");
+    const after = await client.acquireToken({ scopes: [SCOPE] });
+    assert.equal(after.accessToken, forced.accessToken);
+    assert.equal(after.fromCache, true);
     const denied = await client.acquireToken({ scopes: [REPORTS_SCOPE] }).catch((e) => e);
     assert.equal(denied.code, "invalid_scope");
     assert.equal(denied.status, 403);
