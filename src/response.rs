@@ -75,7 +75,7 @@ fn parse_success(
         Error::invalid_response(format!(
             "the token endpoint answered HTTP {} with a body that is not a JSON object ({}): {}",
             response.status,
-            describe_content_type(response),
+            describe_content_type(response, context),
             quote_body(&response.body, context)
         ))
         .with_hint("check that the authority or token endpoint URL points at an OAuth2 token endpoint, and that no proxy answers instead of it")
@@ -95,13 +95,12 @@ fn parse_success(
         Some(Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
         None | Some(Value::Null) => "Bearer".to_owned(),
         Some(Value::String(kind)) => {
-            let shown: String = kind
-                .chars()
-                .filter(|c| c.is_ascii_graphic())
-                .take(32)
-                .collect();
+            let shown = match printable_excerpt(&kind, 32, context) {
+                Some(shown) => format!("\"{shown}\""),
+                None => "withheld (it echoes the request's credential)".to_owned(),
+            };
             return Err(Error::invalid_response(format!(
-                "the token response's token_type is \"{shown}\", not Bearer: cctoken sends only Bearer tokens (the client-credentials grant of Entra ID and of most OAuth2 servers issues them)"
+                "the token response's token_type is {shown}, not Bearer: cctoken sends only Bearer tokens (the client-credentials grant of Entra ID and of most OAuth2 servers issues them)"
             )).with_hint("check that the token endpoint is configured to issue Bearer tokens for this client (no DPoP or proof-of-possession binding)"));
         }
         Some(_) => {
@@ -210,7 +209,7 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
             };
             let message = format!(
                 "the token endpoint answered HTTP {status} without an OAuth2 error body ({}): {}",
-                describe_content_type(response),
+                describe_content_type(response, context),
                 quote_body(&response.body, context)
             );
             let details = IdpErrorDetails {
@@ -300,19 +299,27 @@ fn quote_body(body: &str, context: &HintContext<'_>) -> String {
     format!("\"{quoted}{more}\"")
 }
 
-fn describe_content_type(response: &HttpResponse) -> String {
-    match response.header("content-type") {
-        Some(value) => {
-            let media_type = value.split(';').next().unwrap_or_default().trim();
-            let printable: String = media_type
-                .chars()
-                .filter(|c| c.is_ascii_graphic())
-                .take(64)
-                .collect();
-            format!("content-type {printable}")
-        }
-        None => "no content-type".to_owned(),
+fn describe_content_type(response: &HttpResponse, context: &HintContext<'_>) -> String {
+    let Some(value) = response.header("content-type") else {
+        return "no content-type".to_owned();
+    };
+    let media_type = value.split(';').next().unwrap_or_default().trim();
+    match printable_excerpt(media_type, 64, context) {
+        Some(shown) => format!("content-type {shown}"),
+        None => "a content-type that echoes the request's credential".to_owned(),
     }
+}
+
+/// At most `max_chars` printable ASCII characters of a short reply field, for a message; `None`
+/// when the excerpt echoes the credential. Found by fuzzing: dropping unprintable characters
+/// can join the pieces of an echoed secret, so the text as shown is what is checked.
+fn printable_excerpt(text: &str, max_chars: usize, context: &HintContext<'_>) -> Option<String> {
+    let shown: String = text
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(max_chars)
+        .collect();
+    (!echoes_credential(&shown, context)).then_some(shown)
 }
 
 #[cfg(test)]
@@ -475,6 +482,21 @@ mod tests {
             assert!(error.message().contains("withheld"), "{body}: {error}");
             assert_eq!(error.status(), Some(status).filter(|s| *s != 200), "{body}");
         }
+        let mut echoed = HttpResponse::new(502, "<html>bad gateway</html>");
+        echoed
+            .headers
+            .push(("content-type".into(), format!("text/{}", &SECRET[2..20])));
+        let secret = Secret::new(SECRET);
+        let context = HintContext {
+            secret: Some(&secret),
+            ..CONTEXT
+        };
+        let error = parse_token_response(&echoed, &context, 0).unwrap_err();
+        assert_shows_nothing_of_the_secret(&error);
+        assert!(
+            error.message().contains("a content-type that echoes"),
+            "{error}"
+        );
         // Entra names the parameters in real errors; those are still shown.
         let error = parse_for_secret_client(
             401,
