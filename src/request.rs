@@ -1,12 +1,10 @@
 //! Building the token request: a pure function from resolved parts to bytes.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
 use crate::authority::TokenEndpoint;
 use crate::credential::ResolvedCredential;
 use crate::ports::HttpRequest;
 use crate::scope::ScopeSet;
+use crate::secret::basic_credentials;
 
 /// The form content type of OAuth2 token requests (RFC 6749 §4.4.2).
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -95,12 +93,7 @@ pub fn build_token_request(parts: TokenRequestParts<'_>) -> HttpRequest {
 
 /// RFC 6749 §2.3.1: form-urlencode id and secret, join with `:`, base64.
 fn basic_authorization(client_id: &str, secret: &str) -> String {
-    let encode =
-        |value: &str| form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
-    format!(
-        "Basic {}",
-        STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)))
-    )
+    format!("Basic {}", basic_credentials(client_id, secret))
 }
 
 #[cfg(test)]

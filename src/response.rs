@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, IdpErrorDetails};
 use crate::ports::HttpResponse;
 use crate::retry::parse_retry_after;
-use crate::secret::Secret;
+use crate::secret::{basic_credentials, leaks, Secret};
 use crate::troubleshooting::{hint_for, HintContext};
 
 /// How much of an unusable body an error quotes.
@@ -257,7 +257,16 @@ fn aadsts_in(description: &str) -> Vec<i64> {
 fn echoes_credential(text: &str, context: &HintContext<'_>) -> bool {
     text.contains("client_secret")
         || text.contains("client_assertion")
-        || context.secret.is_some_and(|secret| secret.appears_in(text))
+        || echoes_secret(text, context)
+}
+
+/// True when `text` holds 16 characters of the client secret as it travels: raw,
+/// form-encoded, or inside the `Authorization: Basic` credentials (an echo of the headers).
+fn echoes_secret(text: &str, context: &HintContext<'_>) -> bool {
+    context.secret.is_some_and(|secret| {
+        secret.appears_in(text)
+            || leaks(text, &basic_credentials(context.client_id, secret.expose()))
+    })
 }
 
 /// [`echoes_credential`] for an OAuth2 error body, whose descriptions legitimately name the
@@ -268,7 +277,7 @@ fn error_body_echoes_credential(text: &str, context: &HintContext<'_>) -> bool {
     text.contains("client_secret=")
         || text.contains("client_assertion=")
         || text.contains("eyJ")
-        || context.secret.is_some_and(|secret| secret.appears_in(text))
+        || echoes_secret(text, context)
 }
 
 /// The first 200 characters of a body for an error message, unless it may hold a token or
@@ -458,6 +467,13 @@ mod tests {
             (200, form.clone()),
             (502, format!("<pre>echo: {form}</pre>")),
             (403, format!("WAF blocked: {SECRET}")),
+            (
+                403,
+                format!(
+                    "WAF blocked. Request headers: Authorization: Basic {}",
+                    basic_credentials("app-1", SECRET)
+                ),
+            ),
             (403, format!("WAF blocked: {}", &SECRET[4..24])),
             (400, assertion_form.to_owned()),
             (

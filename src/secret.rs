@@ -31,6 +31,20 @@ impl Secret {
     }
 }
 
+/// The credentials of `Authorization: Basic …` as RFC 6749 §2.3.1 sends them: id and secret
+/// each form-urlencoded, joined by `:`, base64. The token request sends it, and a reply that
+/// echoes request headers must not be quoted when it holds it.
+pub fn basic_credentials(client_id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let encode =
+        |value: &str| form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
+    base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        encode(client_id),
+        encode(secret)
+    ))
+}
+
 /// How many consecutive characters of a secret make a leak. Long enough that words of
 /// ordinary messages do not collide with it, short enough that no useful part of a key or
 /// secret can be shown: 16 base64 characters are 96 bits.
