@@ -1,6 +1,7 @@
 // Looks for every secret the test suite uses in the captured output of every suite (stdout,
 // stderr, Worker logs): `node tests/leaks/scan.mjs <dir-of-logs>` exits 1 naming the log and
 // the kind of secret, never the secret itself. scripts/test.sh runs it last.
+import { createPublicKey } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,14 +34,40 @@ export function canaries() {
       ]),
     ),
   ];
+  // A key's base64 body, whole: for EC keys the private scalar starts on the first line. The
+  // runs a key shares with public material (certificates, public keys) or with the other
+  // keys are DER structure, not key material, and are left out in leakIndex.
   for (const name of readdirSync(FIXTURES).filter((file) => file.endsWith(".key.pem"))) {
-    const lines = readFileSync(new URL(name, FIXTURES), "utf8").split("\n");
-    // The base64 body as one run, less its first line: that line is the DER structure every
-    // key of the kind shares (and public keys repeat), not key material.
-    const body = lines.filter((l) => l.trim() && !l.startsWith("-----") && !l.includes(":")).slice(1).join("");
-    found.push([`the private key ${name}`, body]);
+    found.push([`the private key ${name}`, pemBody(readFileSync(new URL(name, FIXTURES), "utf8"))]);
   }
   return found;
+}
+
+/** The base64 body of a PEM file (all its blocks), without headers or line breaks. */
+function pemBody(pem) {
+  return pem
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("-----") && !l.includes(":"))
+    .join("");
+}
+
+/**
+ * Text that may show in any log and shares DER structure with the keys: the certificates and
+ * the keys' public halves. Key windows found here are not key material.
+ */
+function publicMaterial() {
+  const pems = readdirSync(FIXTURES).filter((file) => file.endsWith(".cert.pem") || file.endsWith(".key.pem"));
+  return pems
+    .map((name) => {
+      const pem = readFileSync(new URL(name, FIXTURES), "utf8");
+      if (name.endsWith(".cert.pem")) return pemBody(pem);
+      try {
+        return pemBody(createPublicKey(pem).export({ type: "spki", format: "pem" }));
+      } catch {
+        return ""; // the password-protected key
+      }
+    })
+    .join("\n");
 }
 
 /**
@@ -50,6 +77,7 @@ export function canaries() {
 export function leakIndex(secrets = canaries()) {
   const windows = new Map();
   const whole = [];
+  const shared = structuralWindows(secrets);
   for (const [kind, secret] of secrets) {
     if (secret.length < LEAK_WINDOW) {
       whole.push([kind, secret]);
@@ -58,10 +86,31 @@ export function leakIndex(secrets = canaries()) {
     for (let at = 0; at + LEAK_WINDOW <= secret.length; at += 1) {
       // Secrets may share a run (two test keys with the same prefix): a window names them all.
       const window = secret.slice(at, at + LEAK_WINDOW);
+      if (shared.has(window)) continue;
       windows.set(window, [...(windows.get(window) ?? []), kind]);
     }
   }
   return { windows, whole };
+}
+
+/**
+ * Windows that are no secret's own: found in public material (certificates and public keys,
+ * which share DER structure with the keys, and whose subject names share text with the test
+ * canaries), or in the bodies of more than one private key (DER structure).
+ */
+function structuralWindows(secrets) {
+  const publicText = publicMaterial();
+  const seen = new Map();
+  const shared = new Set();
+  for (const [kind, secret] of secrets) {
+    for (let at = 0; at + LEAK_WINDOW <= secret.length; at += 1) {
+      const window = secret.slice(at, at + LEAK_WINDOW);
+      if (publicText.includes(window)) shared.add(window);
+      if (kind.startsWith("the private key ")) seen.set(window, (seen.get(window) ?? new Set()).add(kind));
+    }
+  }
+  for (const [window, owners] of seen) if (owners.size > 1) shared.add(window);
+  return shared;
 }
 
 /** The kinds of secret found in `text`, in full or as any LEAK_WINDOW characters of one. */
