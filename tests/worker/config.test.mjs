@@ -92,8 +92,11 @@ test("an unreadable CLIENT_CERTIFICATE or CLIENT_SECRET: fixed text in public, n
   const fourDashes = FIXTURES.rsaKey.replace(/^-----BEGIN ([A-Z ]+)-----/, "----BEGIN $1----");
   const body = FIXTURES.rsaKey.split("\n").filter((line) => line && !line.startsWith("-----"));
   const windows = body.flatMap((line) => [line.slice(0, 16), line.slice(-16)]);
+  // The BEGIN line of the issue: five dashes before, four after the label.
+  const fourClosing = FIXTURES.rsaKey.replace(/^(-----BEGIN [A-Z ]+)-----/, "$1----");
   for (const [settings, setting] of [
     [{ CLIENT_SECRET: undefined, CLIENT_CERTIFICATE: `${fourDashes}\n${FIXTURES.rsaCert}` }, "CLIENT_CERTIFICATE"],
+    [{ CLIENT_SECRET: undefined, CLIENT_CERTIFICATE: `${fourClosing}\n${FIXTURES.rsaCert}` }, "CLIENT_CERTIFICATE"],
     [{ CLIENT_SECRET: undefined, CLIENT_CERTIFICATE: body.join("\n") }, "CLIENT_CERTIFICATE"],
   ]) {
     const { health, token, log } = await misconfigured(settings, new RegExp(`broker misconfigured: ${setting}: `));
@@ -102,4 +105,15 @@ test("an unreadable CLIENT_CERTIFICATE or CLIENT_SECRET: fixed text in public, n
     assert.equal(token.json.error_description, `${setting}: ${health.json.problem}`);
     assertWithout([health.text, token.text, log], windows, setting);
   }
+});
+
+test("a key without its certificate under an Entra authority: CLIENT_CERTIFICATE is named, and why is logged", async () => {
+  const { health, log } = await misconfigured(
+    { CLIENT_SECRET: undefined, CLIENT_CERTIFICATE: FIXTURES.rsaKey },
+    /broker misconfigured: CLIENT_CERTIFICATE: /,
+  );
+  assert.equal(health.json.setting, "CLIENT_CERTIFICATE");
+  assert.match(log, /broker misconfigured: CLIENT_CERTIFICATE: Entra ID needs to know which uploaded certificate signed/);
+  const body = FIXTURES.rsaKey.split("\n").filter((line) => line && !line.startsWith("-----"));
+  assertWithout([health.text, log], body.map((line) => line.slice(0, 16)), "key-only PEM");
 });

@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cctoken::js::credential_from_combined_pem;
+use cctoken::secret::{leaks, LEAK_WINDOW};
 use cctoken::{ClientConfig, Credential, TokenEndpoint};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
@@ -92,16 +93,17 @@ fn about_secret(secret: &str, description: &str) -> String {
     }
 }
 
-/// True when `text` holds 16 or more consecutive characters of `secret`.
+/// True when `text` holds 16 or more consecutive characters of `secret`'s material: of a
+/// PEM, its base64 runs (the key), not the `-----BEGIN PRIVATE KEY-----` lines that messages
+/// legitimately name; of any other secret, the value.
 fn quotes(text: &str, secret: &str) -> bool {
-    const WINDOW: usize = 16;
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() < WINDOW {
-        return !secret.trim().is_empty() && text.contains(secret.trim());
+    if !secret.contains("-----") {
+        return leaks(text, secret.trim());
     }
-    chars
-        .windows(WINDOW)
-        .any(|window| text.contains(&window.iter().collect::<String>()))
+    secret
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+        .filter(|run| run.len() >= LEAK_WINDOW)
+        .any(|run| leaks(text, run))
 }
 
 /// A var or secret as text, if set and non-empty. A number var (wrangler.toml may give one)
@@ -174,8 +176,14 @@ impl BrokerConfig {
         };
         let retry =
             retry_policy(|name| setting(env, name)).map_err(|(name, rule)| problem(name, rule))?;
+        // The core names the option it refused; here that is one of two settings.
         let client = ClientConfig::new(&client_id, endpoint, credential)
-            .map_err(|e| refused("CLIENT_ID", e.message()))?
+            .map_err(|e| match e.field() {
+                Some(field) if field.starts_with("credential") => {
+                    refused("CLIENT_CERTIFICATE", e.message())
+                }
+                _ => refused("CLIENT_ID", e.message()),
+            })?
             .with_retry_policy(retry);
         let callers = setting(env, "BROKER_CLIENTS")
             .ok_or_else(|| problem("BROKER_CLIENTS", "BROKER_CLIENTS is missing: `wrangler secret put BROKER_CLIENTS` with the callers' key hashes and scopes"))
@@ -225,6 +233,10 @@ mod tests {
             ),
             ("…ANBgkqhkiG9w0BAQEF…", true),
             ("…NBgkqhkiG9w0BAQ…", false),
+            (
+                "CLIENT_CERTIFICATE has a malformed BEGIN line: it must read \"-----BEGIN <LABEL>-----\" with five dashes on each side, e.g. \"-----BEGIN PRIVATE KEY-----\"",
+                false,
+            ),
         ] {
             let shown = about_secret(pem, description);
             assert_eq!(shown != description, withheld, "{description}");
