@@ -71,7 +71,12 @@ pub fn refuse_unknown(
     };
     let mut message = format!("unknown {what} {shown}");
     let candidates: Vec<&str> = known.iter().chain(elsewhere).copied().collect();
-    match closest(&name, &candidates) {
+    // Only names short enough to be a typo get a suggestion: the search costs time in
+    // proportion to the name's length, and a request object may come from untrusted JSON.
+    let suggestion = is_printable_name(&name)
+        .then(|| closest(&name, &candidates))
+        .flatten();
+    match suggestion {
         Some(suggestion) => message.push_str(&format!(": did you mean \"{suggestion}\"?")),
         None => message.push_str(&format!("; known: {}", known.join(", "))),
     }
