@@ -1,6 +1,8 @@
 //! The broker's configuration, read from Worker vars, secrets and bindings. Problems name the
 //! setting, never its value.
 
+use std::cell::RefCell;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cctoken::js::credential_from_combined_pem;
@@ -8,7 +10,7 @@ use cctoken::secret::{leaks, LEAK_WINDOW};
 use cctoken::{ClientConfig, Credential, TokenEndpoint};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
-use worker::Env;
+use worker::{console_error, Env};
 
 use crate::callers::Callers;
 use crate::retry_settings::retry_policy;
@@ -58,6 +60,23 @@ impl Misconfigured {
     pub fn log_line(&self) -> String {
         format!("broker misconfigured: {}: {}", self.name(), self.detail)
     }
+
+    /// Logs [`Self::log_line`] once per isolate while it stays the same: anyone may ask
+    /// `/healthz` or `/token`, and each ask must not add a line to the operator's log.
+    pub fn log(&self) {
+        let line = self.log_line();
+        LAST_LOGGED.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.as_deref() != Some(line.as_str()) {
+                console_error!("{line}");
+                *last = Some(line);
+            }
+        });
+    }
+}
+
+thread_local! {
+    static LAST_LOGGED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// A setting that is missing or fails a fixed rule: the rule is both public and the detail.

@@ -19,7 +19,7 @@ pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -
     let broker = match broker(env) {
         Ok(broker) => broker,
         Err(misconfigured) => {
-            console_error!("{}", misconfigured.log_line());
+            misconfigured.log();
             return oauth_error(
                 500,
                 "server_misconfigured",
