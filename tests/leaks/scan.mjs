@@ -18,13 +18,43 @@ const FIXTURES = new URL("../fixtures/", import.meta.url);
  */
 export const LEAK_WINDOW = 16;
 
+/**
+ * Secrets single test files hold as literals. Every string literal in tests/ that looks like
+ * a secret must be here or come from an export the scan imports: scan.test.mjs checks that,
+ * so a suite cannot add a secret the scan does not look for.
+ */
+export const SUITE_CANARIES = [
+  "canary-secret~9f1c7e",
+  "canary-broker-key-4d2a",
+  "wrong-secret-value-4242",
+  "definitely-wrong-secret-77",
+  "rotated-away-secret-99",
+  "faults-key-7d21",
+  "refusals-key-5e18",
+  "forced-form-key-0c3b",
+];
+
+/**
+ * Secrets the suites build in a loop (tests/worker/load.test.mjs's `load-key-${i}-xxx…`),
+ * found by shape: their windows are shared, so whole-value patterns name them.
+ */
+export const CANARY_PATTERNS = [["a load test's broker key", /load-key-\d+-x{24}/]];
+
 /** Each secret the suites hold, with what to call it in a report. */
 export function canaries() {
+  const cacheKeyBytes = Buffer.from(CACHE_KEY, "base64");
   const found = [
     ["the local app's client secret", LOCAL_APP.clientSecret],
     ["the client secret, form-encoded", encodeURIComponent(LOCAL_APP.clientSecret).replaceAll("~", "%7E")],
+    [
+      "the client secret as HTTP Basic",
+      Buffer.from(`${encodeURIComponent(LOCAL_APP.clientId)}:${encodeURIComponent(LOCAL_APP.clientSecret).replaceAll("~", "%7E")}`).toString("base64"),
+    ],
     ["an access token's signature", TOKEN_SIGNATURE_MARKER],
     ["the broker's CACHE_KEY", CACHE_KEY],
+    ["the broker's CACHE_KEY in hex", cacheKeyBytes.toString("hex")],
+    ["the broker's CACHE_KEY as text", cacheKeyBytes.toString("latin1")],
+    ...SUITE_CANARIES.map((secret) => [`a suite's secret ${secret.slice(0, 4)}…`, secret]),
     ...Object.entries(CALLERS).flatMap(([id, caller]) => caller.keys.map((key) => [`broker key of ${id}`, key])),
     ...Object.entries(SUITE_KEYS).flatMap(([id, keys]) =>
       keys.flatMap((key) => [
@@ -116,6 +146,7 @@ function structuralWindows(secrets) {
 /** The kinds of secret found in `text`, in full or as any LEAK_WINDOW characters of one. */
 export function findLeaks(text, index = leakIndex()) {
   const found = new Set(index.whole.filter(([, secret]) => text.includes(secret)).map(([kind]) => kind));
+  for (const [kind, pattern] of CANARY_PATTERNS) if (pattern.test(text)) found.add(kind);
   for (let at = 0; at + LEAK_WINDOW <= text.length; at += 1) {
     for (const kind of index.windows.get(text.slice(at, at + LEAK_WINDOW)) ?? []) found.add(kind);
   }

@@ -2,6 +2,7 @@
 // and nothing in clean text.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { canaries, findLeaks, leakIndex, LEAK_WINDOW } from "./scan.mjs";
 
 const secrets = canaries();
@@ -44,4 +45,36 @@ test("a private key's damaged BEGIN line running into its body is found", () => 
   const [kind, body] = secrets.find(([k]) => k.includes("rsa-pkcs8.key.pem"));
   const leaked = `privateKeyPem has a "BEGIN PRIVATE KEY----\n${body.slice(200, 264)}" block`;
   assert.deepEqual(findLeaks(leaked, index), [kind]);
+});
+
+test("a load test's broker keys are found by their shape", () => {
+  assert.deepEqual(findLeaks(`key load-key-17-${"x".repeat(24)} refused`, index), ["a load test's broker key"]);
+});
+
+/** Literals in the suites that name no secret although they look like one. */
+const NOT_SECRETS = new Set([
+  "cctoken-key-material-", // a temporary folder's prefix
+  "cctoken-test-cache-key-canary-32", // CACHE_KEY's bytes: scanned as CACHE_KEY, hex and text
+  "payroll-canary-caller", // caller ids and their scopes are not secret
+  "audit-canary-caller",
+  "payroll-canary-Read", // a refused scope
+  "broker-key", // too short to scan for; the tests that use it send it nowhere real
+  "polluted-secret",
+]);
+
+test("every secret-looking literal in the suites is a canary the scan looks for", () => {
+  const known = new Set(canaries().map(([, secret]) => secret));
+  const files = (dir) =>
+    readdirSync(new URL(dir, import.meta.url), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(`${dir}${entry.name}/`) : /\.(mjs|cjs)$/.test(entry.name) ? [`${dir}${entry.name}`] : [],
+    );
+  const unknown = [];
+  for (const file of ["../node/", "../package/", "../worker/", "../token-endpoint/"].flatMap(files)) {
+    const source = readFileSync(new URL(file, import.meta.url), "utf8");
+    for (const [, literal] of source.matchAll(/"([\w~.+\/=-]*(?:secret|key|canary)[\w~.+\/=-]*)"/gi)) {
+      if (literal.length < 10 || literal.endsWith(".pem") || !/\d/.test(literal) && !literal.includes("canary")) continue;
+      if (!known.has(literal) && !NOT_SECRETS.has(literal)) unknown.push(`${file}: ${literal}`);
+    }
+  }
+  assert.deepEqual(unknown, [], "add these to SUITE_CANARIES in tests/leaks/scan.mjs (or NOT_SECRETS here)");
 });
