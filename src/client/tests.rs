@@ -990,3 +990,70 @@ fn a_forced_request_does_not_join_a_background_refresh() {
     );
     host.run_background_tasks();
 }
+
+/// A token past its refresh point, whose background refresh the test scripts.
+fn client_past_refresh_point(host: &TestHost) -> ConfidentialClient<TestHost> {
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":600}"#);
+    let client = client(host);
+    acquire(&client, request(&client)).unwrap();
+    host.advance(600_000);
+    client
+}
+
+fn served(client: &ConfidentialClient<TestHost>) -> String {
+    let result = acquire(client, request(client)).unwrap();
+    assert_eq!(result.source, TokenSource::Memory);
+    client.host().run_background_tasks();
+    result.access_token.expose().to_owned()
+}
+
+#[test]
+fn a_failed_background_refresh_is_tried_again_after_the_retry_pause() {
+    let host = TestHost::new();
+    let client = client_past_refresh_point(&host);
+    host.status(400, &[], r#"{"error":"invalid_client"}"#);
+    assert_eq!(served(&client), "tok-1");
+    assert_eq!(host.request_count(), 2);
+
+    host.advance(REFRESH_RETRY_MS - 1);
+    assert_eq!(served(&client), "tok-1");
+    assert_eq!(host.request_count(), 2, "not before the pause");
+
+    host.advance(1);
+    host.token(TOKEN_2);
+    assert_eq!(
+        served(&client),
+        "tok-1",
+        "the refresh runs in the background"
+    );
+    assert_eq!(
+        host.request_count(),
+        3,
+        "tried again once the pause is over"
+    );
+    assert_eq!(served(&client), "tok-2");
+}
+
+#[test]
+fn a_failed_background_refresh_waits_for_a_longer_retry_after() {
+    let host = TestHost::new();
+    let client = client_past_refresh_point(&host);
+    // Longer than the total deadline: the attempt gives up at once with that Retry-After.
+    host.status(429, &[("retry-after", "120")], "");
+    assert_eq!(served(&client), "tok-1");
+    assert_eq!(host.request_count(), 2);
+
+    host.advance(119_999);
+    assert_eq!(served(&client), "tok-1");
+    assert_eq!(
+        host.request_count(),
+        2,
+        "Retry-After outlasts the 30 s pause"
+    );
+
+    host.advance(1);
+    host.token(TOKEN_2);
+    served(&client);
+    assert_eq!(host.request_count(), 3);
+    assert_eq!(served(&client), "tok-2");
+}
