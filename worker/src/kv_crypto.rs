@@ -61,19 +61,12 @@ impl CacheCipher {
             ],
         )
         .await?;
-        let mut out = iv;
-        out.extend(Uint8Array::new(&sealed).to_vec());
-        Ok(STANDARD.encode(out))
+        Ok(encode_sealed(&iv, &Uint8Array::new(&sealed).to_vec()))
     }
 
     /// The plaintext of a [`CacheCipher::seal`] value stored under the same associated data.
     pub async fn open(&self, sealed: &str, associated_data: &[u8]) -> Result<Vec<u8>, JsValue> {
-        let bytes = STANDARD
-            .decode(sealed)
-            .map_err(|_| JsValue::from_str("not base64"))?;
-        if bytes.len() <= IV_BYTES {
-            return Err(JsValue::from_str("too short"));
-        }
+        let bytes = decode_sealed(sealed).map_err(JsValue::from_str)?;
         let (iv, ciphertext) = bytes.split_at(IV_BYTES);
         let plain = subtle_call(
             "decrypt",
@@ -88,6 +81,22 @@ impl CacheCipher {
     }
 }
 
+/// The stored form: `base64(iv || ciphertext+tag)`.
+fn encode_sealed(iv: &[u8], ciphertext: &[u8]) -> String {
+    let mut out = iv.to_vec();
+    out.extend_from_slice(ciphertext);
+    STANDARD.encode(out)
+}
+
+/// The bytes of a stored value, at least an IV and one more byte (AES-GCM's tag is 16).
+fn decode_sealed(sealed: &str) -> Result<Vec<u8>, &'static str> {
+    let bytes = STANDARD.decode(sealed).map_err(|_| "not base64")?;
+    if bytes.len() <= IV_BYTES {
+        return Err("too short");
+    }
+    Ok(bytes)
+}
+
 fn parameters(iv: &[u8], associated_data: &[u8]) -> JsValue {
     let object = Object::new();
     let _ = Reflect::set(&object, &"name".into(), &"AES-GCM".into());
@@ -98,4 +107,32 @@ fn parameters(iv: &[u8], associated_data: &[u8]) -> JsValue {
         &Uint8Array::from(associated_data).into(),
     );
     object.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_value_is_base64_of_the_iv_then_the_ciphertext() {
+        let iv = [7u8; IV_BYTES];
+        let sealed = encode_sealed(&iv, b"ct+tag");
+        assert_eq!(sealed, "BwcHBwcHBwcHBwcHY3QrdGFn");
+        let bytes = decode_sealed(&sealed).unwrap();
+        assert_eq!(bytes.split_at(IV_BYTES), (&iv[..], &b"ct+tag"[..]));
+    }
+
+    #[test]
+    fn values_without_ciphertext_or_not_base64_do_not_open() {
+        assert_eq!(decode_sealed("not base64!"), Err("not base64"));
+        assert_eq!(decode_sealed(""), Err("too short"));
+        assert_eq!(
+            decode_sealed(&STANDARD.encode([1u8; IV_BYTES])),
+            Err("too short")
+        );
+        assert_eq!(
+            decode_sealed(&STANDARD.encode([1u8; IV_BYTES + 1])),
+            Ok(vec![1u8; IV_BYTES + 1])
+        );
+    }
 }
