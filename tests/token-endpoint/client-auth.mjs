@@ -5,7 +5,13 @@ import { createHash, createPublicKey, verify, X509Certificate } from "node:crypt
 import { ENTRA_ERRORS } from "./entra-errors.mjs";
 
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const CLOCK_SKEW_SECONDS = 300;
+/**
+ * Clock skew allowed on an assertion's times. Entra keeps a few minutes for `nbf` but refuses
+ * an expired assertion at once; a few seconds cover the client and this endpoint reading
+ * their clocks a moment apart on one machine, and nothing more: an assertion that expired a
+ * minute ago is refused (AADSTS700024), so a client that reuses stale assertions is caught.
+ */
+export const CLOCK_SKEW_SECONDS = 5;
 const VERIFY_OPTIONS = {
   PS256: (key) => ({ key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 }),
   RS256: (key) => ({ key }),
@@ -83,19 +89,28 @@ function checkAssertion({ assertion, clientId, app, audiences, seenJti, now, gen
 
   const { certificates, keys } = registeredKeys(app);
   let publicKey;
+  let leaf;
+  if (header.x5c !== undefined) {
+    // RFC 7515 §4.1.6: an array of base64 (not base64url) DER certificates, the signer's first.
+    if (!Array.isArray(header.x5c) || typeof header.x5c[0] !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(header.x5c[0])) {
+      return ENTRA_ERRORS.malformedAssertion("x5c is not an array of base64 DER certificates.");
+    }
+    leaf = Buffer.from(header.x5c[0], "base64");
+  }
   if (header["x5t#S256"] || header.x5t) {
     const certificate = certificates.find((c) => c.x5tS256 === header["x5t#S256"] || c.x5t === header.x5t);
     if (!certificate) return ENTRA_ERRORS.unknownAssertionKey(header["x5t#S256"] ?? header.x5t);
-    if (header.x5c) {
-      const leaf = Buffer.from(header.x5c[0] ?? "", "base64");
-      if (!leaf.equals(certificate.der)) return ENTRA_ERRORS.unknownAssertionKey("x5c leaf differs from the thumbprint's certificate");
-    }
+    if (leaf && !leaf.equals(certificate.der)) return ENTRA_ERRORS.unknownAssertionKey("x5c leaf differs from the thumbprint's certificate");
     publicKey = certificate.publicKey;
   } else if (header.kid) {
     publicKey = keys.find((k) => k.kid === header.kid)?.publicKey;
     if (!publicKey) return ENTRA_ERRORS.unknownAssertionKey(`kid ${header.kid}`);
   } else if (!generic) {
     return ENTRA_ERRORS.malformedAssertion("The header names no key (x5t, x5t#S256 or kid).");
+  }
+  // A certificate sent in x5c must be one registered for the app, whatever names the key.
+  if (leaf && !certificates.some((c) => leaf.equals(c.der))) {
+    return ENTRA_ERRORS.unknownAssertionKey("x5c is not a registered certificate");
   }
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
   const signature = Buffer.from(parts[2], "base64url");
@@ -113,11 +128,16 @@ function checkAssertion({ assertion, clientId, app, audiences, seenJti, now, gen
 
   if (claims.iss !== clientId || claims.sub !== clientId) return ENTRA_ERRORS.assertionSubjectMismatch();
   if (!audiences.includes(claims.aud)) return ENTRA_ERRORS.assertionAudience(claims.aud);
-  const nowSeconds = Math.floor(now / 1000);
-  if (!(claims.exp > nowSeconds - CLOCK_SKEW_SECONDS) || !(claims.nbf <= nowSeconds + CLOCK_SKEW_SECONDS)) {
-    return ENTRA_ERRORS.assertionTimeWindow();
+  for (const name of ["exp", "iat"]) {
+    if (!Number.isFinite(claims[name])) return ENTRA_ERRORS.malformedAssertion(`The '${name}' claim is missing or not a number.`);
   }
-  if (!claims.jti || seenJti.has(claims.jti)) return ENTRA_ERRORS.assertionReplayed();
+  if (claims.nbf !== undefined && !Number.isFinite(claims.nbf)) return ENTRA_ERRORS.malformedAssertion("The 'nbf' claim is not a number.");
+  const nowSeconds = Math.floor(now / 1000);
+  const expired = claims.exp <= nowSeconds - CLOCK_SKEW_SECONDS;
+  const early = claims.nbf > nowSeconds + CLOCK_SKEW_SECONDS || claims.iat > nowSeconds + CLOCK_SKEW_SECONDS;
+  if (expired || early) return ENTRA_ERRORS.assertionTimeWindow();
+  if (typeof claims.jti !== "string" || claims.jti === "") return ENTRA_ERRORS.malformedAssertion("The 'jti' claim is missing.");
+  if (seenJti.has(claims.jti)) return ENTRA_ERRORS.assertionReplayed();
   seenJti.add(claims.jti);
   return null;
 }

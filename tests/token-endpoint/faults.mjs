@@ -1,6 +1,11 @@
 // Scripted faults: how the local token endpoint misbehaves when told to. One fault answers one
-// token request, after its body has been read. Every field is optional:
+// token request, after its body has been read and the request validated as Entra would
+// (method, tenant, grant, scope, client authentication with the assertion checks): a request
+// the endpoint refuses gets its error and leaves the fault for the next one. Every field is
+// optional:
 //
+//   beforeValidation  play the fault for the next token request whatever it is, before any
+//                   check (for clients that are meant to send a request the endpoint refuses)
 //   status          HTTP status (default 200)
 //   headers         response headers; they replace the defaults by name (content-type
 //                   `application/json; charset=utf-8`, cache-control `no-store`)
@@ -15,11 +20,13 @@
 //   resetAfterBytes send the status, the headers and this many body bytes, then drop the
 //                   connection (a reset mid-body)
 //   stallAfterBytes send the status, the headers and this many body bytes, then nothing more
+//   until           a promise: nothing is sent before it settles (a gate the test releases)
 //   hang            never answer at all (the endpoint's close() still drops the connection)
 //   reset           drop the connection before answering
 //
 // The request's record gets `status` (or "hang" / "reset"), `fault` (what was played),
-// `bytesSent` (body bytes handed to the socket) and `completed` (the whole body was sent).
+// `bytesSent` (body bytes handed to the socket), `completed` (the whole body was sent) and,
+// for `token`, the `accessToken` sent.
 import { Buffer } from "node:buffer";
 import { gzipSync } from "node:zlib";
 import { issueAccessToken } from "./access-token.mjs";
@@ -31,6 +38,10 @@ export async function playFault(fault, req, res, record, context) {
   record.fault = describeFault(fault);
   record.bytesSent = 0;
   record.completed = false;
+  if (fault.until) {
+    record.status = "held";
+    await fault.until;
+  }
   if (fault.hang) {
     record.status = "hang";
     return;
@@ -42,7 +53,7 @@ export async function playFault(fault, req, res, record, context) {
   }
   const status = fault.status ?? 200;
   record.status = status;
-  const body = encodeBody(fault, context);
+  const body = encodeBody(fault, { ...context, record });
   const headers = {
     "content-type": "application/json; charset=utf-8",
     "cache-control": "no-store, no-cache",
@@ -66,7 +77,7 @@ export async function playFault(fault, req, res, record, context) {
 
 /** What a fault does, in a few words, for test failure messages. */
 function describeFault(fault) {
-  if (fault.hang) return "hang";
+  if (fault.hang) return fault.beforeValidation ? "hang, before validation" : "hang";
   if (fault.reset) return "reset";
   const parts = [String(fault.status ?? 200)];
   if (fault.token) parts.push("token");
@@ -74,6 +85,7 @@ function describeFault(fault) {
   if (fault.gzip) parts.push("gzip");
   if (fault.resetAfterBytes !== undefined) parts.push(`reset after ${fault.resetAfterBytes}`);
   if (fault.stallAfterBytes !== undefined) parts.push(`stall after ${fault.stallAfterBytes}`);
+  if (fault.beforeValidation) parts.push("before validation");
   return parts.join(", ");
 }
 
@@ -88,7 +100,11 @@ function encodeBody(fault, context) {
   }
   let raw;
   if (fault.bodyBytes !== undefined) raw = paddedJson(fault.bodyBytes);
-  else if (fault.token) raw = Buffer.from(JSON.stringify(tokenBody(fault.token, context)));
+  else if (fault.token) {
+    const body = tokenBody(fault.token, context);
+    context.record.accessToken = body.access_token;
+    raw = Buffer.from(JSON.stringify(body));
+  }
   else if (Buffer.isBuffer(fault.body)) raw = fault.body;
   else if (typeof fault.body === "string") raw = Buffer.from(fault.body);
   else raw = Buffer.from(JSON.stringify(fault.body ?? {}));

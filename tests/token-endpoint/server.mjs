@@ -41,7 +41,10 @@ export async function startTokenEndpoint(options = {}) {
     /** Audiences accepted in client assertions besides the token endpoint URL. */
     extraAudiences: [],
   };
-  /** Every request received, in order: method, path (with query), headers, raw body, status. */
+  /**
+   * Every request received, in order: method, path (with query), headers, raw body, status,
+   * and `accessToken` when one was issued (so tests compare with the exact token).
+   */
   const requests = [];
   /** Scripted replies for the next token requests, consumed first (see faults.mjs). */
   const faults = [];
@@ -102,8 +105,13 @@ export async function startTokenEndpoint(options = {}) {
     record.body = body;
 
     const tenant = entraMatch ? decodeURIComponent(entraMatch[1]) : undefined;
-    const fault = faults.shift() ?? failing;
-    if (fault) return playFault(fault, req, res, record, faultContext(tenant, body));
+    // Faults answer requests Entra would have accepted, so a test that a reply is "accepted
+    // and cached" is also a test that the request was right. `beforeValidation: true` plays
+    // one for any request, for tests of what a client does with a request it got wrong.
+    const nextFault = () => faults[0] ?? failing;
+    if (nextFault()?.beforeValidation) {
+      return playFault(faults.shift() ?? failing, req, res, record, faultContext(tenant, body));
+    }
 
     if (req.method !== "POST") return fail(ENTRA_ERRORS.postOnly());
     if (entraMatch && !tenants.has(tenant)) return fail(ENTRA_ERRORS.tenantNotFound(tenant));
@@ -132,15 +140,20 @@ export async function startTokenEndpoint(options = {}) {
     if (auth.error) return fail(auth.error);
     if (auth.unknown) return fail(ENTRA_ERRORS.unknownClient(auth.clientId, tenant ?? "oauth"));
 
-    issued += 1;
     const resource = entraMatch ? scopes[0].slice(0, -"/.default".length) : scopes.join(" ");
+    const fault = faults.shift() ?? failing;
+    if (fault) return playFault(fault, req, res, record, { tenant: tenant ?? "oauth", clientId: auth.clientId, resource });
+
+    issued += 1;
     const lifetime = settings.tokenLifetimeSeconds;
+    const accessToken = issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime });
+    record.accessToken = accessToken;
     reply(200, {
       token_type: "Bearer",
       expires_in: lifetime,
       ext_expires_in: lifetime,
       ...(settings.refreshInSeconds ? { refresh_in: settings.refreshInSeconds } : {}),
-      access_token: issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime }),
+      access_token: accessToken,
     });
   };
   const scheme = options.tls ? "https" : "http";
@@ -171,7 +184,9 @@ export async function startTokenEndpoint(options = {}) {
     settings,
     requests,
     /**
-     * Makes the next token requests misbehave, one fault each (see faults.mjs): e.g.
+     * Makes the next valid token requests misbehave, one fault each (see faults.mjs): a
+     * request the endpoint refuses (client authentication, grant, scope) gets its error and
+     * leaves the fault queued, unless the fault has `beforeValidation: true`. E.g.
      * `{ status: 503, headers: { "retry-after": "1" } }`, `{ hang: true }`, `{ reset: true }`,
      * `{ status: 200, body: "{\"access_token\":", resetAfterBytes: 5 }`,
      * `{ token: { expires_in: "3599" } }`, `{ bodyBytes: 20 * 1024 * 1024 }`.
