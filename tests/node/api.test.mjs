@@ -4,15 +4,20 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Buffer } from "node:buffer";
+import { createPublicKey, X509Certificate } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { BrokerClient, ClientCredentialError, ConfidentialClient, loadConfigFile } from "cctoken";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { FIXTURES } from "./fixtures.mjs";
+import { nowSeconds, signJws } from "./jws.mjs";
 
 const SCOPE = "api://cctoken-demo/.default";
 const CERT_APP = "33333333-0000-4000-8000-0000000000c3";
+const FEDERATED_APP = "44444444-0000-4000-8000-0000000000c4";
+const FEDERATED_KID = "federated-ec-1";
 const CLAIMS = JSON.stringify({ access_token: { nbf: { essential: true, value: "1700000000" } } });
 let endpoint;
 let api;
@@ -23,6 +28,7 @@ before(async () => {
     clients: {
       [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
       [CERT_APP]: { certificates: [FIXTURES.rsaCert], keys: [] },
+      [FEDERATED_APP]: { keys: [{ kid: FEDERATED_KID, publicKeyPem: createPublicKey(FIXTURES.ecKey).export({ type: "spki", format: "pem" }) }] },
     },
   });
   api = await startProtectedApi();
@@ -71,23 +77,45 @@ test("fromEnvironment: secret, certificate file, and a federated token file read
     ConfidentialClient.fromEnvironment({ maxRetries: 0 }));
   await byCertificate.acquireTokenForClient({ scopes: [SCOPE] });
   const assertion = new URLSearchParams(endpoint.requests[1].body).get("client_assertion");
-  assert.ok(JSON.parse(Buffer.from(assertion.split(".")[0], "base64url")).x5c, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN adds x5c");
+  assert.equal(endpoint.requests[1].status, 200);
+  assert.deepEqual(
+    JSON.parse(Buffer.from(assertion.split(".")[0], "base64url")).x5c,
+    [new X509Certificate(FIXTURES.rsaCert).raw.toString("base64")],
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN adds x5c: the certificate, base64 DER",
+  );
+});
 
+test("fromEnvironment: a federated token file, read afresh for each request, through the local endpoint", async () => {
+  // Signed with the key registered for the app, as a federated identity provider signs
+  // the token a platform writes to AZURE_FEDERATED_TOKEN_FILE.
+  const tokenUrl = `${endpoint.authority}/oauth2/v2.0/token`;
+  const federatedToken = (jti) =>
+    signJws({ alg: "ES256", kid: FEDERATED_KID }, { aud: tokenUrl, iss: FEDERATED_APP, sub: FEDERATED_APP, jti, iat: nowSeconds(), nbf: nowSeconds(), exp: nowSeconds() + 600 });
   const tokenFile = join(dir, "federated-token");
-  writeFileSync(tokenFile, "federated.one.token\n");
-  const federatedApp = "44444444-0000-4000-8000-0000000000c4";
-  const seen = [];
-  const byFile = withEnv({ ...base, AZURE_CLIENT_ID: federatedApp, AZURE_FEDERATED_TOKEN_FILE: tokenFile }, () =>
-    ConfidentialClient.fromEnvironment({
-      fetch: (url, init) => {
-        seen.push(new URLSearchParams(init.body).get("client_assertion"));
-        return new Response(JSON.stringify({ access_token: "fed", token_type: "Bearer", expires_in: 3600 }), { status: 200 });
-      },
-    }));
-  await byFile.acquireTokenForClient({ scopes: [SCOPE] });
-  writeFileSync(tokenFile, "federated.two.token\n");
-  await byFile.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
-  assert.deepEqual(seen, ["federated.one.token", "federated.two.token"]);
+  const first = await federatedToken("federated-1");
+  writeFileSync(tokenFile, `${first}\n`);
+  const env = { AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_AUTHORITY_HOST: endpoint.url, AZURE_CLIENT_ID: FEDERATED_APP, AZURE_FEDERATED_TOKEN_FILE: tokenFile };
+  const byFile = withEnv(env, () => ConfidentialClient.fromEnvironment({ maxRetries: 0 }));
+  const sent = () => new URLSearchParams(endpoint.requests.at(-1).body);
+
+  const one = await byFile.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(one.accessToken, endpoint.requests[0].accessToken);
+  assert.equal(sent().get("client_id"), FEDERATED_APP);
+  assert.equal(sent().get("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  assert.equal(sent().get("client_assertion"), first, "the file's token, without its newline");
+  assert.equal((await byFile.acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
+
+  const second = await federatedToken("federated-2");
+  writeFileSync(tokenFile, `${second}\n`);
+  const two = await byFile.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true });
+  assert.equal(sent().get("client_assertion"), second, "the rewritten file was read again");
+  assert.equal(two.accessToken, endpoint.requests[1].accessToken);
+
+  // The file left as it is: the endpoint refuses the replayed token, as Entra would.
+  const replayed = await byFile.acquireTokenForClient({ scopes: [SCOPE], forceRefresh: true }).catch((e) => e);
+  assert.equal(replayed.code, "invalid_client");
+  assert.deepEqual(replayed.aadsts, [700210]);
+  assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 200, 401]);
 });
 
 test("fromEnvironment explains what is missing, and refuses encrypted certificates", () => {
@@ -117,13 +145,21 @@ test("fromConfigFile and loadConfigFile", async () => {
 
   const unknown = join(dir, "unknown.json");
   writeFileSync(unknown, JSON.stringify({ tenant: "x", app: "y" }));
-  assert.throws(() => ConfidentialClient.fromConfigFile(unknown), (e) => e instanceof ClientCredentialError && /expected an ASP\.NET appsettings\.json/.test(e.message));
+  assert.throws(() => ConfidentialClient.fromConfigFile(unknown), (e) => {
+    assert.ok(e instanceof ClientCredentialError);
+    assert.equal(e.code, "invalid_config");
+    assert.match(e.message, /unrecognised config file: expected an ASP\.NET appsettings\.json/);
+    return true;
+  });
   assert.throws(() => ConfidentialClient.fromConfigFile(join(dir, "none.json")), { code: "invalid_config", field: "configFile" });
 });
 
 test("getAuthorizationHeader", async () => {
-  const header = await secretClient().getAuthorizationHeader({ scopes: [SCOPE] });
-  assert.match(header, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+  const client = secretClient();
+  const header = await client.getAuthorizationHeader({ scopes: [SCOPE] });
+  assert.equal(header, `Bearer ${endpoint.requests[0].accessToken}`);
+  assert.equal(await client.getAuthorizationHeader({ scopes: [SCOPE] }), header, "from the cache");
+  assert.equal(endpoint.tokenRequests, 1);
 });
 
 test("callApi adds the token and returns the API's Response", async () => {
@@ -132,7 +168,7 @@ test("callApi adds the token and returns the API's Response", async () => {
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { ok: true });
   const [seen] = api.requests;
-  assert.match(seen.authorization, /^Bearer /);
+  assert.equal(seen.authorization, `Bearer ${endpoint.requests[0].accessToken}`);
   assert.equal(seen.trace, "1");
   const post = await client.callApi(`${api.url}/echo`, { scopes: [SCOPE], method: "POST", body: "hello" });
   assert.equal(await post.text(), "hello");
@@ -202,5 +238,17 @@ test("BrokerClient names its own url option when the URL is unusable", () => {
       url,
     );
   }
-  assert.ok(new BrokerClient({ url: "https://broker.example.com/", callerId: "jobs", key: "k" }));
+});
+
+test("BrokerClient with a usable URL asks that broker, and only it", async () => {
+  const urls = [];
+  const fetch = async (url, init) => {
+    urls.push(`${init.method} ${url} ${new Headers(init.headers).get("authorization")}`);
+    return Response.json({ access_token: "brokered-token", token_type: "Bearer", expires_in: 3600 });
+  };
+  const broker = new BrokerClient({ url: "https://broker.example.com/", callerId: "jobs", key: "k", fetch });
+  assert.ok(broker instanceof BrokerClient);
+  const result = await broker.acquireToken({ scopes: [SCOPE] });
+  assert.equal(result.accessToken, "brokered-token");
+  assert.deepEqual(urls, [`POST https://broker.example.com/token Basic ${btoa("jobs:k")}`]);
 });

@@ -5,12 +5,12 @@
 // only the bad claim explains each refusal.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { ConfidentialClient } from "cctoken";
 import { startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { CLOCK_SKEW_SECONDS } from "../token-endpoint/client-auth.mjs";
 import { FIXTURES } from "./fixtures.mjs";
+import { nowSeconds as now, signJws } from "./jws.mjs";
 
 const SCOPE = "api://cctoken-assertions/.default";
 const APP = "66666666-0000-4000-8000-0000000000a6";
@@ -32,29 +32,13 @@ before(async () => {
 after(() => endpoint.close());
 beforeEach(() => endpoint.reset());
 
-const now = () => Math.floor(Date.now() / 1000);
 let jtiCounter = 0;
 /** Claims Entra accepts: every case changes one. */
 const goodClaims = () => ({ aud: tokenUrl, iss: APP, sub: APP, jti: `jti-${++jtiCounter}-${Date.now()}`, nbf: now(), iat: now(), exp: now() + 300 });
 const der = (pem) => new X509Certificate(pem).raw;
 const RSA_X5T_S256 = () => createHash("sha256").update(der(FIXTURES.rsaCert)).digest("base64url");
 
-const pkcs8 = (pem) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64");
-const ALGORITHMS = {
-  ES256: { pem: () => FIXTURES.ecKey, importAs: { name: "ECDSA", namedCurve: "P-256" }, signAs: { name: "ECDSA", hash: "SHA-256" } },
-  PS256: { pem: () => FIXTURES.rsaKey, importAs: { name: "RSA-PSS", hash: "SHA-256" }, signAs: { name: "RSA-PSS", saltLength: 32 } },
-  RS256: { pem: () => FIXTURES.rsaKey, importAs: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, signAs: { name: "RSASSA-PKCS1-v1_5" } },
-};
-
-/** A compact JWS over `claims` with `header`, signed with the fixture key for `header.alg`. */
-async function sign(header, claims) {
-  const { pem, importAs, signAs } = ALGORITHMS[header.alg];
-  const key = await crypto.subtle.importKey("pkcs8", pkcs8(pem()), importAs, false, ["sign"]);
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const input = `${part({ typ: "JWT", ...header })}.${part(claims)}`;
-  const signature = await crypto.subtle.sign(signAs, key, Buffer.from(input));
-  return `${input}.${Buffer.from(signature).toString("base64url")}`;
-}
+const sign = signJws;
 
 const ecHeader = () => ({ alg: "ES256", kid: EC_KID });
 const certificateHeader = () => ({ alg: "PS256", "x5t#S256": RSA_X5T_S256() });
