@@ -160,9 +160,10 @@ mod tests {
                 "{outcome:?}"
             );
         }
+        // The cap doubles per retry: 0..=1000 ms after the first (1_234_567 % 1001 = 334).
         assert_eq!(
-            POLICY.decide(status(500, None), 1, 0, 30_000, 999_999),
-            RetryDecision::RetryAfter(999_999 % 1001)
+            POLICY.decide(status(500, None), 1, 0, 30_000, 1_234_567),
+            RetryDecision::RetryAfter(334)
         );
         assert_eq!(
             POLICY.decide(status(500, None), 2, 0, 30_000, 1),
@@ -188,6 +189,15 @@ mod tests {
         );
         assert_eq!(
             POLICY.decide(status(503, Some(40_000)), 0, 0, 30_000, 7),
+            RetryDecision::GiveUp
+        );
+        // A wait that ends exactly at the deadline leaves no time for the attempt.
+        assert_eq!(
+            POLICY.decide(status(503, Some(29_999)), 0, 1, 30_001, 7),
+            RetryDecision::RetryAfter(29_999)
+        );
+        assert_eq!(
+            POLICY.decide(status(503, Some(30_000)), 0, 1, 30_001, 7),
             RetryDecision::GiveUp
         );
         assert_eq!(
