@@ -57,19 +57,27 @@ test("token prints the bare access token from environment credentials", async ()
   const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE]);
   assert.equal(code, 0, stderr);
   assert.equal(stderr, "");
-  assert.match(stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  assert.equal(stdout, `${endpoint.requests[0].accessToken}\n`, "the issued token and a newline, nothing else");
   assert.equal(decodeClaims(stdout.trim()).aud, "api://cctoken-demo");
   assert.equal(endpoint.tokenRequests, 1);
 });
 
 test("--json prints the whole result, --decode the token's header and claims", async () => {
+  const sent = Date.now();
   const json = await cctoken(["token", "--scope", SCOPE, "--json"]);
+  const received = Date.now();
   assert.equal(json.code, 0);
   const result = JSON.parse(json.stdout);
+  assert.equal(result.accessToken, endpoint.requests[0].accessToken);
   assert.equal(result.tokenType, "Bearer");
   assert.equal(result.fromCache, false);
   assert.equal(result.tenantId, LOCAL_APP.tenantId);
-  assert.ok(!Number.isNaN(Date.parse(result.expiresOn)));
+  assert.deepEqual(result.scopes, [SCOPE]);
+  assert.equal(result.correlationId, endpoint.requests[0].headers["client-request-id"]);
+  // The local endpoint's tokens live 3599 s, counted from when the CLI sent its request.
+  const expiresOn = Date.parse(result.expiresOn);
+  assert.ok(expiresOn >= sent + 3_599_000 && expiresOn <= received + 3_599_000, result.expiresOn);
+  assert.equal(result.refreshOn, undefined, "an hour-long token has no early refresh point");
 
   const decoded = await cctoken(["token", "--scope", SCOPE, "--decode"]);
   assert.equal(decoded.code, 0);
@@ -174,6 +182,27 @@ test("configuration mistakes exit 2, unreachable endpoints exit 4", async () => 
   const unreachable = await cctoken(["token", "--scope", SCOPE, "--json"], localEnv({ AZURE_AUTHORITY_HOST: url }));
   assert.equal(unreachable.code, 4);
   assert.match(unreachable.stderr, /network_error: could not reach the token endpoint/);
+});
+
+test("throttled exits 4 with the wait, and sends nothing more", async () => {
+  endpoint.failNext({ status: 429, headers: { "retry-after": "120" }, body: { error: "temporarily_unavailable" } });
+  const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE]);
+  assert.equal(code, 4, stderr);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^cctoken: throttled: /);
+  assert.equal(endpoint.tokenRequests, 1, "a wait past the deadline is not retried");
+});
+
+test("timeout exits 4 after the attempts the retry budget allows", async () => {
+  endpoint.failAll({ hang: true });
+  // The endpoint never answers; the CLI's timers (10 s per attempt, 30 s in all) are cut to
+  // 50 ms inside the child, so the real timeout path runs without the test waiting 30 s.
+  const fastTimers = `const t = globalThis.setTimeout; globalThis.setTimeout = (f, ms, ...a) => t(f, Math.min(Number(ms) || 0, 50), ...a);`;
+  const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE], localEnv(), ["--import", `data:text/javascript,${encodeURIComponent(fastTimers)}`]);
+  assert.equal(code, 4, stderr);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^cctoken: timeout: /);
+  assert.equal(endpoint.tokenRequests, 3, "the first attempt and two retries");
 });
 
 test("consent-url and --help", async () => {
