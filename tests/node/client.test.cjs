@@ -23,6 +23,7 @@ test("require('cctoken') acquires a token, then serves it from the cache", async
   const second = await client.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] });
   assert.equal(first.fromCache, false);
   assert.equal(second.fromCache, true);
+  assert.equal(first.accessToken, endpoint.requests[0].accessToken);
   assert.equal(second.accessToken, first.accessToken);
   assert.equal(endpoint.tokenRequests, 1);
 });
@@ -32,5 +33,10 @@ test("require('cctoken') throws typed errors for bad options", () => {
     () => new ConfidentialClient({ clientId: "x", credential: { clientSecret: "s" } }),
     { name: "ClientCredentialError", code: "invalid_config", field: "authority" },
   );
-  assert.throws(() => new ConfidentialClient({}), ClientCredentialError);
+  assert.throws(() => new ConfidentialClient({}), (error) => {
+    assert.ok(error instanceof ClientCredentialError);
+    assert.equal(error.code, "invalid_config");
+    assert.equal(error.field, "clientId");
+    return true;
+  });
 });

@@ -87,12 +87,12 @@ test("a rejected secret, a refused scope and an unreachable endpoint keep every 
 });
 
 test("configuration errors name the option, never its secret value", () => {
-  for (const credential of [
-    { clientSecret: CANARY_SECRET, certificate: { privateKeyPem: FIXTURES.rsaKey, certificatePem: FIXTURES.rsaCert } },
+  for (const [credential, field] of [
+    [{ clientSecret: CANARY_SECRET, certificate: { privateKeyPem: FIXTURES.rsaKey, certificatePem: FIXTURES.rsaCert } }, "credential"],
     // Damaged inside the base64 body, where a careless parser would quote the offending line.
-    { certificate: { privateKeyPem: FIXTURES.rsaKey.replace(/\n(.{20})/, "\n$1!"), certificatePem: FIXTURES.rsaCert } },
-    { certificate: { privateKeyPem: FIXTURES.rsaKey.replace("PRIVATE KEY", "PRIVATE KEY!"), certificatePem: FIXTURES.rsaCert } },
-    { certificate: { privateKeyPem: FIXTURES.encryptedKey, certificatePem: FIXTURES.rsaCert } },
+    [{ certificate: { privateKeyPem: FIXTURES.rsaKey.replace(/\n(.{20})/, "\n$1!"), certificatePem: FIXTURES.rsaCert } }, "credential.certificate.privateKeyPem"],
+    [{ certificate: { privateKeyPem: FIXTURES.rsaKey.replace("PRIVATE KEY", "PRIVATE KEY!"), certificatePem: FIXTURES.rsaCert } }, "credential.certificate.privateKeyPem"],
+    [{ certificate: { privateKeyPem: FIXTURES.encryptedKey, certificatePem: FIXTURES.rsaCert } }, "credential.certificate.privateKeyPem"],
   ]) {
     let thrown;
     try {
@@ -101,6 +101,8 @@ test("configuration errors name the option, never its secret value", () => {
       thrown = error;
     }
     assert.ok(thrown instanceof ClientCredentialError, `rejected: ${Object.keys(credential)}`);
+    assert.equal(thrown.code, "invalid_config", `${Object.keys(credential)}: ${thrown.message}`);
+    assert.equal(thrown.field, field, `${Object.keys(credential)}: ${thrown.message}`);
     assertNoSecret(thrown, secretsIn(), `config error for ${Object.keys(credential)}`);
   }
 });
@@ -122,5 +124,6 @@ test("a broker client shows neither its key nor its tokens", async () => {
   assertNoSecret(broker, secretsIn(), "broker client");
   const error = await rejection(broker.acquireToken({ scopes: [SCOPE] }));
   assert.ok(error instanceof ClientCredentialError);
+  assert.equal(error.code, "network_error", error.message);
   assertNoSecret(error, secretsIn(), "broker client error");
 });
