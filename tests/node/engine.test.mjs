@@ -198,7 +198,9 @@ test("the total deadline cuts an attempt short", async () => {
     .catch((e) => e);
   const elapsed = Date.now() - started;
   assert.equal(error.code, "timeout");
-  assert.match(error.message, /did not answer within 300 ms /, "the attempt was cut to the 300 ms left, not given its 120 s");
+  // The attempt is cut to what is left of the 300 ms, not given its 120 s.
+  const waited = Number(/did not answer within (\d+) ms/.exec(error.message)?.[1]);
+  assert.ok(waited > 0 && waited <= 300, error.message);
   assert.equal(local.endpoint.tokenRequests, 1, "no retry past the deadline");
   // A quarter of the attempt timeout: a bound no loaded machine reaches, which only the total deadline meets.
   assert.ok(elapsed < 30_000, `gave up after ${elapsed} ms`);
