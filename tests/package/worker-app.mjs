@@ -11,9 +11,10 @@ export default {
     const report = {};
 
     const client = new ConfidentialClient({ clientId, authority, credential: { clientSecret } });
+    const sent = Date.now();
     const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
     const second = await client.acquireTokenForClient({ scopes: [SCOPE] });
-    report.secret = { first: first.fromCache, second: second.fromCache, same: first.accessToken === second.accessToken, expiresOn: first.expiresOn instanceof Date };
+    report.secret = { first: first.fromCache, second: second.fromCache, same: first.accessToken === second.accessToken, lifetimeMs: first.expiresOn instanceof Date ? first.expiresOn.getTime() - sent : "not a Date" };
 
     const shared = new ConfidentialClient({ clientId, authority, credential: { clientSecret } });
     const concurrent = await Promise.all(Array.from({ length: 20 }, () => shared.acquireTokenForClient({ scopes: [SCOPE] })));
