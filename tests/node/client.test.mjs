@@ -43,6 +43,7 @@ test("sends the exact client-credentials request and returns the issued token", 
   assert.equal(result.extExpiresOn.getTime(), result.expiresOn.getTime());
   assert.equal(result.tokenType, "Bearer");
   assert.equal(result.fromCache, false);
+  assert.equal(result.accessToken, sent.accessToken, "the token the endpoint issued");
   assert.equal(decodeClaims(result.accessToken).aud, "https://graph.microsoft.com");
   assert.equal(decodeClaims(result.accessToken).appid, LOCAL_APP.clientId);
   assert.ok(result.expiresOn instanceof Date);
@@ -56,6 +57,7 @@ test("serves the second call from the cache without a request", async () => {
   const second = await client.acquireTokenForClient({ scopes: [GRAPH] });
   assert.equal(local.endpoint.tokenRequests, 1);
   assert.equal(second.fromCache, true);
+  assert.equal(first.accessToken, local.endpoint.requests[0].accessToken);
   assert.equal(second.accessToken, first.accessToken);
   assert.equal(second.expiresOn.getTime(), first.expiresOn.getTime());
 });
