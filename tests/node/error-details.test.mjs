@@ -27,7 +27,7 @@ const failure = (promise) => promise.then((r) => assert.fail(`expected an error,
 
 /** Resolves once the endpoint has received `count` token requests. */
 async function requestsArrived(count) {
-  for (let i = 0; i < 500 && endpoint.tokenRequests < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 1500 && endpoint.tokenRequests < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(endpoint.tokenRequests, count, "the request reached the endpoint");
 }
 

@@ -368,7 +368,7 @@ test("IdP down during the background-refresh window: the cached token is served 
   assert.equal(back.accessToken, local.endpoint.requests[5].accessToken);
 });
 
-async function waitFor(condition, ms = 3000) {
+async function waitFor(condition, ms = 15_000) {
   const until = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > until) assert.fail("condition not met in time");
