@@ -1,6 +1,6 @@
 // Runs the built broker (worker/build) under workerd through Miniflare, with a KV namespace
 // and settings pointed at a local token endpoint. Callers and keys for the tests live here.
-import { createHash } from "node:crypto";
+import { createHash, webcrypto } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -29,6 +29,28 @@ export const SUITE_KEYS = {
 };
 /** 32 recognisable bytes, so tests/leaks/scan.mjs can look for the key in every output. */
 export const CACHE_KEY = Buffer.from("cctoken-test-cache-key-canary-32").toString("base64");
+/** Another valid 32-byte CACHE_KEY: a broker configured with it cannot open CACHE_KEY's values. */
+export const WRONG_CACHE_KEY = Buffer.from("cctoken-wrong-cache-key-canary32").toString("base64");
+
+/** The KV key the broker uses for `scope`: SHA-256 of token endpoint, client id, scope set. */
+export function kvKeyFor(endpoint, clientId, scope) {
+  return `token:v2:${sha256(`${endpoint.authority}/oauth2/v2.0/token\n${clientId}\n${scope}`)}`;
+}
+
+/**
+ * Opens a KV value as the broker must have sealed it: base64(12-byte IV || AES-256-GCM
+ * ciphertext || 128-bit tag), `kvKey` as associated data. Rejects when it does not open.
+ */
+export async function openKvValue(value, kvKey, cacheKey = CACHE_KEY) {
+  const bytes = Buffer.from(value, "base64");
+  const key = await webcrypto.subtle.importKey("raw", Buffer.from(cacheKey, "base64"), "AES-GCM", false, ["decrypt"]);
+  const plain = await webcrypto.subtle.decrypt(
+    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: Buffer.from(kvKey), tagLength: 128 },
+    key,
+    bytes.subarray(12),
+  );
+  return Buffer.from(plain).toString("utf8");
+}
 
 export function brokerClients(callers = CALLERS) {
   return JSON.stringify(
@@ -43,8 +65,10 @@ export function brokerClients(callers = CALLERS) {
  * `kvPersist` shares KV between instances (a fresh isolate over the same KV); `kvBroken`
  * binds TOKEN_CACHE to a value whose KV calls throw. `direct` also serves the Worker on its
  * own loopback socket (`directUrl`), without Miniflare's entry worker in front: for timing.
+ * `kvCounting` binds TOKEN_CACHE to a KV namespace behind a proxy that counts each `get` and
+ * `put` the Worker makes (`kvCalls`) before passing it on.
  */
-export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, port, direct = false, captureLogs = false }) {
+export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvBroken = false, kvCounting = false, port, direct = false, captureLogs = false }) {
   // The Worker's console output, still passed on to this process's (the leak scan reads it).
   let logged = "";
   const capture = (stdout, stderr) => {
@@ -66,19 +90,37 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
       ...settings,
     }).filter(([, value]) => value !== undefined),
   );
-  const mf = new Miniflare({
+  const kvCalls = { get: 0, put: 0 };
+  const broker = {
     scriptPath: `${BUILD_DIR}index.js`,
     modules: true,
     modulesRoot: BUILD_DIR,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-07-30",
-    kvNamespaces: kvBroken ? [] : ["TOKEN_CACHE"],
-    ...(kvPersist ? { kvPersist } : {}),
+    kvNamespaces: kvBroken || kvCounting ? [] : ["TOKEN_CACHE"],
+    ...(kvCounting ? { wrappedBindings: { TOKEN_CACHE: COUNTED_KV } } : {}),
     bindings,
-    ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+  };
+  const shared = {
+    ...(kvPersist ? { kvPersist } : {}),
+    ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(captureLogs ? { handleRuntimeStdio: capture } : {}),
-  });
+  };
+  const counted = {
+    name: COUNTED_KV,
+    modules: true,
+    script: COUNTED_KV_SCRIPT,
+    kvNamespaces: ["INNER"],
+    serviceBindings: {
+      // Runs in this process, before the call reaches KV: the count is there when it returns.
+      COUNT(request) {
+        kvCalls[new URL(request.url).pathname.slice(1)] += 1;
+        return new Response(null, { status: 204 });
+      },
+    },
+  };
+  const mf = new Miniflare(kvCounting ? { ...shared, workers: [broker, counted] } : { ...shared, ...broker });
   const url = await mf.ready;
   return {
     mf,
@@ -101,7 +143,9 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
       });
     },
     request: (path, init) => send(mf, path, init),
-    kv: () => mf.getKVNamespace("TOKEN_CACHE"),
+    kv: () => (kvCounting ? mf.getKVNamespace("INNER", COUNTED_KV) : mf.getKVNamespace("TOKEN_CACHE")),
+    /** The Worker's KV calls so far, by method (with `kvCounting`). */
+    kvCalls: () => ({ ...kvCalls }),
     /** Everything the Worker logged so far (with `captureLogs`). */
     logs: () => logged,
     /** Waits (at most `ms`) until the Worker's log matches `pattern`; returns the log. */
@@ -116,6 +160,18 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
     dispose: () => mf.dispose(),
   };
 }
+
+const COUNTED_KV = "counted-kv";
+/** A wrapped binding: the KV methods the broker uses, each counted in Node, then passed on. */
+const COUNTED_KV_SCRIPT = `
+export default function (env) {
+  const counted = (method) => async (...args) => {
+    await env.COUNT.fetch("http://count/" + method);
+    return env.INNER[method](...args);
+  };
+  return { get: counted("get"), put: counted("put") };
+}
+`;
 
 async function send(mf, path, init) {
   const response = await mf.dispatchFetch(`http://broker.local${path}`, init);
