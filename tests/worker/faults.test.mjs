@@ -12,8 +12,6 @@ import { brokerClients, startBroker } from "./broker.mjs";
 const MIB = 1024 * 1024;
 const ATTEMPT_TIMEOUT_MS = 1000;
 const TOTAL_TIMEOUT_MS = 5000;
-/** Slack for timer and scheduling jitter on a loaded machine. */
-const SLACK_MS = 1500;
 const KEY = "faults-key-7d21";
 /** Every case asks for scopes of its own, so one broker's memory and KV serve all of them. */
 const SCOPES = Array.from({ length: 64 }, (_, i) => `api://fault-${i}/.default`);
@@ -188,7 +186,33 @@ test("a connection reset mid-body is retried; every time, 503 network_error", as
   }
 });
 
-test("no answer: 503 timeout within TOTAL_TIMEOUT_MS after 1 + MAX_RETRIES attempts", async () => {
+test("a stall mid-body is an attempt that timed out: retried; every time, 503 timeout", { timeout: 60_000 }, async () => {
+  endpoint.failNext({ token: {}, declareLength: true, stallAfterBytes: 40 });
+  const retried = await token(freshScope());
+  assert.equal(retried.status, 200, retried.text);
+  assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 200]);
+  assert.deepEqual([endpoint.requests[0].bytesSent, endpoint.requests[0].completed], [40, false], "the first answer stalled");
+
+  for (const declareLength of [true, false]) {
+    endpoint.reset();
+    endpoint.failAll({ token: {}, declareLength, stallAfterBytes: 40 });
+    const scope = freshScope();
+    const kvBefore = await kvEntries();
+    const started = Date.now();
+    const response = await token(scope);
+    assertError(response, 503, "timeout");
+    assert.match(response.json.error_description, /did not answer within 1000 ms for one attempt/);
+    assert.ok(Date.now() - started >= 2 * ATTEMPT_TIMEOUT_MS, "each attempt waited its deadline");
+    assert.equal(endpoint.tokenRequests, 2);
+    assert.ok(endpoint.requests.every((r) => r.bytesSent === 40 && !r.completed));
+    await assertNothingCached(scope, kvBefore);
+  }
+});
+
+// The endpoint never answers, so any answer at all is the broker's deadline; the test's own
+// timeout catches a broker that waits forever. Only lower bounds on elapsed time: a loaded
+// machine makes everything later, never earlier.
+test("no answer: 503 timeout after 1 + MAX_RETRIES attempts of ATTEMPT_TIMEOUT_MS each", { timeout: 60_000 }, async () => {
   endpoint.failNext({ hang: true });
   const recovered = await token(freshScope());
   assert.equal(recovered.status, 200, recovered.text);
@@ -204,7 +228,7 @@ test("no answer: 503 timeout within TOTAL_TIMEOUT_MS after 1 + MAX_RETRIES attem
   assertError(response, 503, "timeout");
   assert.match(response.json.error_description, /did not answer within 1000 ms for one attempt/);
   assert.equal(endpoint.tokenRequests, 2);
-  assert.ok(elapsed < TOTAL_TIMEOUT_MS + SLACK_MS, `answered after ${elapsed} ms`);
+  assert.ok(elapsed >= 2 * ATTEMPT_TIMEOUT_MS, `answered after ${elapsed} ms: each attempt waited its deadline`);
   await assertNothingCached(scope, kvBefore);
 });
 
@@ -252,6 +276,20 @@ test("expires_in 0, negative or absent: 502 invalid_response, nothing in memory 
   }
 });
 
+test("expires_in fractional or not a number: 502 invalid_response, nothing in memory or KV", async () => {
+  for (const expiresIn of [3599.5, "3599.5", 0.5, "soon", "3599s", "", true, null, [3599], { seconds: 3599 }]) {
+    endpoint.reset();
+    endpoint.failNext({ token: { expires_in: expiresIn } });
+    const scope = freshScope();
+    const kvBefore = await kvEntries();
+    const response = await token(scope);
+    assertError(response, 502, "invalid_response");
+    assert.equal(response.json.error_description, "the token response's expires_in is missing or not a positive number of seconds", JSON.stringify(expiresIn));
+    assert.equal(endpoint.tokenRequests, 1, "not retried");
+    await assertNothingCached(scope, kvBefore);
+  }
+});
+
 test("a 20 MB body (chunked, declared, gzip-inflated): 502 invalid_response at 1 MiB, not read to the end", async () => {
   for (const fault of [
     { bodyBytes: 20 * MIB },
@@ -290,32 +328,39 @@ test("content type: a JSON token under text/plain is served; a form-encoded one 
 });
 
 test("IdP down during the background-refresh window: the cached token is served until its expiry buffer", async () => {
-  // 302 s tokens with the 300 s buffer are served for 2 s; refresh_in starts refreshing after 1 s.
-  endpoint.settings.tokenLifetimeSeconds = 302;
+  // Tokens living 300 s + SERVED_S with the 300 s buffer are served for SERVED_S; refresh_in
+  // starts refreshing after 1 s. The test waits for events (the refresh's requests), and only
+  // past points in time (never "before" one), except that the window holds its few requests
+  // with seconds to spare.
+  const SERVED_S = 8;
+  endpoint.settings.tokenLifetimeSeconds = 300 + SERVED_S;
   endpoint.settings.refreshInSeconds = 1;
   const scope = freshScope();
   const sentAfter = Date.now();
   const first = await token(scope);
   const answeredBy = Date.now();
   assert.equal(first.json.cache, "idp");
-  await sleep(sentAfter + 1000 - Date.now() + 50);
+  // Down from now on; memory hits before the refresh point do not reach it.
   endpoint.failAll({ status: 503, body: "" });
+  // The broker sent its request before `answeredBy`: its refresh point is past after this.
+  await sleep(answeredBy + 1000 + 20 - Date.now());
 
-  // The token is served until 2 s after the broker sent its request, somewhere in
-  // [sentAfter, answeredBy].
-  let served = 0;
-  while (Date.now() < sentAfter + 2000 - 150) {
-    const during = await token(scope);
-    assert.equal(during.status, 200, during.text);
-    assert.equal(during.json.cache, "memory");
-    assert.equal(during.json.access_token, first.json.access_token);
-    served += 1;
-    await sleep(50);
-  }
-  assert.ok(served >= 3, `${served} requests in the window`);
-  await waitFor(() => endpoint.tokenRequests === 3);
+  // The token is served until SERVED_S after the broker sent its request, somewhere in
+  // [sentAfter, answeredBy]: every answer that arrives before sentAfter + SERVED_S is in it.
+  const during = async () => {
+    const response = await token(scope);
+    assert.ok(Date.now() < sentAfter + SERVED_S * 1000, "the machine took the whole window; nothing to judge");
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.cache, "memory");
+    assert.equal(response.json.access_token, first.json.access_token);
+  };
+  await during(); // past the refresh point: starts the background refresh
+  await waitFor(() => endpoint.tokenRequests === 3, SERVED_S * 1000);
+  assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 503, 503], "one background refresh: two attempts");
+  for (let i = 0; i < 3; i += 1) await during();
+  assert.equal(endpoint.tokenRequests, 3, "a failed refresh is not retried at once");
 
-  await sleep(answeredBy + 2000 - Date.now() + 50);
+  await sleep(answeredBy + SERVED_S * 1000 + 20 - Date.now());
   const expired = await token(scope);
   assertError(expired, 503, "temporarily_unavailable");
   assert.equal(endpoint.tokenRequests, 5, "one background refresh (two attempts), then this request's two");
