@@ -613,6 +613,25 @@ mod tests {
             assert!(error.detail.contains(detail), "{json}: {}", error.detail);
             assert!(!error.detail.contains("0101010101"), "{}", error.detail);
         }
+        // A typo is named when it looks like an identifier (underscores included), and only then.
+        for (member, named) in [
+            ("rate_per_minute", true),
+            ("rate-per-minute", false),
+            ("key sha256", false),
+            (&"x".repeat(33), false),
+            (&"x".repeat(32), true),
+        ] {
+            let json = format!(
+                r#"{{"x": {{"keySha256": ["{hash}"], "scopes": ["api://a/.default"], "{member}": 1}}}}"#
+            );
+            let detail = Callers::parse(&json, ScopeRules::Entra).unwrap_err().detail;
+            let expected = if named {
+                format!("caller \"x\" has an unknown member \"{member}\": the members are ")
+            } else {
+                "caller \"x\" has an unknown member: the members are ".to_owned()
+            };
+            assert!(detail.starts_with(&expected), "{member}: {detail}");
+        }
         let zero_forced = format!(
             r#"{{"x": {{"keySha256": ["{hash}"], "scopes": ["api://a/.default"], "forceRefreshPerMinute": 0}}}}"#
         );
