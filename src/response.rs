@@ -128,10 +128,23 @@ fn parse_success(
 /// `expires_in` (say 10^15 s) would overflow expiry arithmetic and JavaScript's `Date`.
 pub const MAX_LIFETIME_S: u64 = 10 * 365 * 24 * 3600;
 
+/// Whole numbers written as floats (`3600.0`, `1e20`) or too large for u64
+/// (`"99999999999999999999"`) are read, and capped like any other absurd lifetime; fractions
+/// and signs are still refused.
 fn seconds(value: Option<&Value>) -> Option<u64> {
     match value? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(text) => text.trim().parse::<u64>().ok(),
+        // `as` saturates: 1e20 becomes u64::MAX, then the cap.
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 1.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(text) => {
+            let text = text.trim();
+            text.parse::<u64>().ok().or_else(|| {
+                (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(u64::MAX)
+            })
+        }
         _ => None,
     }
     .filter(|s| *s > 0)
@@ -369,6 +382,22 @@ mod tests {
         .unwrap();
         assert_eq!(token.expires_in_s, MAX_LIFETIME_S);
         assert_eq!(token.ext_expires_in_s, Some(MAX_LIFETIME_S));
+        for (whole, seconds) in [("3600.0", 3600), ("1e3", 1000)] {
+            let body = format!(r#"{{"access_token":"t","expires_in":{whole}}}"#);
+            assert_eq!(parse(200, &body).unwrap().expires_in_s, seconds, "{body}");
+        }
+        for beyond_u64 in ["1e20", "\"99999999999999999999\"", "18446744073709551616"] {
+            let body = format!(r#"{{"access_token":"t","expires_in":{beyond_u64}}}"#);
+            assert_eq!(
+                parse(200, &body).unwrap().expires_in_s,
+                MAX_LIFETIME_S,
+                "{body}"
+            );
+        }
+        for refused in ["3599.5", "-1", "\"-5\"", "\"1e3\"", "\"\"", "0", "\"000\""] {
+            let body = format!(r#"{{"access_token":"t","expires_in":{refused}}}"#);
+            assert!(parse(200, &body).is_err(), "{body}");
+        }
     }
 
     #[test]

@@ -89,9 +89,19 @@ fn check_token(response: &HttpResponse, token: &TokenResponse) {
     assert_eq!(token.token_type, "Bearer");
     assert!(token.expires_in_s > 0);
     assert!(token.ext_expires_in_s != Some(0) && token.refresh_in_s != Some(0));
+    // Whole numbers, also as floats or past u64, are capped; fractions and signs never make a token.
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let expires_in = match &object["expires_in"] {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 1.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .ok()
+            .or(Some(u64::MAX).filter(|_| digits(s.trim()))),
         _ => None,
     };
     // Lifetimes past ten years are capped, so expiry arithmetic cannot overflow.

@@ -151,10 +151,26 @@ impl JsConfidentialClient {
         parsed: Result<ParsedRequest, Error>,
         finish: impl FnOnce(AuthResult) -> JsValue + 'static,
     ) -> Promise {
-        let (token_request, signal) = match parsed {
+        let (mut token_request, signal) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
+        // An aborted call names the request it gave up on: its correlation id is chosen here,
+        // before the core would, so the abort error can carry it. Cache hits keep theirs.
+        let mut aborted_error = aborted();
+        if signal.is_some() {
+            if token_request.correlation_id.is_none()
+                && self.client.acquire_from_memory(&token_request).is_none()
+            {
+                match crate::assertion::uuid_v4() {
+                    Ok(id) => token_request.correlation_id = Some(id),
+                    Err(error) => return Promise::reject(&to_js_error(&error)),
+                }
+            }
+            if let Some(id) = &token_request.correlation_id {
+                aborted_error = aborted_error.with_correlation_id(id.clone());
+            }
+        }
         let client = self.client.clone();
         let acquisition = wasm_bindgen_futures::future_to_promise(async move {
             client
@@ -164,9 +180,10 @@ impl JsConfidentialClient {
                 .map_err(|e| to_js_error(&e))
         });
         match signal {
-            Some(signal) => self
-                .bridge
-                .race_abort(&acquisition, &signal, &to_js_error(&aborted())),
+            Some(signal) => {
+                self.bridge
+                    .race_abort(&acquisition, &signal, &to_js_error(&aborted_error))
+            }
             None => acquisition,
         }
     }
@@ -536,24 +553,25 @@ pub(super) fn parse_request(
     refuse_unknown(request, "request", &format!("{method} field"), fields, &[])?;
     let scopes = client.scopes(require_string_array(&own(request, "scopes"), "scopes")?)?;
     let signal = abort_signal(request)?;
+    let token_request = TokenRequest {
+        scopes,
+        force_refresh: optional_bool(&own(request, "forceRefresh"), "forceRefresh")?,
+        claims: optional_string(&own(request, "claims"), "claims")?,
+        correlation_id: optional_string(&own(request, "correlationId"), "correlationId")?,
+        extra_body: optional_string_map(
+            &own(request, "extraBodyParameters"),
+            "extraBodyParameters",
+        )?,
+    };
     if let Some(signal) = &signal {
         if member(signal, "aborted").is_truthy() {
-            return Err(aborted());
+            return Err(match &token_request.correlation_id {
+                Some(id) => aborted().with_correlation_id(id.clone()),
+                None => aborted(),
+            });
         }
     }
-    Ok((
-        TokenRequest {
-            scopes,
-            force_refresh: optional_bool(&own(request, "forceRefresh"), "forceRefresh")?,
-            claims: optional_string(&own(request, "claims"), "claims")?,
-            correlation_id: optional_string(&own(request, "correlationId"), "correlationId")?,
-            extra_body: optional_string_map(
-                &own(request, "extraBodyParameters"),
-                "extraBodyParameters",
-            )?,
-        },
-        signal,
-    ))
+    Ok((token_request, signal))
 }
 
 /// The request's `abortSignal`, or `signal` (the web platform's name for it; both may be
