@@ -409,6 +409,11 @@ mod tests {
         assert_eq!(hinted.refresh_on_ms, Some(601_000));
         let long = CachedToken::issued(secret(), "Bearer".into(), 0, 86_400, None, None);
         assert_eq!(long.refresh_on_ms, Some(43_200_000));
+        // From two hours on (README: "tokens living 2 hours or more").
+        let two_hours = CachedToken::issued(secret(), "Bearer".into(), 0, 7_200, None, None);
+        assert_eq!(two_hours.refresh_on_ms, Some(3_600_000));
+        let just_under = CachedToken::issued(secret(), "Bearer".into(), 0, 7_199, None, None);
+        assert_eq!(just_under.refresh_on_ms, None);
         assert_eq!(long.ext_expires_on_ms, long.expires_on_ms);
         let short = CachedToken::issued(secret(), "Bearer".into(), 0, 3599, None, None);
         assert_eq!(short.refresh_on_ms, None);
@@ -420,7 +425,9 @@ mod tests {
     #[test]
     fn put_sweeps_stale_entries_and_evicts_the_least_recently_used() {
         let mut cache = TokenCache::new(0, 2);
+        assert!(cache.is_empty());
         cache.put("old", token(100), 0);
+        assert!(!cache.is_empty());
         cache.put("a", token(10_000), 200);
         assert_eq!(cache.len(), 1, "the stale entry is swept");
         cache.put("b", token(10_000), 200);

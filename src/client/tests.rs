@@ -19,6 +19,8 @@ const MAX_ROUNDS: usize = 1_000_000;
 
 enum Reply {
     Http(HttpResponse),
+    /// The fetch adapter fails with this error (not a network error).
+    Fails(Error),
     /// Answers once the test opens the gate.
     Gated(HttpResponse),
     NetworkError,
@@ -147,6 +149,7 @@ impl Fetch for TestHost {
                 Ok(response)
             }
             Reply::NetworkError => Err(Error::network("connection reset")),
+            Reply::Fails(error) => Err(error),
             Reply::Hang => std::future::pending().await,
         }
     }
@@ -211,6 +214,7 @@ fn second_call_is_served_from_memory_until_the_buffer() {
 
     let first = acquire(&client, request(&client)).unwrap();
     assert_eq!(first.source, TokenSource::IdentityProvider);
+    assert!(!first.from_cache());
     assert_eq!(first.access_token.expose(), "tok-1");
     assert_eq!(first.expires_on_ms, START_MS + 3_600_000);
     assert_eq!(first.ext_expires_on_ms, START_MS + 7_200_000);
@@ -686,6 +690,7 @@ fn config_rejects_bad_client_ids() {
     let error = ClientConfig::new("a b", endpoint(), secret()).unwrap_err();
     assert_eq!(error.field(), Some("clientId"));
     assert!(ClientConfig::new(&"x".repeat(257), endpoint(), secret()).is_err());
+    assert!(ClientConfig::new(&"x".repeat(256), endpoint(), secret()).is_ok());
 }
 
 #[test]
@@ -1056,4 +1061,153 @@ fn a_failed_background_refresh_waits_for_a_longer_retry_after() {
     served(&client);
     assert_eq!(host.request_count(), 3);
     assert_eq!(served(&client), "tok-2");
+}
+
+#[test]
+fn the_documented_defaults_and_what_the_config_returns() {
+    assert_eq!(DEFAULT_EXPIRY_BUFFER_MS, 300_000, "README: default 300 s");
+    assert_eq!(DEFAULT_CACHE_CAPACITY, 1_000, "README: default 1000");
+    let policy = RetryPolicy {
+        max_retries: 5,
+        ..RetryPolicy::default()
+    };
+    let config = config()
+        .with_expiry_buffer_ms(7_000)
+        .with_retry_policy(policy.clone());
+    assert_eq!(config.client_id(), "app-id");
+    assert_eq!(config.expiry_buffer_ms(), 7_000);
+    assert_eq!(config.retry_policy(), &policy);
+    assert_eq!(
+        config.token_endpoint().url(),
+        "http://127.0.0.1:9/tenant-1/oauth2/v2.0/token"
+    );
+}
+
+#[test]
+fn a_reply_that_echoes_the_configured_secret_is_withheld() {
+    const SECRET: &str = "s3cret-value-0123456789~abc";
+    let host = TestHost::new();
+    host.status(
+        403,
+        &[],
+        &format!("<p>Blocked by policy. Body: {SECRET}</p>"),
+    );
+    let config = ClientConfig::new(
+        "app-id",
+        TokenEndpoint::from_authority("http://127.0.0.1:9/tenant-1").unwrap(),
+        Credential::client_secret(SECRET).unwrap(),
+    )
+    .unwrap();
+    let client = ConfidentialClient::new(config, host.clone());
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert!(error.message().contains("withheld"), "{error}");
+    assert!(!format!("{error} {error:?}").contains(&SECRET[..16]));
+}
+
+#[test]
+fn fetch_errors_other_than_network_errors_are_not_retried() {
+    let host = TestHost::new();
+    host.reply(Reply::Fails(Error::invalid_response(
+        "the reply is larger than 1 MiB",
+    )));
+    let client = client(&host);
+    let error = acquire(&client, request(&client)).unwrap_err();
+    assert_eq!(error.code(), "invalid_response");
+    assert_eq!(host.request_count(), 1);
+}
+
+#[test]
+fn a_background_refresh_takes_a_fresher_token_from_the_store_and_a_correlation_id_of_its_own() {
+    let host = TestHost::new();
+    host.token(r#"{"access_token":"tok-1","expires_in":3600,"refresh_in":600}"#);
+    let store = Rc::new(MemoryStore::default());
+    let shared: Rc<dyn TokenStore> = store.clone();
+    let client = ConfidentialClient::with_store(config(), host.clone(), Some(shared.clone()));
+    acquire(&client, request(&client)).unwrap();
+
+    // Past the refresh point the stored token (the same one) is not taken: the IdP is asked,
+    // with a correlation id that is not the caller's.
+    host.advance(600_000);
+    host.token(r#"{"access_token":"tok-2","expires_in":3600,"refresh_in":600}"#);
+    let hit = acquire(
+        &client,
+        TokenRequest {
+            correlation_id: Some("caller-7".into()),
+            ..request(&client)
+        },
+    )
+    .unwrap();
+    assert_eq!(hit.correlation_id.as_deref(), Some("caller-7"));
+    host.run_background_tasks();
+    assert_eq!(host.request_count(), 2);
+    let sent = host.0.requests.borrow()[1].clone();
+    assert_ne!(sent.header("client-request-id"), Some("caller-7"));
+    assert_eq!(sent.header("client-request-id").map(str::len), Some(36));
+
+    // Another client sharing the store refreshed meanwhile: the next refresh takes its token.
+    host.advance(600_000);
+    let fresher = CachedToken::issued(
+        Secret::new("tok-from-peer"),
+        "Bearer".into(),
+        host.now_ms(),
+        3600,
+        None,
+        None,
+    );
+    pollster::block_on(shared.put(&client.inner.store_key(&request(&client).scopes), &fresher));
+    assert_eq!(served(&client), "tok-2");
+    assert_eq!(host.request_count(), 2, "no IdP request");
+    assert_eq!(served(&client), "tok-from-peer");
+}
+
+#[test]
+fn a_stored_token_past_its_refresh_point_is_not_served_from_the_store() {
+    let host = TestHost::new();
+    let store = Rc::new(MemoryStore::default());
+    let shared: Rc<dyn TokenStore> = store.clone();
+    let client = ConfidentialClient::with_store(config(), host.clone(), Some(shared.clone()));
+    let due = CachedToken::issued(
+        Secret::new("tok-due"),
+        "Bearer".into(),
+        host.now_ms() - 700_000,
+        3600,
+        None,
+        Some(600),
+    );
+    pollster::block_on(shared.put(&client.inner.store_key(&request(&client).scopes), &due));
+    host.token(TOKEN_1);
+    let result = acquire(&client, request(&client)).unwrap();
+    assert_eq!(result.access_token.expose(), "tok-1");
+    assert_eq!(result.source, TokenSource::IdentityProvider);
+}
+
+#[test]
+fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
+    let host = TestHost::new();
+    let client = ConfidentialClient::new(config().with_cache_capacity(2), host.clone());
+    let scoped = |scope: &str| TokenRequest::new(client.scopes([scope]).unwrap());
+    let refuse = |scope: &str| {
+        host.status(400, &[], INVALID_SCOPE);
+        assert_eq!(
+            acquire(&client, scoped(scope)).unwrap_err().code(),
+            "invalid_scope"
+        );
+    };
+    refuse("api://a/.default");
+    host.advance(REFUSAL_MEMORY_MS - 10_000);
+    refuse("api://b/.default");
+    assert_eq!(host.request_count(), 2);
+    // Both are remembered while the map is at capacity.
+    for scope in ["api://a/.default", "api://b/.default"] {
+        assert!(acquire(&client, scoped(scope)).is_err());
+    }
+    assert_eq!(host.request_count(), 2);
+
+    // The moment a's refusal ends, a third refusal makes room by dropping it, not b's.
+    host.advance(10_000);
+    refuse("api://c/.default");
+    assert_eq!(host.request_count(), 3);
+    assert!(acquire(&client, scoped("api://b/.default")).is_err());
+    assert!(acquire(&client, scoped("api://c/.default")).is_err());
+    assert_eq!(host.request_count(), 3, "b and c are still remembered");
 }
