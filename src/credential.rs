@@ -466,6 +466,25 @@ mod tests {
             );
             let error = bare.check_entra_identification().unwrap_err();
             assert!(error.message().starts_with("Entra ID needs"), "{error}");
+            // Entra needs the thumbprint the algorithm's header carries: SHA-1 for RS256.
+            let thumbprinted = |sha1: bool| {
+                CertificateCredential::new(
+                    signer(algorithm),
+                    CertificateOptions {
+                        thumbprint_sha1: sha1.then(|| "t1".into()),
+                        thumbprint_sha256: (!sha1).then(|| "t256".into()),
+                        ..Default::default()
+                    },
+                )
+            };
+            let rs256 = algorithm == JwsAlgorithm::Rs256;
+            assert!(thumbprinted(rs256)
+                .unwrap()
+                .check_entra_identification()
+                .is_ok());
+            if let Ok(other) = thumbprinted(!rs256) {
+                assert!(other.check_entra_identification().is_err(), "{algorithm:?}");
+            }
             let bare = Credential::Certificate(Rc::new(bare));
             let generic =
                 crate::TokenEndpoint::generic("https://idp.example/oauth2/token").unwrap();
@@ -533,7 +552,14 @@ mod tests {
             pollster::block_on(basic.resolve("a", "e", "a", 0)).unwrap(),
             ResolvedCredential::SecretBasic(Secret::new("hunter2"))
         );
-        assert!(!format!("{post:?}{basic:?}").contains("hunter2"));
+        assert_eq!(
+            format!("{post:?} {basic:?}"),
+            "ClientSecret(Post, <redacted>) ClientSecret(Basic, <redacted>)"
+        );
+        assert_eq!(
+            format!("{:?}", Credential::client_assertion("a.b.c").unwrap()),
+            "Assertion(<redacted>)"
+        );
         assert_eq!(
             Credential::client_secret("").unwrap_err().field(),
             Some("credential.clientSecret")
