@@ -477,6 +477,15 @@ mod tests {
                     },
                 )
             };
+            let with_certificate = CertificateCredential::new(
+                signer(algorithm),
+                CertificateOptions {
+                    certificate_chain: vec![vec![0x30, 0x00]],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(with_certificate.check_entra_identification().is_ok());
             let rs256 = algorithm == JwsAlgorithm::Rs256;
             assert!(thumbprinted(rs256)
                 .unwrap()
