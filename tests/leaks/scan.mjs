@@ -32,6 +32,7 @@ export const SUITE_CANARIES = [
   "faults-key-7d21",
   "refusals-key-5e18",
   "forced-form-key-0c3b",
+  "federated-canary-token-5b7e-not-a-jwt",
 ];
 
 /**

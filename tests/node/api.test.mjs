@@ -118,6 +118,21 @@ test("fromEnvironment: a federated token file, read afresh for each request, thr
   assert.deepEqual(endpoint.requests.map((r) => r.status), [200, 200, 401]);
 });
 
+test("a federated token file holding no JWT: refused by the endpoint, its text in no error", async () => {
+  const tokenFile = join(dir, "federated-garbage");
+  // A canary the leak scan knows (tests/leaks/scan.mjs): any 16 characters of it in any output fail the suite.
+  writeFileSync(tokenFile, "federated-canary-token-5b7e-not-a-jwt\n");
+  const env = { AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_AUTHORITY_HOST: endpoint.url, AZURE_CLIENT_ID: FEDERATED_APP, AZURE_FEDERATED_TOKEN_FILE: tokenFile };
+  const byFile = withEnv(env, () => ConfidentialClient.fromEnvironment({ maxRetries: 0 }));
+  const error = await byFile.acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(error.code, "invalid_client");
+  assert.equal(new URLSearchParams(endpoint.requests[0].body).get("client_assertion"), "federated-canary-token-5b7e-not-a-jwt");
+  const shown = `${error.message} ${error.hint ?? ""} ${error.description ?? ""} ${JSON.stringify(error)} ${String(error)}`;
+  for (let at = 0; at + 16 <= "federated-canary-token-5b7e-not-a-jwt".length; at += 1) {
+    assert.ok(!shown.includes("federated-canary-token-5b7e-not-a-jwt".slice(at, at + 16)), shown);
+  }
+});
+
 test("fromEnvironment explains what is missing, and refuses encrypted certificates", () => {
   withEnv({}, () => assert.throws(() => ConfidentialClient.fromEnvironment(), { code: "invalid_config", field: "AZURE_TENANT_ID" }));
   withEnv({ AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c" }, () =>
