@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_APP } from "../token-endpoint/server.mjs";
 import { TOKEN_SIGNATURE_MARKER } from "../token-endpoint/access-token.mjs";
-import { CACHE_KEY, CALLERS, SUITE_KEYS } from "../worker/broker.mjs";
+import { CACHE_KEY, CALLERS, SUITE_KEYS, WRONG_CACHE_KEY } from "../worker/broker.mjs";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 
@@ -43,7 +43,10 @@ export const CANARY_PATTERNS = [["a load test's broker key", /load-key-\d+-x{24}
 
 /** Each secret the suites hold, with what to call it in a report. */
 export function canaries() {
-  const cacheKeyBytes = Buffer.from(CACHE_KEY, "base64");
+  const cacheKeys = [
+    ["the broker's CACHE_KEY", CACHE_KEY],
+    ["the other CACHE_KEY the suites configure", WRONG_CACHE_KEY],
+  ];
   const found = [
     ["the local app's client secret", LOCAL_APP.clientSecret],
     ["the client secret, form-encoded", encodeURIComponent(LOCAL_APP.clientSecret).replaceAll("~", "%7E")],
@@ -52,9 +55,11 @@ export function canaries() {
       Buffer.from(`${encodeURIComponent(LOCAL_APP.clientId)}:${encodeURIComponent(LOCAL_APP.clientSecret).replaceAll("~", "%7E")}`).toString("base64"),
     ],
     ["an access token's signature", TOKEN_SIGNATURE_MARKER],
-    ["the broker's CACHE_KEY", CACHE_KEY],
-    ["the broker's CACHE_KEY in hex", cacheKeyBytes.toString("hex")],
-    ["the broker's CACHE_KEY as text", cacheKeyBytes.toString("latin1")],
+    ...cacheKeys.flatMap(([kind, key]) => [
+      [kind, key],
+      [`${kind} in hex`, Buffer.from(key, "base64").toString("hex")],
+      [`${kind} as text`, Buffer.from(key, "base64").toString("latin1")],
+    ]),
     ...SUITE_CANARIES.map((secret) => [`a suite's secret ${secret.slice(0, 4)}…`, secret]),
     ...Object.entries(CALLERS).flatMap(([id, caller]) => caller.keys.map((key) => [`broker key of ${id}`, key])),
     ...Object.entries(SUITE_KEYS).flatMap(([id, keys]) =>

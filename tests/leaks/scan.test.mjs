@@ -55,6 +55,7 @@ test("a load test's broker keys are found by their shape", () => {
 const NOT_SECRETS = new Set([
   "cctoken-key-material-", // a temporary folder's prefix
   "cctoken-test-cache-key-canary-32", // CACHE_KEY's bytes: scanned as CACHE_KEY, hex and text
+  "cctoken-wrong-cache-key-canary32", // WRONG_CACHE_KEY's bytes, likewise
   "payroll-canary-caller", // caller ids and their scopes are not secret
   "audit-canary-caller",
   "payroll-canary-Read", // a refused scope
