@@ -406,6 +406,22 @@ mod tests {
         let jwt = pollster::block_on(by_thumbprint.sign_assertion("aud", "app", 0)).unwrap();
         assert_eq!(header_of(jwt.expose())["x5t#S256"], "given");
 
+        // RS256: a given SHA-1 thumbprint wins over one computed from the certificate.
+        let rs256 = CertificateCredential::new(
+            signer(JwsAlgorithm::Rs256),
+            CertificateOptions {
+                certificate_chain: vec![vec![0x30, 0x00]],
+                thumbprint_sha1: Some("given-sha1".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let jwt = pollster::block_on(rs256.sign_assertion("aud", "app", 0)).unwrap();
+        assert_eq!(
+            header_of(jwt.expose()),
+            serde_json::json!({"alg":"RS256","typ":"JWT","x5t":"given-sha1"})
+        );
+
         let es256 = CertificateCredential::new(
             signer(JwsAlgorithm::Es256),
             CertificateOptions {
@@ -466,6 +482,11 @@ mod tests {
             );
             let error = bare.check_entra_identification().unwrap_err();
             assert!(error.message().starts_with("Entra ID needs"), "{error}");
+            assert_eq!(
+                error.message().contains("SHA-1 thumbprint (x5t)"),
+                algorithm == JwsAlgorithm::Rs256,
+                "{error}"
+            );
             // Entra needs the thumbprint the algorithm's header carries: SHA-1 for RS256.
             let thumbprinted = |sha1: bool| {
                 CertificateCredential::new(
