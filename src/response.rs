@@ -214,8 +214,8 @@ fn parse_failure(response: &HttpResponse, context: &HintContext<'_>, now_ms: u64
             error
         }
         None => {
+            // 429 is `throttled`, by its error kind (below).
             let code = match status {
-                429 => "throttled",
                 503 => "temporarily_unavailable",
                 500..=599 => "server_error",
                 _ => "http_error",
@@ -380,6 +380,7 @@ mod tests {
             r#"{"access_token":"t","expires_in":1000000000000000,"ext_expires_in":"99999999999999999"}"#,
         )
         .unwrap();
+        assert_eq!(MAX_LIFETIME_S, 315_360_000, "ten years of 365 days");
         assert_eq!(token.expires_in_s, MAX_LIFETIME_S);
         assert_eq!(token.ext_expires_in_s, Some(MAX_LIFETIME_S));
         for (whole, seconds) in [("3600.0", 3600), ("1e3", 1000)] {
@@ -447,6 +448,12 @@ mod tests {
             assert!(error.message().contains(expected), "{body}: {error}");
             assert!(!error.to_string().contains("secret-tok"));
         }
+        let exactly = "y".repeat(200);
+        let error = parse(200, &exactly).unwrap_err();
+        assert!(
+            error.message().ends_with(&format!("\"{exactly}\"")),
+            "{error}"
+        );
         let long = "x".repeat(500);
         let error = parse(200, &long).unwrap_err();
         assert!(error

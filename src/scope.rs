@@ -272,8 +272,31 @@ mod tests {
             .message()
             .contains("control character"));
         assert!(ScopeSet::parse(["x".repeat(MAX_SCOPE_LEN + 1)], ScopeRules::Generic).is_err());
+        assert!(ScopeSet::parse(["x".repeat(MAX_SCOPE_LEN)], ScopeRules::Generic).is_ok());
         let many: Vec<String> = (0..=MAX_SCOPES).map(|i| format!("s{i}")).collect();
-        assert!(ScopeSet::parse(many, ScopeRules::Generic).is_err());
+        assert!(ScopeSet::parse(&many, ScopeRules::Generic).is_err());
+        let most = ScopeSet::parse(&many[..MAX_SCOPES], ScopeRules::Generic).unwrap();
+        assert_eq!(most.iter().count(), 64);
+        for resource in ["", "a b", "api://x\n"] {
+            let error = scope_for_resource(resource).unwrap_err();
+            assert_eq!(error.field(), Some("resource"), "{resource:?}");
+        }
+    }
+
+    #[test]
+    fn entra_tells_an_app_id_from_other_scopes_by_its_shape() {
+        // 36 characters with four dashes: an application id, so a resource.
+        let app_id = entra(["11111111-2222-3333-4444-555555555555"]).unwrap_err();
+        assert!(app_id.message().contains("is a resource"), "{app_id}");
+        for not_an_app_id in ["x".repeat(36), "a-b-c-d-e".to_owned()] {
+            let error = entra([not_an_app_id.as_str()]).unwrap_err();
+            assert!(
+                error
+                    .message()
+                    .contains("looks like a delegated permission"),
+                "{error}"
+            );
+        }
     }
 
     #[test]
