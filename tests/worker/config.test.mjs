@@ -117,3 +117,22 @@ test("a key without its certificate under an Entra authority: CLIENT_CERTIFICATE
   const body = FIXTURES.rsaKey.split("\n").filter((line) => line && !line.startsWith("-----"));
   assertWithout([health.text, log], body.map((line) => line.slice(0, 16)), "key-only PEM");
 });
+
+test("malformed secrets in BROKER_CLIENTS and CACHE_KEY: named, never shown, in public or in the log", async () => {
+  // A raw key where its hash belongs, and CACHE_KEYs that are not 32 bytes of base64: hex of the
+  // right bytes, 31 bytes, text. Any 16 characters of them showing would fail the leak scan too.
+  const keyBytes = Buffer.from(CACHE_KEY, "base64");
+  const cases = [
+    [{ BROKER_CLIENTS: members([PAYROLL, payroll({ keySha256: [PAYROLL_KEY] })]) }, /broker misconfigured: BROKER_CLIENTS\[0\]: /, "BROKER_CLIENTS", [PAYROLL_KEY, encodeURIComponent(PAYROLL_KEY)]],
+    [{ CACHE_KEY: keyBytes.toString("hex") }, /broker misconfigured: CACHE_KEY: /, "CACHE_KEY", [keyBytes.toString("hex")]],
+    [{ CACHE_KEY: keyBytes.subarray(1).toString("base64") }, /broker misconfigured: CACHE_KEY: /, "CACHE_KEY", [keyBytes.subarray(1).toString("base64")]],
+    [{ CACHE_KEY: keyBytes.toString("latin1") }, /broker misconfigured: CACHE_KEY: /, "CACHE_KEY", [keyBytes.toString("latin1")]],
+  ];
+  for (const [settings, logPattern, setting, secrets] of cases) {
+    const { health, token, log } = await misconfigured(settings, logPattern);
+    assert.equal(health.json.setting, setting);
+    assert.equal(token.status, 500);
+    const windows = secrets.flatMap((secret) => Array.from({ length: secret.length - 15 }, (_, at) => secret.slice(at, at + 16)));
+    assertWithout([health.text, token.text, log], windows, `${setting}: ${JSON.stringify(Object.keys(settings))}`);
+  }
+});
