@@ -579,11 +579,10 @@ impl<H: Host> ConfidentialClient<H> {
             .refresh_not_before
             .borrow_mut()
             .insert(key.clone(), u64::MAX);
-        // Not forced: another client sharing the store may have refreshed already, and a
-        // stored token past its own refresh point is never taken. The refresh's request gets a
-        // correlation id of its own, not the caller's.
+        // Not forced (a memory hit never is): another client sharing the store may have
+        // refreshed already, and a stored token past its own refresh point is never taken. The
+        // refresh's request gets a correlation id of its own, not the caller's.
         let refresh = TokenRequest {
-            force_refresh: false,
             correlation_id: None,
             ..request.clone()
         };
