@@ -1210,5 +1210,9 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
     assert!(acquire(&client, scoped("api://b/.default")).is_err());
     assert!(acquire(&client, scoped("api://c/.default")).is_err());
     assert_eq!(host.request_count(), 3, "b and c are still remembered");
-    assert_eq!(client.inner.refused.borrow().len(), 2, "never more than the capacity");
+    assert_eq!(
+        client.inner.refused.borrow().len(),
+        2,
+        "never more than the capacity"
+    );
 }
