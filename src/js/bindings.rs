@@ -156,12 +156,14 @@ impl JsConfidentialClient {
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
         // An aborted call names the request it gave up on: its correlation id is chosen here,
-        // before the core would, so the abort error can carry it. Cache hits keep theirs.
+        // before the core would, so the abort error can carry it. A cache hit is answered at
+        // once (nothing to abort), so the memory tier is looked up once either way.
         let mut aborted_error = aborted();
         if signal.is_some() {
-            if token_request.correlation_id.is_none()
-                && self.client.acquire_from_memory(&token_request).is_none()
-            {
+            if token_request.correlation_id.is_none() {
+                if let Some(hit) = self.client.acquire_from_memory(&token_request) {
+                    return Promise::resolve(&finish(hit));
+                }
                 match crate::assertion::uuid_v4() {
                     Ok(id) => token_request.correlation_id = Some(id),
                     Err(error) => return Promise::reject(&to_js_error(&error)),
