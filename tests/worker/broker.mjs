@@ -2,7 +2,9 @@
 // and settings pointed at a local token endpoint. Callers and keys for the tests live here.
 import { createHash, webcrypto } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { after, before, beforeEach } from "node:test";
 import { Miniflare } from "miniflare";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 
 // CCTOKEN_WORKER_BUILD runs the suites against another build, e.g. an older commit's, to see
 // a regression test fail there.
@@ -183,4 +185,31 @@ async function send(mf, path, init) {
     json = undefined;
   }
   return { status: response.status, headers: response.headers, json, text };
+}
+
+/**
+ * The setup most Worker suites share: one local token endpoint and one broker for the file,
+ * serving `callers` (and `settings`), stopped after it; the endpoint reset before each test.
+ * Returns getters, set once the file's `before` hook ran.
+ */
+export function useBroker({ callers, settings = {} }) {
+  let endpoint;
+  let broker;
+  before(async () => {
+    endpoint = await startTokenEndpoint();
+    broker = await startBroker({ endpoint, app: LOCAL_APP, settings: { BROKER_CLIENTS: brokerClients(callers), ...settings } });
+  });
+  after(async () => {
+    await broker?.dispose();
+    await endpoint?.close();
+  });
+  beforeEach(() => endpoint.reset());
+  return {
+    get endpoint() {
+      return endpoint;
+    },
+    get broker() {
+      return broker;
+    },
+  };
 }
