@@ -371,6 +371,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message().contains("\"DSA PRIVATE KEY\""), "{error}");
+        // Words of 15 characters are quoted; 16 could be a run of key material, so they never are.
+        let fifteen = "-----BEGIN ABCDEFGHIJKLMNO PRIVATE KEY-----\nMAA=\n-----END ABCDEFGHIJKLMNO PRIVATE KEY-----";
+        let error = parse_private_key("k", fifteen).unwrap_err();
+        assert!(
+            error.message().contains("\"ABCDEFGHIJKLMNO PRIVATE KEY\""),
+            "{error}"
+        );
+        let sixteen = fifteen.replace("ABCDEFGHIJKLMNO", "ABCDEFGHIJKLMNOP");
+        let error = parse_private_key("k", &sixteen).unwrap_err();
+        assert!(error.message().contains("malformed BEGIN line"), "{error}");
+        assert!(!error.message().contains("ABCDEFGHIJKLMNOP"), "{error}");
         let error = parse_private_key("k", "-----BEGIN PRIVATE KEY-----\nMAA=\n").unwrap_err();
         assert!(error.message().contains("\"END PRIVATE KEY\""), "{error}");
     }
