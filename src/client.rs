@@ -607,7 +607,7 @@ impl<H: Host> ConfidentialClient<H> {
 
 impl<H: Host> Inner<H> {
     fn remember_refusal(&self, scopes: &str, error: &Error) {
-        if error.kind() == ErrorKind::IdentityProvider && is_definitive_oauth_error(error.code()) {
+        if error.is_refusal() {
             let now_ms = self.host.now_ms();
             let mut refused = self.refused.borrow_mut();
             // Bounded like the cache: scope sets come from callers, and refused ones too.
@@ -804,10 +804,7 @@ impl<H: Host> Inner<H> {
                                 token.refresh_in_s,
                             ))
                         }
-                        Err(error) if error.kind() == ErrorKind::InvalidResponse => {
-                            return Err(error)
-                        }
-                        Err(error) if is_definitive_oauth_error(error.code()) => return Err(error),
+                        Err(error) if !error.is_transient() => return Err(error),
                         Err(error) => (
                             AttemptOutcome::Status {
                                 status: response.status,
@@ -859,20 +856,6 @@ fn timeout_error(ms: u64, scope: &str) -> Error {
     )
     .with_hint(
         "check network access to the token endpoint; raise the timeout options if it is slow",
-    )
-}
-
-/// RFC 6749 §5.2 errors that say the request itself is wrong: retrying cannot help, whatever
-/// the status (a gateway such as the broker passes them on with 502).
-fn is_definitive_oauth_error(code: &str) -> bool {
-    matches!(
-        code,
-        "invalid_request"
-            | "invalid_client"
-            | "invalid_grant"
-            | "unauthorized_client"
-            | "unsupported_grant_type"
-            | "invalid_scope"
     )
 }
 

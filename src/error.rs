@@ -218,6 +218,36 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         self.0.idp.as_ref().map(|details| details.status)
     }
+
+    /// Whether the same request may succeed later with nothing changed on the caller's side:
+    /// no answer arrived (network, timeout), the provider throttles, or it answered HTTP 429,
+    /// 500, 502, 503 or 504 without a [refusal](Self::is_refusal). The one rule behind the
+    /// client's retries, the broker's 503 (against 502) and the CLI's exit code.
+    pub fn is_transient(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => true,
+            ErrorKind::IdentityProvider => {
+                !self.is_refusal() && matches!(self.status(), Some(429 | 500 | 502 | 503 | 504))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the provider refused the request itself with an RFC 6749 §5.2 error
+    /// (`invalid_client`, `invalid_scope`…): retrying cannot help, whatever the status (a
+    /// gateway such as the broker passes them on with 502).
+    pub fn is_refusal(&self) -> bool {
+        self.kind() == ErrorKind::IdentityProvider
+            && matches!(
+                self.code(),
+                "invalid_request"
+                    | "invalid_client"
+                    | "invalid_grant"
+                    | "unauthorized_client"
+                    | "unsupported_grant_type"
+                    | "invalid_scope"
+            )
+    }
 }
 
 impl fmt::Display for Error {
@@ -235,6 +265,58 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_idp(status: u16, code: &str) -> Error {
+        Error::identity_provider(
+            code,
+            "refused",
+            IdpErrorDetails {
+                status,
+                ..IdpErrorDetails::default()
+            },
+        )
+    }
+
+    #[test]
+    fn transient_means_the_same_request_may_succeed_later() {
+        for error in [
+            Error::network("connection reset"),
+            Error::new(ErrorKind::Timeout, "no answer"),
+            Error::new(ErrorKind::Throttled, "slow down"),
+            from_idp(429, "too_many_requests"),
+            from_idp(500, "server_error"),
+            from_idp(502, "server_error"),
+            from_idp(503, "temporarily_unavailable"),
+            from_idp(504, "server_error"),
+        ] {
+            assert!(error.is_transient(), "{error}");
+            assert!(!error.is_refusal(), "{error}");
+        }
+        for error in [
+            from_idp(400, "server_error"),
+            from_idp(401, "invalid_client"),
+            from_idp(502, "invalid_client"),
+            from_idp(503, "invalid_scope"),
+            Error::invalid_response("no access_token"),
+            Error::invalid_config("clientId", "missing"),
+            Error::new(ErrorKind::Aborted, "cancelled"),
+            Error::new(ErrorKind::Crypto, "no key"),
+        ] {
+            assert!(!error.is_transient(), "{error}");
+        }
+        for code in [
+            "invalid_request",
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+        ] {
+            assert!(from_idp(400, code).is_refusal(), "{code}");
+            assert!(!from_idp(503, code).is_transient(), "{code}");
+        }
+        assert!(!Error::invalid_config("scopes", "x").is_refusal());
+    }
 
     #[test]
     fn display_starts_with_the_code_and_ends_with_the_hint() {
