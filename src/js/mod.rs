@@ -11,6 +11,7 @@ mod error;
 mod fetch;
 mod host;
 mod host_bridge;
+pub mod object;
 mod signer;
 mod timer;
 pub mod webcrypto;
