@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::ports::LocalBoxFuture;
 use crate::response::MAX_LIFETIME_S;
 use crate::scope::{ScopeRules, ScopeSet};
-use crate::secret::Secret;
+use crate::secret::AccessToken;
 
 /// How long before its expiry a cached token stops being served, as in MSAL: a caller that
 /// receives a token can still use it for at least this long.
@@ -27,7 +27,7 @@ const SERIALIZED_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
     /// The access token.
-    pub access_token: Secret,
+    pub access_token: AccessToken,
     /// The token type, e.g. `Bearer`.
     pub token_type: String,
     /// Expiry, in milliseconds since the Unix epoch.
@@ -43,7 +43,7 @@ impl CachedToken {
     /// as the token cannot have been issued earlier. `refresh_on` is `refresh_in` when the
     /// server gave one, else half the lifetime for tokens living two hours or more.
     pub fn issued(
-        access_token: Secret,
+        access_token: AccessToken,
         token_type: String,
         sent_at_ms: u64,
         expires_in_s: u64,
@@ -121,7 +121,7 @@ impl From<&CachedToken> for StoredToken {
 impl From<StoredToken> for CachedToken {
     fn from(stored: StoredToken) -> Self {
         CachedToken {
-            access_token: Secret::new(stored.access_token),
+            access_token: AccessToken::new(stored.access_token),
             token_type: stored.token_type,
             expires_on_ms: stored.expires_on_ms,
             ext_expires_on_ms: stored.ext_expires_on_ms.unwrap_or(stored.expires_on_ms),
@@ -376,7 +376,7 @@ mod tests {
 
     fn token(expires_on_ms: u64) -> CachedToken {
         CachedToken {
-            access_token: Secret::new("t"),
+            access_token: AccessToken::new("t"),
             token_type: "Bearer".into(),
             expires_on_ms,
             ext_expires_on_ms: expires_on_ms,
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn refresh_on_comes_from_refresh_in_or_half_of_long_lifetimes() {
-        let secret = || Secret::new("t");
+        let secret = || AccessToken::new("t");
         let hinted = CachedToken::issued(
             secret(),
             "Bearer".into(),
@@ -447,7 +447,7 @@ mod tests {
     #[test]
     fn json_round_trip_keeps_every_field_and_reads_old_entries() {
         let original = CachedToken {
-            access_token: Secret::new("a\"b"),
+            access_token: AccessToken::new("a\"b"),
             token_type: "Bearer".into(),
             expires_on_ms: 1_800_000_000_123,
             ext_expires_on_ms: 1_800_000_100_000,

@@ -23,7 +23,7 @@ use crate::request::{build_token_request, TokenRequestParts};
 use crate::response::parse_token_response;
 use crate::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
 use crate::scope::ScopeSet;
-use crate::secret::Secret;
+use crate::secret::AccessToken;
 use crate::troubleshooting::HintContext;
 
 /// Longest client id accepted; Entra ids are GUIDs, other servers use short names.
@@ -259,7 +259,7 @@ pub enum TokenSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthResult {
     /// The access token.
-    pub access_token: Secret,
+    pub access_token: AccessToken,
     /// The token type, e.g. `Bearer`.
     pub token_type: String,
     /// Expiry, in milliseconds since the Unix epoch.

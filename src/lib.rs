@@ -74,5 +74,5 @@ pub use client::{AuthResult, ClientConfig, ConfidentialClient, TokenRequest, Tok
 pub use credential::Credential;
 pub use error::{Error, ErrorKind};
 pub use scope::{scope_for_resource, ScopeRules, ScopeSet};
-pub use secret::Secret;
+pub use secret::{AccessToken, BrokerKey, ClientSecret, Secret};
 pub use troubleshooting::admin_consent_url;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, IdpErrorDetails};
 use crate::ports::HttpResponse;
 use crate::retry::parse_retry_after;
-use crate::secret::{basic_credentials, leaks, Secret};
+use crate::secret::{basic_credentials, leaks, AccessToken};
 use crate::troubleshooting::{hint_for, HintContext};
 
 /// How much of an unusable body an error quotes.
@@ -17,7 +17,7 @@ const QUOTED_BODY_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenResponse {
     /// The access token.
-    pub access_token: Secret,
+    pub access_token: AccessToken,
     /// The token type, `Bearer` for Entra ID.
     pub token_type: String,
     /// Lifetime in seconds from the moment the request was sent.
@@ -81,7 +81,7 @@ fn parse_success(
         .with_hint("check that the authority or token endpoint URL points at an OAuth2 token endpoint, and that no proxy answers instead of it")
     })?;
     let access_token = match body.access_token {
-        Some(Value::String(token)) if !token.is_empty() => Secret::new(token),
+        Some(Value::String(token)) if !token.is_empty() => AccessToken::new(token),
         _ => {
             return Err(Error::invalid_response(
                 "the token response has no access_token string",
@@ -347,6 +347,7 @@ fn printable_excerpt(text: &str, max_chars: usize, context: &HintContext<'_>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
 
     const CONTEXT: HintContext<'static> = HintContext {
         authority_host: Some("https://login.microsoftonline.com"),

@@ -1,16 +1,59 @@
-//! A string that must never be printed: client secrets, access tokens, broker keys.
+//! Strings that must never be printed: client secrets, access tokens, broker keys, each its
+//! own type so one cannot be passed where another is meant.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-/// A secret string. `Debug` and `Display` print `<redacted>`; only [`Secret::expose`]
-/// reveals the value, so every place that sends a secret on the wire is easy to find.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use subtle::ConstantTimeEq;
 
-impl Secret {
+/// What a [`Secret`] holds; only names it in `Debug` output.
+pub trait Kind {
+    /// The type's name, as `Debug` prints it.
+    const NAME: &'static str;
+}
+
+/// The kinds of secret, as type markers.
+pub mod kind {
+    macro_rules! kinds {
+        ($($(#[$doc:meta])* $name:ident;)*) => {$(
+            $(#[$doc])*
+            #[derive(Clone, Copy)]
+            pub enum $name {}
+            impl super::Kind for $name {
+                const NAME: &'static str = stringify!($name);
+            }
+        )*};
+    }
+    kinds! {
+        /// A secret not otherwise named: a client assertion, a key's PEM text.
+        Secret;
+        /// An app registration's client secret.
+        ClientSecret;
+        /// An access token issued by the identity provider.
+        AccessToken;
+        /// A caller's key for the broker.
+        BrokerKey;
+    }
+}
+
+/// A secret string of kind `K`. `Debug` and `Display` print `<redacted>`; only
+/// [`Redacted::expose`] reveals the value, so every place that sends a secret on the wire is
+/// easy to find. Equality takes the same time wherever two values differ.
+pub struct Redacted<K: Kind>(String, PhantomData<K>);
+
+/// A secret not otherwise named: a client assertion, a key's PEM text.
+pub type Secret = Redacted<kind::Secret>;
+/// An app registration's client secret.
+pub type ClientSecret = Redacted<kind::ClientSecret>;
+/// An access token.
+pub type AccessToken = Redacted<kind::AccessToken>;
+/// A caller's key for the broker.
+pub type BrokerKey = Redacted<kind::BrokerKey>;
+
+impl<K: Kind> Redacted<K> {
     /// Wraps a value that must not appear in logs or error messages.
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        Redacted(value.into(), PhantomData)
     }
 
     /// The secret value itself, for the one place that puts it on the wire.
@@ -75,13 +118,29 @@ fn has_window_of(text: &str, secret: &str) -> bool {
         .any(|window| text.contains(&secret[window[0]..window[LEAK_WINDOW]]))
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+impl<K: Kind> Clone for Redacted<K> {
+    fn clone(&self) -> Self {
+        Redacted::new(self.0.clone())
     }
 }
 
-impl fmt::Display for Secret {
+/// Constant time over the bytes (`subtle`): comparing a presented secret with a configured
+/// one must not tell how much of it matched.
+impl<K: Kind> PartialEq for Redacted<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl<K: Kind> Eq for Redacted<K> {}
+
+impl<K: Kind> fmt::Debug for Redacted<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(<redacted>)", K::NAME)
+    }
+}
+
+impl<K: Kind> fmt::Display for Redacted<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
@@ -97,6 +156,29 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         assert_eq!(format!("{secret}"), "<redacted>");
         assert_eq!(secret.expose(), "hunter2-very-secret");
+        assert_eq!(
+            format!("{:?}", AccessToken::new("eyJhbGciOi.x.y")),
+            "AccessToken(<redacted>)"
+        );
+        assert_eq!(
+            format!("{:?}", ClientSecret::new("s")),
+            "ClientSecret(<redacted>)"
+        );
+        assert_eq!(format!("{}", BrokerKey::new("k")), "<redacted>");
+        assert_eq!(
+            format!("{:?}", BrokerKey::new("k")),
+            "BrokerKey(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn equal_only_when_every_byte_is() {
+        let key = BrokerKey::new("k3y-value");
+        assert_eq!(key, key.clone());
+        assert_eq!(key, BrokerKey::new("k3y-value"));
+        for other in ["k3y-valuf", "j3y-value", "k3y-valu", "k3y-value ", ""] {
+            assert_ne!(key, BrokerKey::new(other), "{other:?}");
+        }
     }
 
     #[test]

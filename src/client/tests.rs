@@ -1147,7 +1147,7 @@ fn a_background_refresh_takes_a_fresher_token_from_the_store_and_a_correlation_i
     // Another client sharing the store refreshed meanwhile: the next refresh takes its token.
     host.advance(600_000);
     let fresher = CachedToken::issued(
-        Secret::new("tok-from-peer"),
+        AccessToken::new("tok-from-peer"),
         "Bearer".into(),
         host.now_ms(),
         3600,
@@ -1167,7 +1167,7 @@ fn a_stored_token_past_its_refresh_point_is_not_served_from_the_store() {
     let shared: Rc<dyn TokenStore> = store.clone();
     let client = ConfidentialClient::with_store(config(), host.clone(), Some(shared.clone()));
     let due = CachedToken::issued(
-        Secret::new("tok-due"),
+        AccessToken::new("tok-due"),
         "Bearer".into(),
         host.now_ms() - 700_000,
         3600,

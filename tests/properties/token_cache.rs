@@ -3,7 +3,7 @@
 //! round trips.
 
 use cctoken::cache::{CachedToken, TokenCache};
-use cctoken::{ScopeRules, Secret};
+use cctoken::{AccessToken, ScopeRules};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -96,7 +96,7 @@ proptest! {
                 Op::Put { key, lifetime_ms } => {
                     let key = format!("k{key}");
                     let token = CachedToken {
-                        access_token: Secret::new(format!("token-{n}")),
+                        access_token: AccessToken::new(format!("token-{n}")),
                         token_type: "Bearer".to_owned(),
                         expires_on_ms: now_ms + lifetime_ms,
                         ext_expires_on_ms: now_ms + lifetime_ms,
