@@ -1,8 +1,9 @@
 //! Core errors as JS `Error` objects with machine-readable properties.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
+use super::object::set;
 use crate::error::Error;
 
 /// A JS `Error` named `ClientCredentialError` with `code` and, where known, `field`, `hint`,
@@ -11,7 +12,7 @@ use crate::error::Error;
 pub fn to_js_error(error: &Error) -> JsValue {
     let js_error = js_sys::Error::new(&error.to_string());
     js_error.set_name("ClientCredentialError");
-    let target: &Object = js_error.as_ref();
+    let target: &JsValue = js_error.as_ref();
     set(target, "code", &error.code().into());
     if let Some(field) = error.field() {
         set(target, "field", &field.into());
@@ -48,10 +49,4 @@ pub fn to_js_error(error: &Error) -> JsValue {
         }
     }
     js_error.into()
-}
-
-fn set(target: &Object, key: &str, value: &JsValue) {
-    // Setting a plain data property on a fresh Error cannot fail; there is nothing useful to
-    // do if a frozen prototype made it fail, so the error is still thrown without it.
-    let _ = Reflect::set(target, &key.into(), value);
 }
