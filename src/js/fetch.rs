@@ -56,7 +56,7 @@ impl JsFetch {
     /// Sends `request` and reads the whole response (up to its size limit), through the
     /// host bridge's `send`: one crossing out and one back.
     pub async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let header_lines = crate::header_lines::encode(&request.headers)?;
+        let header_lines = super::header_lines::encode(&request.headers)?;
         let started = bridge().send(
             &self.fetch_fn,
             &request.url,
@@ -83,7 +83,7 @@ impl JsFetch {
         let headers = reply
             .get(1)
             .as_string()
-            .map(|lines| crate::header_lines::decode(&lines))
+            .map(|lines| super::header_lines::decode(&lines))
             .unwrap_or_default();
         Ok(HttpResponse::from_bytes(
             status,

@@ -9,6 +9,7 @@
 mod certificate;
 mod error;
 mod fetch;
+pub mod header_lines;
 mod host;
 mod host_bridge;
 pub mod object;
