@@ -4,17 +4,11 @@ const glue = require("../dist/cjs/cctoken.cjs");
 // Built from fast-path.mjs by scripts/build.sh (Node 20's CommonJS cannot require ESM).
 const { withFastPath } = require("../dist/cjs/fast-path.cjs");
 
-// Same check as errors.mjs (ESM cannot be required from Node 20's CommonJS): errors are
-// recognised by name, so instanceof agrees across the two copies.
-class ClientCredentialError extends Error {
-  static [Symbol.hasInstance](value) {
-    return value instanceof Error && value.name === "ClientCredentialError";
-  }
-}
-
 module.exports = {
   BrokerClient: glue.BrokerClient,
-  ClientCredentialError,
+  // The class the wasm makes its errors with (src/js/host_bridge.mjs); it recognises errors by
+  // name, so instanceof agrees with the ESM entry's copy too.
+  ClientCredentialError: glue.clientCredentialErrorClass(),
   ConfidentialClient: withFastPath(glue.ConfidentialClient),
   adminConsentUrl: glue.adminConsentUrl,
   loadConfigFile: glue.loadConfigFile,

@@ -4,6 +4,22 @@
 // bytes. wasm-bindgen ships this file inside the glue it generates (a local JS snippet), so the
 // npm module's ESM and CommonJS glue and the Worker all carry this one copy.
 
+/**
+ * The class of every error cctoken throws (src/js/error.rs gives them `code`, `transient` and
+ * the rest). `instanceof` recognises errors by name rather than prototype, so it also holds
+ * for errors from another copy of the package: the ESM and CommonJS entries load separate glue.
+ */
+export class ClientCredentialError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ClientCredentialError";
+  }
+
+  static [Symbol.hasInstance](value) {
+    return value instanceof Error && value.name === "ClientCredentialError";
+  }
+}
+
 // No prototype, so an inherited `signal` or `capture` cannot change how the listener is added.
 const ONCE = Object.freeze(Object.assign(Object.create(null), { once: true }));
 

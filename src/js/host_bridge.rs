@@ -20,6 +20,18 @@ extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = hostBridge)]
     static BRIDGE: HostBridge;
 
+    /// The class of the errors the package throws.
+    #[wasm_bindgen(extends = js_sys::Error)]
+    pub type ClientCredentialError;
+
+    /// A `ClientCredentialError` with `message` (and no other property yet).
+    #[wasm_bindgen(constructor)]
+    pub fn new(message: &str) -> ClientCredentialError;
+
+    /// The class itself, for the package's entries to export.
+    #[wasm_bindgen(thread_local_v2, js_name = ClientCredentialError)]
+    pub static ERROR_CLASS: JsValue;
+
     /// Starts `fetch` and returns `[promise, abortController]`. The promise resolves to
     /// `[status, headerLines, bodyBytes | null]`; `null` means the body passed `max_bytes`.
     /// Headers travel both ways as [`super::header_lines`] strings.
