@@ -1,5 +1,6 @@
-//! HTTP through the host's `fetch` (Node 18+, Deno, Bun, Workers all have it), aborted when
-//! the client stops waiting, with the response body read up to a size limit.
+//! HTTP through the host's `fetch` (Node 18+, Deno, Bun, Workers all have it), sent and read
+//! by the host bridge's `send` in one crossing each way: aborted when the client stops
+//! waiting, with the response body read up to a size limit.
 
 use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
