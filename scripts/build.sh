@@ -22,16 +22,20 @@ build_npm() {
     echo "build: the CommonJS glue no longer loads \`\${__dirname}/cctoken_bg.wasm\`; update scripts/build.sh" >&2
     return 1
   fi
-  sed "s|\`\${__dirname}/cctoken_bg.wasm\`|require('path').join(__dirname, '..', 'web', 'cctoken_bg.wasm')|" \
-    target/wasm-bindgen-cjs/cctoken.js > pkg/dist/cjs/cctoken.cjs
+  # (require(String.raw`…`) becomes require("…"), which esbuild bundles: see below.)
+  sed -e "s|\`\${__dirname}/cctoken_bg.wasm\`|require('path').join(__dirname, '..', 'web', 'cctoken_bg.wasm')|" \
+    -e 's|require(String.raw`\([^`]*\)`)|require("\1")|' target/wasm-bindgen-cjs/cctoken.js > target/wasm-bindgen-cjs/cctoken.cjs
   # cctoken.d.ts stays: the glue names it with @ts-self-types, and Deno type-checks through it.
   rm -f pkg/dist/web/cctoken_bg.wasm.d.ts pkg/dist/web/.gitignore
   # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
   cp pkg/src/index.d.ts pkg/dist/index.d.cts
   cp README.md pkg/README.md
   # Any esbuild warning (say, an assignment to a const) fails the build rather than ship.
+  # The CommonJS glue require()s the host bridge snippet, an ES module that Node before 20.19
+  # cannot require: it is bundled in, so that glue is one self-contained file.
   local warnings
-  warnings=$(esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/host-bridge.mjs 2>&1) || { echo "$warnings" >&2; return 1; }
+  warnings=$( { esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs &&
+    esbuild --log-level=warning --bundle --format=cjs --platform=node --outfile=pkg/dist/cjs/cctoken.cjs target/wasm-bindgen-cjs/cctoken.cjs; } 2>&1) || { echo "$warnings" >&2; return 1; }
   if [ -n "$warnings" ]; then
     echo "$warnings" >&2
     return 1

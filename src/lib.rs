@@ -54,7 +54,6 @@ pub mod credential;
 pub mod environment;
 pub mod error;
 pub mod flight;
-pub mod header_lines;
 pub mod pem;
 pub mod ports;
 mod random;

@@ -4,9 +4,8 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
 
-const EXIT = { ok: 0, usage: 2, refused: 3, unreachable: 4 };
+const EXIT = { ok: 0, usage: 2, refused: 3, transient: 4 };
 const LOCAL_CODES = new Set(["invalid_config", "invalid_authority", "invalid_scope", "crypto_error"]);
-const NETWORK_CODES = new Set(["network_error", "timeout", "throttled", "aborted"]);
 
 const HELP = {
   main: `Usage: cctoken <command> [options]
@@ -16,7 +15,8 @@ Commands:
   consent-url   print the admin-consent URL for an app in a tenant
 
 Run "cctoken <command> --help" for a command's options. Exit codes: 0 ok, 2 usage or
-configuration error, 3 the identity provider refused, 4 network, timeout or throttled.`,
+configuration error, 3 the identity provider refused, 4 worth retrying later: network,
+timeout, throttled or the identity provider temporarily failing (5xx).`,
   token: `Usage: cctoken token --scope <scope> [--scope …] [options]
 
 Prints the access token alone, so that TOKEN=$(cctoken token --scope …) works.
@@ -158,8 +158,8 @@ function report(error) {
   if (error.retryAfter !== undefined) lines.push(`  retry after: ${Math.ceil(error.retryAfter / 1000)} s`);
   process.stderr.write(`${lines.join("\n")}\n`);
   if (LOCAL_CODES.has(error.code)) return EXIT.usage;
-  if (NETWORK_CODES.has(error.code)) return EXIT.unreachable;
-  return EXIT.refused;
+  // The core's classification (Error::is_transient), carried by every ClientCredentialError.
+  return error.transient === true ? EXIT.transient : EXIT.refused;
 }
 
 main(process.argv.slice(2)).then(

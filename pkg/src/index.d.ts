@@ -171,6 +171,11 @@ export type ClientCredentialErrorCode =
 export declare class ClientCredentialError extends Error {
   name: "ClientCredentialError";
   code: ClientCredentialErrorCode;
+  /**
+   * Whether trying again later may succeed: no response, a timeout, throttling, or a 429 or
+   * 5xx reply that is not an OAuth2 refusal. False for configuration mistakes and refusals.
+   */
+  transient: boolean;
   /** The option at fault, for configuration errors, e.g. `clientId`. */
   field?: string;
   /** How to fix it, e.g. which scope to request instead. */

@@ -1,13 +1,12 @@
 // Entry for Cloudflare Workers (workerd) and other bundler-based edge runtimes: the bundler
 // (wrangler, esbuild) turns the .wasm import into a compiled WebAssembly.Module.
 import wasmModule from "../dist/web/cctoken_bg.wasm";
-import { ConfidentialClient as WasmConfidentialClient, initSync, installHostBridge as install } from "../dist/web/cctoken.js";
+import { ConfidentialClient as WasmConfidentialClient, clientCredentialErrorClass, initSync } from "../dist/web/cctoken.js";
 import { withFastPath } from "./fast-path.mjs";
-import { installHostBridge } from "./host-bridge.mjs";
 
 initSync({ module: wasmModule });
-installHostBridge(install);
 
 export const ConfidentialClient = withFastPath(WasmConfidentialClient);
 export { BrokerClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
-export { ClientCredentialError } from "./errors.mjs";
+// The class the wasm makes its errors with (src/js/host_bridge.mjs).
+export const ClientCredentialError = clientCredentialErrorClass();

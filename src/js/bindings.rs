@@ -248,12 +248,7 @@ pub(super) fn build_client_with(
     options: JsValue,
     adjust: impl FnOnce(ClientConfig) -> ClientConfig,
 ) -> Result<JsConfidentialClient, Error> {
-    let bridge = super::host_bridge::installed().ok_or_else(|| {
-        Error::invalid_config(
-            "cctoken",
-            "the wasm glue was loaded without the package's JS entry: import or require \"cctoken\" itself",
-        )
-    })?;
+    let bridge = super::host_bridge::bridge();
     let options = require_object(
         options,
         "options",

@@ -1,18 +1,21 @@
 //! Core errors as JS `Error` objects with machine-readable properties.
 
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
 
+use super::host_bridge::ClientCredentialError;
+use super::object::set;
 use crate::error::Error;
 
-/// A JS `Error` named `ClientCredentialError` with `code` and, where known, `field`, `hint`,
-/// `status`, `aadsts`, `description`, `correlationId`, `traceId`, `timestamp` and
+/// A `ClientCredentialError` (the one class, from `host_bridge.mjs`) with `code`, `transient`
+/// ([`Error::is_transient`]: trying again later may succeed) and, where known, `field`,
+/// `hint`, `status`, `aadsts`, `description`, `correlationId`, `traceId`, `timestamp` and
 /// `retryAfter` (ms). The message never holds secrets (see [`crate::error`]).
 pub fn to_js_error(error: &Error) -> JsValue {
-    let js_error = js_sys::Error::new(&error.to_string());
-    js_error.set_name("ClientCredentialError");
-    let target: &Object = js_error.as_ref();
+    let js_error = ClientCredentialError::new(&error.to_string());
+    let target: &JsValue = js_error.as_ref();
     set(target, "code", &error.code().into());
+    set(target, "transient", &error.is_transient().into());
     if let Some(field) = error.field() {
         set(target, "field", &field.into());
     }
@@ -50,8 +53,10 @@ pub fn to_js_error(error: &Error) -> JsValue {
     js_error.into()
 }
 
-fn set(target: &Object, key: &str, value: &JsValue) {
-    // Setting a plain data property on a fresh Error cannot fail; there is nothing useful to
-    // do if a frozen prototype made it fail, so the error is still thrown without it.
-    let _ = Reflect::set(target, &key.into(), value);
+/// The `ClientCredentialError` class, which the package's entries export: the errors
+/// [`to_js_error`] makes are its instances.
+#[cfg(feature = "npm")]
+#[wasm_bindgen(js_name = clientCredentialErrorClass)]
+pub fn client_credential_error_class() -> JsValue {
+    super::host_bridge::ERROR_CLASS.with(JsValue::clone)
 }

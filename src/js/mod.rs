@@ -9,6 +9,7 @@
 mod certificate;
 mod error;
 mod fetch;
+pub mod header_lines;
 mod host;
 mod host_bridge;
 pub mod object;
@@ -33,4 +34,5 @@ pub use certificate::credential_from_combined_pem;
 pub use error::to_js_error;
 pub use fetch::{describe_js_error, JsFetch};
 pub use host::JsHost;
+pub use host_bridge::{read_capped, BodyTooLarge};
 pub use signer::WebCryptoSigner;

@@ -6,7 +6,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::bindings::{abort_signal, aborted, JsConfidentialClient, REQUEST_FIELDS};
-use super::fetch::{bare_object, describe_js_error};
+use super::fetch::describe_js_error;
+use super::object::{bare_object, call, call_async, get, set};
 use super::options::{is_absent, member, own, require_string};
 use super::to_js_error;
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
@@ -56,7 +57,7 @@ impl JsConfidentialClient {
             };
             move |claims: String| {
                 let request = copy_object(&init);
-                let _ = Reflect::set(&request, &"claims".into(), &claims.into());
+                set(&request, "claims", &claims.into());
                 this.authorization_header(&request.into(), "callApi", CALL_API_FIELDS)
             }
         };
@@ -122,19 +123,19 @@ async fn send(
     for key in ["method", "body"] {
         let value = own(init, key);
         if !is_absent(&value) {
-            let _ = Reflect::set(&request, &key.into(), &value);
+            set(&request, key, &value);
         }
     }
     // Checked when the token was acquired; a caller cancelling stops the API call as well.
     let signal = abort_signal(init).ok().flatten();
     if let Some(signal) = &signal {
-        let _ = Reflect::set(&request, &"signal".into(), signal);
+        set(&request, "signal", signal);
     }
     let failed = |cause: &JsValue| match &signal {
         Some(signal) if member(signal, "aborted").is_truthy() => to_js_error(&aborted()),
         _ => network(url, cause),
     };
-    let headers_ctor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
+    let headers_ctor: Function = get(&js_sys::global(), "Headers").dyn_into()?;
     let given = own(init, "headers");
     let args: Array = if is_absent(&given) {
         Array::new()
@@ -142,9 +143,12 @@ async fn send(
         [given].into_iter().collect()
     };
     let headers = Reflect::construct(&headers_ctor, &args)?;
-    let set: Function = Reflect::get(&headers, &"set".into())?.dyn_into()?;
-    set.call2(&headers, &"authorization".into(), authorization)?;
-    let _ = Reflect::set(&request, &"headers".into(), &headers);
+    call(
+        &headers,
+        "set",
+        &["authorization".into(), authorization.clone()],
+    )?;
+    set(&request, "headers", &headers);
     let pending = fetch_fn
         .call2(&JsValue::UNDEFINED, &url.into(), &request)
         .map_err(|e| failed(&e))?;
@@ -165,23 +169,14 @@ fn status(response: &JsValue) -> u16 {
 }
 
 fn header_value(response: &JsValue, name: &str) -> Option<String> {
-    let headers = member(response, "headers");
-    let get: Function = Reflect::get(&headers, &"get".into())
+    call(&member(response, "headers"), "get", &[name.into()])
         .ok()?
-        .dyn_into()
-        .ok()?;
-    get.call1(&headers, &name.into()).ok()?.as_string()
+        .as_string()
 }
 
 /// The body of a copy of `response`, so the caller can still read the original.
 async fn text_of_clone(response: &JsValue) -> String {
-    let read = async {
-        let clone: Function = Reflect::get(response, &"clone".into())?.dyn_into()?;
-        let copy = clone.call0(response)?;
-        let text: Function = Reflect::get(&copy, &"text".into())?.dyn_into()?;
-        let pending: Promise = text.call0(&copy)?.dyn_into()?;
-        JsFuture::from(pending).await
-    };
+    let read = async { call_async(&call(response, "clone", &[])?, "text", &[]).await };
     read.await
         .ok()
         .and_then(|v| v.as_string())

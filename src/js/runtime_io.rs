@@ -1,25 +1,10 @@
 //! Environment variables and files from whichever runtime hosts the wasm: Deno's APIs when
 //! present, else Node's (`process.env`, `process.getBuiltinModule("node:fs")`, also in Bun).
 
-use js_sys::{Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-
 use super::fetch::describe_js_error;
+use super::object::{call, get};
 use super::options::own;
 use crate::error::Error;
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    if !target.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let function: Function = get(target, method).dyn_into()?;
-    let args: js_sys::Array = args.iter().collect();
-    Reflect::apply(&function, target, &args)
-}
 
 /// The value of environment variable `name`, if set (and readable: Deno without
 /// `--allow-env` reads as unset).

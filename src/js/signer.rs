@@ -3,10 +3,11 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
 use super::fetch::describe_js_error;
+use super::object::object;
 use super::webcrypto::subtle_call;
 use crate::assertion::JwsAlgorithm;
 use crate::error::Error;
@@ -67,7 +68,7 @@ impl WebCryptoSigner {
             &[
                 "pkcs8".into(),
                 Uint8Array::from(self.pkcs8_der.as_slice()).into(),
-                import_algorithm,
+                import_algorithm.into(),
                 JsValue::FALSE,
                 usages.into(),
             ],
@@ -104,7 +105,11 @@ impl Signer for WebCryptoSigner {
             };
             let signature = subtle_call(
                 "sign",
-                &[parameters, key, Uint8Array::from(signing_input).into()],
+                &[
+                    parameters.into(),
+                    key,
+                    Uint8Array::from(signing_input).into(),
+                ],
             )
             .await
             .map_err(|e| {
@@ -135,12 +140,4 @@ impl Signer for WebCryptoSigner {
             Ok(Uint8Array::new(&digest).to_vec())
         })
     }
-}
-
-fn object(entries: &[(&str, JsValue)]) -> JsValue {
-    let target = Object::new();
-    for (key, value) in entries {
-        let _ = Reflect::set(&target, &(*key).into(), value);
-    }
-    target.into()
 }

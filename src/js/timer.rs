@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -104,7 +104,5 @@ thread_local! {
 }
 
 fn global_function(name: &str) -> Option<Function> {
-    Reflect::get(&js_sys::global(), &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
+    super::object::get(&js_sys::global(), name).dyn_into().ok()
 }

@@ -1,20 +1,17 @@
 //! Thin access to the host's WebCrypto (`crypto.subtle`, `crypto.getRandomValues`).
 
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
+
+use super::object::{call, call_async, get};
 
 /// Calls `crypto.subtle[method](...args)` and awaits the promise.
 pub async fn subtle_call(method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let subtle = Reflect::get(&js_sys::global(), &"crypto".into())
-        .and_then(|crypto| Reflect::get(&crypto, &"subtle".into()))?;
+    let subtle = get(&get(&js_sys::global(), "crypto"), "subtle");
     if subtle.is_undefined() {
         return Err(js_sys::Error::new("this runtime has no WebCrypto (crypto.subtle)").into());
     }
-    let function: Function = Reflect::get(&subtle, &method.into())?.dyn_into()?;
-    let args: Array = args.iter().collect();
-    let pending = Reflect::apply(&function, &subtle, &args)?;
-    JsFuture::from(Promise::resolve(&pending)).await
+    call_async(&subtle, method, args).await
 }
 
 /// SHA-256 of `data`.
@@ -27,9 +24,11 @@ pub async fn sha256(data: &[u8]) -> Result<[u8; 32], JsValue> {
 
 /// `n` bytes from `crypto.getRandomValues`.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, JsValue> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let fill: Function = Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
     let buffer = Uint8Array::new_with_length(n as u32);
-    fill.call1(&crypto, &buffer)?;
+    call(
+        &get(&js_sys::global(), "crypto"),
+        "getRandomValues",
+        &[buffer.clone().into()],
+    )?;
     Ok(buffer.to_vec())
 }

@@ -40,3 +40,40 @@ test("require('cctoken') throws typed errors for bad options", () => {
     return true;
   });
 });
+
+test("one error class: made by the exported class, with `transient`, recognised by the ESM entry's copy", async () => {
+  const esm = await import("cctoken");
+  const invalid = (() => {
+    try {
+      new ConfidentialClient({});
+    } catch (error) {
+      return error;
+    }
+  })();
+  assert.equal(Object.getPrototypeOf(invalid), ClientCredentialError.prototype);
+  assert.equal(invalid.transient, false, "a configuration mistake is not worth retrying");
+  assert.ok(invalid instanceof esm.ClientCredentialError);
+  const unreachable = new ConfidentialClient({
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: LOCAL_APP.clientSecret },
+    maxRetries: 0,
+    fetch: async () => {
+      throw new TypeError("fetch failed");
+    },
+  });
+  const network = await unreachable.acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] }).catch((error) => error);
+  assert.equal(network.code, "network_error");
+  assert.equal(network.transient, true);
+  const refusedByEsm = await new esm.ConfidentialClient({
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: "wrong" },
+  })
+    .acquireTokenForClient({ scopes: ["https://graph.microsoft.com/.default"] })
+    .catch((error) => error);
+  assert.equal(refusedByEsm.code, "invalid_client");
+  assert.equal(refusedByEsm.transient, false);
+  assert.ok(refusedByEsm instanceof ClientCredentialError, "the CommonJS class recognises the ESM entry's errors");
+  assert.notEqual(ClientCredentialError, esm.ClientCredentialError, "two copies of the glue, two classes");
+});

@@ -193,6 +193,21 @@ test("throttled exits 4 with the wait, and sends nothing more", async () => {
   assert.equal(endpoint.tokenRequests, 1, "a wait past the deadline is not retried");
 });
 
+test("an identity provider failing with 5xx exits 4 (worth retrying), a refusal sent with 5xx exits 3", async () => {
+  // Retries wait between attempts; the child's timers are cut to 50 ms as for the timeout below.
+  const fastTimers = `const t = globalThis.setTimeout; globalThis.setTimeout = (f, ms, ...a) => t(f, Math.min(Number(ms) || 0, 50), ...a);`;
+  const fast = ["--import", `data:text/javascript,${encodeURIComponent(fastTimers)}`];
+  endpoint.failAll({ status: 503, body: { error: "temporarily_unavailable", error_description: "AADSTS90033: A transient error has occurred." } });
+  const unavailable = await cctoken(["token", "--scope", SCOPE], localEnv(), fast);
+  assert.equal(unavailable.code, 4, unavailable.stderr);
+  assert.match(unavailable.stderr, /^cctoken: temporarily_unavailable: /);
+  endpoint.reset();
+  endpoint.failAll({ status: 502, body: { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." } });
+  const refused = await cctoken(["token", "--scope", SCOPE], localEnv(), fast);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.equal(endpoint.tokenRequests, 1, "a refusal is not retried");
+});
+
 test("timeout exits 4 after the attempts the retry budget allows", async () => {
   endpoint.failAll({ hang: true });
   // The endpoint never answers; the CLI's timers (10 s per attempt, 30 s in all) are cut to

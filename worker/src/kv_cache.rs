@@ -7,11 +7,10 @@
 
 use cctoken::cache::{CachedToken, TokenStore};
 use cctoken::js::describe_js_error;
+use cctoken::js::object::{call_async, object};
 use cctoken::js::webcrypto::sha256;
 use cctoken::ports::LocalBoxFuture;
-use js_sys::{Function, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 use worker::console_error;
 
 use crate::kv_crypto::CacheCipher;
@@ -42,17 +41,9 @@ impl KvTokenStore {
         Ok(kv_key_for_hash(&sha256(store_key.as_bytes()).await?))
     }
 
-    async fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-        let function: Function = Reflect::get(&self.namespace, &method.into())?.dyn_into()?;
-        let args: js_sys::Array = args.iter().collect();
-        let pending = Reflect::apply(&function, &self.namespace, &args)?;
-        JsFuture::from(Promise::resolve(&pending)).await
-    }
-
     async fn read(&self, store_key: &str) -> Result<Option<CachedToken>, JsValue> {
         let kv_key = Self::kv_key(store_key).await?;
-        let Some(sealed) = self
-            .call("get", &[kv_key.as_str().into()])
+        let Some(sealed) = call_async(&self.namespace, "get", &[kv_key.as_str().into()])
             .await?
             .as_string()
         else {
@@ -73,13 +64,9 @@ impl KvTokenStore {
             .cipher
             .seal(token.to_json().as_bytes(), kv_key.as_bytes())
             .await?;
-        let options = Object::new();
-        let _ = Reflect::set(
-            &options,
-            &"expirationTtl".into(),
-            &JsValue::from_f64(ttl_s as f64),
-        );
-        self.call(
+        let options = object(&[("expirationTtl", JsValue::from_f64(ttl_s as f64))]);
+        call_async(
+            &self.namespace,
             "put",
             &[kv_key.as_str().into(), sealed.into(), options.into()],
         )

@@ -5,8 +5,9 @@ use std::cell::RefCell;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use cctoken::js::object::object;
 use cctoken::js::webcrypto::{random_bytes, subtle_call};
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
 const IV_BYTES: usize = 12;
@@ -98,15 +99,12 @@ fn decode_sealed(sealed: &str) -> Result<Vec<u8>, &'static str> {
 }
 
 fn parameters(iv: &[u8], associated_data: &[u8]) -> JsValue {
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"name".into(), &"AES-GCM".into());
-    let _ = Reflect::set(&object, &"iv".into(), &Uint8Array::from(iv).into());
-    let _ = Reflect::set(
-        &object,
-        &"additionalData".into(),
-        &Uint8Array::from(associated_data).into(),
-    );
-    object.into()
+    object(&[
+        ("name", "AES-GCM".into()),
+        ("iv", Uint8Array::from(iv).into()),
+        ("additionalData", Uint8Array::from(associated_data).into()),
+    ])
+    .into()
 }
 
 #[cfg(test)]

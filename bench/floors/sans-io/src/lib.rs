@@ -5,11 +5,12 @@
 use cctoken::assertion::uuid_v4;
 use cctoken::cache::{CachedToken, TokenCache, DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
 use cctoken::credential::ResolvedCredential;
+use cctoken::js::header_lines;
 use cctoken::ports::HttpResponse;
 use cctoken::request::{build_token_request, TokenRequestParts};
 use cctoken::response::parse_token_response;
 use cctoken::troubleshooting::HintContext;
-use cctoken::{header_lines, Secret, TokenEndpoint};
+use cctoken::{Secret, TokenEndpoint};
 use js_sys::Array;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

@@ -1,20 +1,33 @@
-// Helpers the wasm core calls on its hot paths (src/js/host_bridge.rs), so that sending a token
-// request and building a result each cross the wasm boundary once. They hold no protocol
-// logic: the core builds every request and reads every reply; these only move bytes.
+// The JS half of the adapters (src/js/host_bridge.rs): sending a token request and reading its
+// reply, reading a capped body and building a result each cross the wasm boundary once. They
+// hold no protocol logic: the core builds every request and reads every reply; these only move
+// bytes. wasm-bindgen ships this file inside the glue it generates (a local JS snippet), so the
+// npm module's ESM and CommonJS glue and the Worker all carry this one copy.
 
-/** Installs the helpers into the wasm glue's `installHostBridge`. */
-export function installHostBridge(install) {
-  install(hostBridge);
+/**
+ * The class of every error cctoken throws (src/js/error.rs gives them `code`, `transient` and
+ * the rest). `instanceof` recognises errors by name rather than prototype, so it also holds
+ * for errors from another copy of the package: the ESM and CommonJS entries load separate glue.
+ */
+export class ClientCredentialError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ClientCredentialError";
+  }
+
+  static [Symbol.hasInstance](value) {
+    return value instanceof Error && value.name === "ClientCredentialError";
+  }
 }
 
 // No prototype, so an inherited `signal` or `capture` cannot change how the listener is added.
 const ONCE = Object.freeze(Object.assign(Object.create(null), { once: true }));
 
-const hostBridge = {
+export const hostBridge = {
   /**
    * Starts `fetchFn(url, …)` and returns `[promise, abortController]`; the promise resolves to
    * `[status, headerLines, bodyBytes | null]` (null: the body is longer than `maxBytes`).
-   * Header lines are `name\nvalue\n…` both ways (src/header_lines.rs): fetch allows no line
+   * Header lines are `name\nvalue\n…` both ways (src/js/header_lines.rs): fetch allows no line
    * break inside a name or value, and the core refuses to send one.
    */
   send(fetchFn, url, method, headerLines, body, maxBytes) {
@@ -34,11 +47,13 @@ const hostBridge = {
       response.headers.forEach((value, name) => {
         lines += lines === "" ? `${name}\n${value}` : `\n${name}\n${value}`;
       });
-      const body = await readBody(response, maxBytes);
+      const body = await readCapped(response, maxBytes);
       return [response.status, lines, body];
     });
     return [reply, controller];
   },
+
+  readCapped,
 
   raceAbort(acquisition, signal, abortedError) {
     return new Promise((resolve, reject) => {
@@ -86,26 +101,30 @@ function headerPairs(lines) {
 const DECLARED_LENGTH = /^\s*\d+\s*$/;
 
 /**
- * The bytes fetch will hand over, when the headers say so: the rule of the core's
- * `ports::readable_body_length`. A compressed body's content-length counts wire bytes, and
- * fetch inflates it: a few kilobytes of gzip can become gigabytes.
+ * The bytes the runtime will hand over, when the headers say so: `content-length`, unless a
+ * `content-encoding` other than `identity` is set. A compressed body's length counts wire
+ * bytes, and fetch inflates it: a few kilobytes of gzip can become gigabytes.
  */
-function readableLength(headers) {
+export function readableLength(headers) {
   const coding = headers.get("content-encoding");
   if (coding !== null && coding.trim().toLowerCase() !== "identity") return undefined;
   const declared = headers.get("content-length");
   return declared !== null && DECLARED_LENGTH.test(declared) ? Number(declared) : undefined;
 }
 
-/** The body as bytes, or null once it passes `maxBytes` (the rest is not read). */
-async function readBody(response, maxBytes) {
-  const declared = readableLength(response.headers);
-  if (declared !== undefined && declared <= maxBytes) {
-    // One read; a body longer than declared is refused by fetch itself.
-    return new Uint8Array(await response.arrayBuffer());
+/**
+ * The body of a fetch `Response` (a token endpoint's reply) or `Request` (a caller's, in the
+ * Worker) as bytes, or null once it is known to pass `maxBytes`: a readable length over it is
+ * refused unread, one within it is read at once (the runtime delivers no more than declared),
+ * and any other body is read chunk by chunk and abandoned as soon as it passes the limit.
+ */
+export async function readCapped(message, maxBytes) {
+  const declared = readableLength(message.headers);
+  if (declared !== undefined) {
+    return declared > maxBytes ? null : new Uint8Array(await message.arrayBuffer());
   }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
+  if (!message.body) return new Uint8Array(0);
+  const reader = message.body.getReader();
   const chunks = [];
   let length = 0;
   for (;;) {
@@ -113,6 +132,7 @@ async function readBody(response, maxBytes) {
     if (done) break;
     length += value.byteLength;
     if (length > maxBytes) {
+      // Tells the runtime the rest is unwanted; its outcome changes nothing here.
       reader.cancel().catch(() => {});
       return null;
     }

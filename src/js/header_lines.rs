@@ -1,7 +1,8 @@
-//! Header lists as one string, `name\nvalue\nname\nvalue`: how the npm adapter moves a
-//! request's or a reply's headers across the wasm boundary in one crossing, without a JSON
-//! encoder on either side. Fetch forbids CR and LF in header names and values, so a newline
-//! can only ever separate fields; the encoder refuses any that would smuggle one in.
+//! Header lists as one string, `name\nvalue\nname\nvalue`: how the JS adapters (through
+//! `host_bridge.mjs`) move a request's or a reply's headers across the wasm boundary in one
+//! crossing, without a JSON encoder on either side. Fetch forbids CR and LF in header names
+//! and values, so a newline can only ever separate fields; the encoder refuses any that
+//! would smuggle one in.
 
 use crate::error::Error;
 
