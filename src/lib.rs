@@ -49,6 +49,7 @@ pub mod authority;
 pub mod cache;
 pub mod challenge;
 pub mod client;
+pub mod client_config;
 pub mod config_file;
 pub mod credential;
 pub mod environment;
