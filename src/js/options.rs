@@ -119,26 +119,6 @@ pub fn optional_bool(value: &JsValue, field: &'static str) -> Result<bool, Error
         .ok_or_else(|| Error::invalid_config(field, format!("{field} must be true or false")))
 }
 
-/// An optional non-negative whole number, at most `max`.
-pub fn optional_count(
-    value: &JsValue,
-    field: &'static str,
-    max: u64,
-) -> Result<Option<u64>, Error> {
-    if is_absent(value) {
-        return Ok(None);
-    }
-    match value.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max as f64 => {
-            Ok(Some(n as u64))
-        }
-        _ => Err(Error::invalid_config(
-            field,
-            format!("{field} must be a whole number from 0 to {max}"),
-        )),
-    }
-}
-
 /// A plain object of string values, as name/value pairs in property order.
 pub fn optional_string_map(
     value: &JsValue,
