@@ -108,3 +108,90 @@ impl AppSettings {
         Ok(options)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::credential::AssertionContext;
+
+    fn settings(credential: CredentialSetting) -> AppSettings {
+        AppSettings {
+            client_id: "app".into(),
+            authority: AuthoritySetting::Tenant {
+                tenant_id: "t1".into(),
+                host: Some("https://login.microsoftonline.us".into()),
+            },
+            credential,
+            scopes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn certificate_files_are_read_into_the_options() {
+        let read: ReadFile = Rc::new(|field, path| Ok(format!("{field}:{path}")));
+        let options = settings(CredentialSetting::CertificateFiles {
+            key_path: "/key.pem".into(),
+            certificate_path: Some("/cert.pem".into()),
+            thumbprint: Some("ab".into()),
+            send_x5c: true,
+        })
+        .into_client_options(read)
+        .unwrap();
+        assert_eq!(options.tenant_id.as_deref(), Some("t1"));
+        assert_eq!(
+            options.authority_host.as_deref(),
+            Some("https://login.microsoftonline.us")
+        );
+        let certificate = options.credential.unwrap().certificate.unwrap();
+        assert_eq!(
+            certificate.private_key_pem.unwrap().expose(),
+            "certificate:/key.pem"
+        );
+        assert_eq!(
+            certificate.certificate_pem.as_deref(),
+            Some("certificate:/cert.pem")
+        );
+        assert_eq!(certificate.thumbprint.as_deref(), Some("ab"));
+        assert!(certificate.send_x5c);
+        let unreadable: ReadFile = Rc::new(|field, _| Err(Error::invalid_config(field, "gone")));
+        let error = settings(CredentialSetting::CertificateFiles {
+            key_path: "/key.pem".into(),
+            certificate_path: None,
+            thumbprint: None,
+            send_x5c: false,
+        })
+        .into_client_options(unreadable)
+        .err()
+        .unwrap();
+        assert_eq!(error.field(), Some("certificate"));
+    }
+
+    #[test]
+    fn a_federated_token_file_is_read_afresh_for_each_request() {
+        let reads = Rc::new(Cell::new(0));
+        let counted = reads.clone();
+        let read: ReadFile = Rc::new(move |field, path| {
+            counted.set(counted.get() + 1);
+            assert_eq!((field, path), ("AZURE_FEDERATED_TOKEN_FILE", "/token"));
+            Ok(format!("jwt-{}\n", counted.get()))
+        });
+        let options = settings(CredentialSetting::FederatedTokenFile("/token".into()))
+            .into_client_options(read)
+            .unwrap();
+        assert_eq!(reads.get(), 0, "nothing read before a token is needed");
+        let Some(AssertionSource::Callback(callback)) =
+            options.credential.unwrap().client_assertion
+        else {
+            panic!("a callback");
+        };
+        let context = || AssertionContext {
+            client_id: "app".into(),
+            token_endpoint: "https://h/t1/oauth2/v2.0/token".into(),
+        };
+        let first = futures::executor::block_on(callback(context())).unwrap();
+        let second = futures::executor::block_on(callback(context())).unwrap();
+        assert_eq!((first.expose(), second.expose()), ("jwt-1", "jwt-2"));
+    }
+}
