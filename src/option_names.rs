@@ -22,8 +22,6 @@ pub const CLIENT_OPTIONS: &[&str] = &[
     "onRefreshError",
     "fetch",
 ];
-/// The options that choose where tokens come from: an override of any replaces them all.
-pub const ENDPOINT_OPTIONS: &[&str] = &["authority", "tenantId", "authorityHost", "tokenEndpoint"];
 /// The options of `credential`: one kind of credential each.
 pub const CREDENTIAL_OPTIONS: &[&str] = &["clientSecret", "certificate", "clientAssertion"];
 /// The same, as suggested when one is given at the top level by mistake.
@@ -42,6 +40,24 @@ pub const CERTIFICATE_OPTIONS: &[&str] = &[
     "algorithm",
     "keyId",
 ];
+/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests. `signal` is
+/// the web platform's name for `abortSignal`, accepted as the same field.
+pub const REQUEST_FIELDS: &[&str] = &[
+    "scopes",
+    "forceRefresh",
+    "claims",
+    "correlationId",
+    "extraBodyParameters",
+    "abortSignal",
+    "signal",
+];
+/// The options of `new BrokerClient(…)`.
+pub const BROKER_CLIENT_OPTIONS: &[&str] = &["url", "callerId", "key", "fetch"];
+/// The fields of `BrokerClient`'s `acquireToken` requests: what the broker's token route
+/// takes, and the abort signal.
+pub const BROKER_REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
+/// The options of `adminConsentUrl(…)`.
+pub const ADMIN_CONSENT_OPTIONS: &[&str] = &["tenant", "clientId", "authorityHost"];
 
 /// The refusal of `name`, which is not in `known`. `what` says what the names are (e.g.
 /// "request field"), `field` is reported as the error's field. The error names the unknown

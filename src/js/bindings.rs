@@ -17,21 +17,12 @@ use crate::authority::TokenEndpoint;
 use crate::client::{AuthResult, ConfidentialClient, TokenRequest};
 use crate::client_options::ClientOptions;
 use crate::error::{Error, ErrorKind};
+use crate::option_names::ADMIN_CONSENT_OPTIONS;
+/// The request fields, for `getAuthorizationHeader` too.
+pub(super) use crate::option_names::REQUEST_FIELDS;
 use crate::ports::Signer;
 
 type Client = ConfidentialClient<JsHost>;
-
-/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests. `signal` is
-/// the web platform's name for `abortSignal`, accepted as the same field.
-pub(super) const REQUEST_FIELDS: &[&str] = &[
-    "scopes",
-    "forceRefresh",
-    "claims",
-    "correlationId",
-    "extraBodyParameters",
-    "abortSignal",
-    "signal",
-];
 
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
@@ -180,7 +171,7 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
             &options,
             "options",
             "adminConsentUrl option",
-            &["tenant", "clientId", "authorityHost"],
+            ADMIN_CONSENT_OPTIONS,
             &[],
         )?;
         let tenant = require_string(

@@ -12,11 +12,8 @@ use super::to_js_error;
 use crate::authority::TokenEndpoint;
 use crate::client_options::{ClientOptions, CredentialOptions};
 use crate::error::Error;
+use crate::option_names::{BROKER_CLIENT_OPTIONS, BROKER_REQUEST_FIELDS};
 use crate::secret::Secret;
-
-/// The fields of `acquireToken` requests: what the broker's token route takes, and the
-/// abort signal (`signal` being the web platform's name for `abortSignal`).
-const REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
 
 /// The form field that carries `forceRefresh` to the broker's token route: skipping this
 /// client's cache is not enough, the broker must skip its own caches too, or it hands back the
@@ -40,7 +37,7 @@ impl JsBrokerClient {
                 &options,
                 "options",
                 "BrokerClient option",
-                &["url", "callerId", "key", "fetch"],
+                BROKER_CLIENT_OPTIONS,
                 &[],
             )?;
             let url = require_string(
@@ -89,7 +86,12 @@ impl JsBrokerClient {
     /// `ConfidentialClient.acquireTokenForClient`.
     #[wasm_bindgen(js_name = acquireToken)]
     pub fn acquire_token(&self, request: JsValue) -> Promise {
-        let parsed = parse_request(&self.inner.client, &request, "acquireToken", REQUEST_FIELDS);
+        let parsed = parse_request(
+            &self.inner.client,
+            &request,
+            "acquireToken",
+            BROKER_REQUEST_FIELDS,
+        );
         let bridge = self.inner.bridge.clone();
         self.inner
             .start(parsed, move |result| to_js_result(&bridge, &result))

@@ -8,19 +8,18 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::fetch::describe_js_error;
-use super::object::{get, object, set};
+use super::object::{object, set};
 use super::options::{
     is_absent, optional_bool, optional_string, optional_string_map, own, refuse_unknown,
     require_object, require_string,
 };
-use super::to_js_error;
 use crate::client_options::{
     whole_number, CertificateKeyOptions, ClientOptions, CredentialOptions, NOT_A_WHOLE_NUMBER,
 };
-use crate::credential::{AssertionContext, AssertionSource};
+use crate::credential::AssertionSource;
 use crate::error::{Error, ErrorKind};
 use crate::option_names::{
     CERTIFICATE_OPTIONS, CLIENT_OPTIONS, CREDENTIAL_OPTIONS, CREDENTIAL_OPTIONS_DOTTED,
@@ -206,7 +205,7 @@ fn callback_error(cause: &JsValue) -> Error {
 
 /// `options` as the constructor takes them (what `loadConfigFile` returns). Holds the
 /// secret: it is the caller's to keep.
-pub(super) fn write_client_options(options: &ClientOptions) -> Object {
+pub(super) fn write_client_options(options: &ClientOptions) -> Result<Object, Error> {
     let written = Object::new();
     let strings = [
         ("clientId", &options.client_id),
@@ -221,7 +220,7 @@ pub(super) fn write_client_options(options: &ClientOptions) -> Object {
         }
     }
     let Some(credential) = &options.credential else {
-        return written;
+        return Ok(written);
     };
     let credential_object = Object::new();
     if let Some(secret) = &credential.client_secret {
@@ -248,27 +247,15 @@ pub(super) fn write_client_options(options: &ClientOptions) -> Object {
             "clientAssertion",
             &assertion.expose().into(),
         ),
-        Some(AssertionSource::Callback(callback)) => {
-            let callback = callback.clone();
-            let function = Closure::<dyn Fn(JsValue) -> Promise>::new(move |context: JsValue| {
-                let text = |name| get(&context, name).as_string().unwrap_or_default();
-                let assertion = callback(AssertionContext {
-                    client_id: text("clientId"),
-                    token_endpoint: text("tokenEndpoint"),
-                });
-                future_to_promise(async move {
-                    let assertion = assertion.await.map_err(|e| to_js_error(&e))?;
-                    Ok(assertion.expose().into())
-                })
-            });
-            set(
-                &credential_object,
-                "clientAssertion",
-                &function.into_js_value(),
-            );
+        // Config files name no federated token file, the one source of callbacks.
+        Some(AssertionSource::Callback(_)) => {
+            return Err(Error::invalid_config(
+                "configFile",
+                "a clientAssertion callback cannot be written as options",
+            ))
         }
         None => {}
     }
     set(&written, "credential", &credential_object);
-    written
+    Ok(written)
 }

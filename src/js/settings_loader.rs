@@ -59,7 +59,7 @@ pub fn load_config_file(path: JsValue) -> Result<JsValue, JsValue> {
     let load = || -> Result<JsValue, Error> {
         let (options, scopes) = load(&path)?;
         let scopes: Array = scopes.iter().map(|s| JsValue::from(s.as_str())).collect();
-        let options = write_client_options(&options);
+        let options = write_client_options(&options)?;
         Ok(object(&[("options", options.into()), ("scopes", scopes.into())]).into())
     };
     load().map_err(|e| to_js_error(&e))

@@ -233,11 +233,14 @@ fn client_config(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ClientConfig
         if lookup(setting).is_none() && when_missing != UNUSABLE {
             return problem(setting, when_missing);
         }
-        let mut detail = in_setting_names(error.message());
-        for secret in [&secret, &pem].into_iter().flatten() {
-            detail = about_secret(secret, &detail);
-        }
-        refused(setting, detail)
+        // Checked before renaming, which could split a quoted run of a secret.
+        let detail = [&secret, &pem]
+            .into_iter()
+            .flatten()
+            .fold(error.message().to_owned(), |detail, secret| {
+                about_secret(secret, &detail)
+            });
+        refused(setting, in_setting_names(&detail))
     })
 }
 
