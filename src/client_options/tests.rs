@@ -89,7 +89,7 @@ fn counts_outside_their_range_name_the_option_and_the_range() {
                 max_retries: Some(n),
                 ..options()
             },
-            whole_number(-1.0),
+            whole_number_text("-1"),
             "maxRetries",
             "from 0 to 10",
         ),
@@ -173,6 +173,18 @@ fn counts_outside_their_range_name_the_option_and_the_range() {
             error.message(),
             format!("{field} must be a whole number {range}")
         );
+    }
+}
+
+#[test]
+fn hosts_read_counts_as_whole_numbers_or_none() {
+    assert_eq!(whole_number(600_000.0), 600_000);
+    assert_eq!(whole_number_text(" 42 "), 42);
+    for number in [-1.0, 0.5, f64::INFINITY, 9_007_199_254_740_992.0] {
+        assert_eq!(whole_number(number), NOT_A_WHOLE_NUMBER, "{number}");
+    }
+    for text in ["", "+1", "1e3", "0x10", "18446744073709551616"] {
+        assert_eq!(whole_number_text(text), NOT_A_WHOLE_NUMBER, "{text}");
     }
 }
 
