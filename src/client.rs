@@ -10,24 +10,17 @@ use std::rc::Rc;
 use futures_util::future::{select, Either};
 
 use crate::assertion::uuid_v4;
-use crate::authority::TokenEndpoint;
-use crate::cache::{
-    store_key, CachedToken, TokenCache, TokenStore, DEFAULT_CACHE_CAPACITY,
-    DEFAULT_EXPIRY_BUFFER_MS,
-};
-use crate::credential::Credential;
+use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
+pub use crate::client_config::ClientConfig;
 use crate::error::{Error, ErrorKind};
 use crate::flight::Flight;
 use crate::ports::Host;
 use crate::request::{build_token_request, TokenRequestParts};
 use crate::response::parse_token_response;
-use crate::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
+use crate::retry::{AttemptOutcome, RetryDecision};
 use crate::scope::ScopeSet;
 use crate::secret::AccessToken;
-use crate::troubleshooting::HintContext;
 
-/// Longest client id accepted; Entra ids are GUIDs, other servers use short names.
-const MAX_CLIENT_ID_LEN: usize = 256;
 /// After a failed background refresh, the next one waits at least this long.
 const REFRESH_RETRY_MS: u64 = 30_000;
 /// How long a definitive refusal by the identity provider (`invalid_client`,
@@ -46,133 +39,6 @@ const RESERVED_BODY_PARAMETERS: [&str; 7] = [
     "grant_type",
     "claims",
 ];
-
-/// Validated client configuration.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    client_id: String,
-    endpoint: TokenEndpoint,
-    credential: Credential,
-    expiry_buffer_ms: u64,
-    cache_capacity: usize,
-    retry: RetryPolicy,
-    assertion_audience: Option<String>,
-    forced_refresh_parameter: Option<(String, String)>,
-}
-
-impl ClientConfig {
-    /// Configuration for `endpoint` (see [`TokenEndpoint`]'s constructors).
-    pub fn new(
-        client_id: &str,
-        endpoint: TokenEndpoint,
-        credential: Credential,
-    ) -> Result<Self, Error> {
-        validate_client_id(client_id)?;
-        if let (Credential::Certificate(certificate), Some(_)) = (&credential, endpoint.tenant()) {
-            certificate.check_entra_identification()?;
-        }
-        Ok(ClientConfig {
-            client_id: client_id.to_owned(),
-            endpoint,
-            credential,
-            expiry_buffer_ms: DEFAULT_EXPIRY_BUFFER_MS,
-            cache_capacity: DEFAULT_CACHE_CAPACITY,
-            retry: RetryPolicy::default(),
-            assertion_audience: None,
-            forced_refresh_parameter: None,
-        })
-    }
-
-    /// Stop serving cached tokens this long before they expire (default 300 s).
-    pub fn with_expiry_buffer_ms(mut self, expiry_buffer_ms: u64) -> Self {
-        self.expiry_buffer_ms = expiry_buffer_ms;
-        self
-    }
-
-    /// Keep at most this many scope sets in memory (default 1,000).
-    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
-        self.cache_capacity = capacity.max(1);
-        self
-    }
-
-    /// Retry and timeout settings.
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The `aud` of signed client assertions, instead of the token endpoint URL (for servers
-    /// that want their issuer identifier).
-    pub fn with_assertion_audience(mut self, audience: impl Into<String>) -> Self {
-        self.assertion_audience = Some(audience.into());
-        self
-    }
-
-    /// A form parameter sent with requests a caller forced (`force_refresh`), not with
-    /// background refreshes: a token server that caches, such as the cctoken broker
-    /// (`force_refresh=true`), then skips its caches too. Forced requests are still cached and
-    /// shared as usual.
-    pub fn with_forced_refresh_parameter(
-        mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
-        self.forced_refresh_parameter = Some((name.into(), value.into()));
-        self
-    }
-
-    /// The client (application) id.
-    pub fn client_id(&self) -> &str {
-        &self.client_id
-    }
-
-    /// The token endpoint requests go to.
-    pub fn token_endpoint(&self) -> &TokenEndpoint {
-        &self.endpoint
-    }
-
-    /// How long before expiry a cached token stops being served.
-    pub fn expiry_buffer_ms(&self) -> u64 {
-        self.expiry_buffer_ms
-    }
-
-    /// Retry and timeout settings.
-    pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
-    }
-
-    fn hint_context(&self) -> HintContext<'_> {
-        HintContext {
-            authority_host: self.endpoint.authority_host(),
-            tenant: self.endpoint.tenant(),
-            client_id: &self.client_id,
-            secret: match &self.credential {
-                Credential::ClientSecret { secret, .. } => Some(secret),
-                _ => None,
-            },
-        }
-    }
-}
-
-fn validate_client_id(client_id: &str) -> Result<(), Error> {
-    if client_id.is_empty() {
-        return Err(Error::invalid_config(
-            "clientId",
-            "clientId is required: use the Application (client) ID from the app registration",
-        ));
-    }
-    if client_id.len() > MAX_CLIENT_ID_LEN
-        || client_id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::invalid_config(
-            "clientId",
-            format!("clientId must be at most {MAX_CLIENT_ID_LEN} characters without whitespace: use the Application (client) ID from the app registration"),
-        ));
-    }
-    Ok(())
-}
 
 /// Longest caller-chosen correlation id accepted (a UUID has 36 characters).
 const MAX_CORRELATION_ID_LEN: usize = 256;

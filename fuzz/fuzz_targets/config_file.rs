@@ -1,6 +1,6 @@
 //! Config files (`cctoken::config_file`): ASP.NET `appsettings.json` and MSAL Python configs,
-//! JSON with comments and trailing commas, then on to a token endpoint and scopes as the npm
-//! loader does.
+//! JSON with comments and trailing commas, then on through the core's client options to a
+//! configuration and scopes, as every loader does.
 #![no_main]
 
 use cctoken::config_file::parse_config_file;

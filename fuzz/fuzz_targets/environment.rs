@@ -1,5 +1,6 @@
 //! Environment variables (`cctoken::environment`): @azure/identity's `AZURE_*` names and
-//! precedence, then on to a token endpoint as the npm loader does.
+//! precedence, then on through the core's client options to a configuration, as every loader
+//! does.
 //!
 //! Input format: `NAME=value` lines, as `env` prints them; the first line for a name wins.
 #![no_main]

@@ -2,12 +2,15 @@
 //! untrusted input must satisfy. A broken invariant panics, which libFuzzer reports as a crash.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use cctoken::assertion::thumbprint_from_hex;
+use cctoken::assertion::{thumbprint_from_hex, JwsAlgorithm};
+use cctoken::pem::PrivateKey;
+use cctoken::ports::Signer;
 use cctoken::secret::LEAK_WINDOW;
-use cctoken::settings::{AppSettings, AuthoritySetting, CredentialSetting};
+use cctoken::settings::{AppSettings, AuthoritySetting, CredentialSetting, ReadFile};
 use cctoken::{Error, ErrorKind, ScopeRules, ScopeSet, TokenEndpoint};
 
 /// The input as text. Lossy, so every input reaches the parser: invalid UTF-8 becomes
@@ -57,8 +60,10 @@ pub fn check_no_key_material(error: &Error, secret_input: &str) {
     }
 }
 
-/// A settings record as the loaders produce it, carried on the way the npm loader takes it:
-/// authority to token endpoint, then the scopes under that endpoint's rules.
+/// A settings record as the loaders produce it, carried on the road every entry takes: into
+/// the core's client options, through their one validation into a configuration, then the
+/// scopes under that endpoint's rules. No files are read while fuzzing: a file the settings
+/// name is refused as unreadable.
 pub fn check_settings(settings: &AppSettings) {
     assert!(!settings.client_id.trim().is_empty());
     match &settings.credential {
@@ -76,25 +81,54 @@ pub fn check_settings(settings: &AppSettings) {
             ..
         } => {
             assert!(!key_path.trim().is_empty());
-            // The npm loader passes it on as the SHA-1 thumbprint option.
+            // The loaders pass it on as the SHA-1 thumbprint option.
             if let Some(hex) = thumbprint {
                 check_thumbprint(hex, 20);
             }
         }
         CredentialSetting::FederatedTokenFile(path) => assert!(!path.trim().is_empty()),
     }
-    let endpoint = match &settings.authority {
-        AuthoritySetting::Authority(authority) => {
-            check_endpoint(TokenEndpoint::generic(authority));
-            check_endpoint(TokenEndpoint::from_authority(authority))
-        }
-        AuthoritySetting::Tenant { tenant_id, host } => {
-            check_endpoint(TokenEndpoint::from_tenant(tenant_id, host.as_deref()))
+    if let AuthoritySetting::Authority(authority) = &settings.authority {
+        check_endpoint(TokenEndpoint::generic(authority));
+    }
+    let no_files: ReadFile = Rc::new(|field, _path| {
+        Err(Error::invalid_config(
+            field,
+            format!("{field}: no files are read while fuzzing"),
+        ))
+    });
+    let config = settings
+        .clone()
+        .into_client_options(no_files)
+        .and_then(|options| options.into_config(&no_signer));
+    let config = match config {
+        Ok(config) => config,
+        Err(error) => {
+            check_error(&error);
+            assert!(
+                matches!(
+                    error.kind(),
+                    ErrorKind::InvalidAuthority | ErrorKind::InvalidConfig
+                ),
+                "{error:?}"
+            );
+            assert!(error.field().is_some());
+            return;
         }
     };
-    if let (Some(endpoint), false) = (endpoint, settings.scopes.is_empty()) {
+    assert_eq!(config.client_id(), settings.client_id);
+    let endpoint = check_endpoint(Ok(config.token_endpoint().clone())).expect("a usable endpoint");
+    if !settings.scopes.is_empty() {
         check_scopes(&settings.scopes, endpoint.scope_rules());
     }
+}
+
+/// No signer: the certificate's files are never read while fuzzing, so none is asked for.
+fn no_signer(_: PrivateKey, _: JwsAlgorithm) -> Result<Rc<dyn Signer>, Error> {
+    Err(Error::invalid_config(
+        "credential.certificate",
+        "no signer while fuzzing",
+    ))
 }
 
 /// An accepted endpoint is an https URL (or http to loopback) without whitespace, query or

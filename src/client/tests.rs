@@ -9,10 +9,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::*;
+use crate::authority::TokenEndpoint;
 use crate::cache::TokenStore;
+use crate::cache::{DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
+use crate::credential::Credential;
 use crate::ports::{
     BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, LocalBoxFuture, Sleep, Spawn,
 };
+use crate::retry::RetryPolicy;
 
 const START_MS: u64 = 1_800_000_000_000;
 const MAX_ROUNDS: usize = 1_000_000;

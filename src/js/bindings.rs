@@ -3,78 +3,26 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use super::fetch::describe_js_error;
+use super::client_options::{read_client_options, HostOptions};
 use super::host_bridge::HostBridge;
 use super::options::{
-    is_absent, member, optional_bool, optional_count, optional_string, optional_string_map, own,
-    refuse_unknown, require_object, require_string, require_string_array,
+    is_absent, member, optional_bool, optional_string, optional_string_map, own, refuse_unknown,
+    require_object, require_string, require_string_array,
 };
 use super::{to_js_error, JsFetch, JsHost, WebCryptoSigner};
-use crate::assertion::{thumbprint_from_hex, JwsAlgorithm};
 use crate::authority::TokenEndpoint;
-use crate::client::{AuthResult, ClientConfig, ConfidentialClient, TokenRequest};
-use crate::credential::{
-    AssertionSource, CertificateCredential, CertificateOptions, Credential, SecretAuthMethod,
-};
+use crate::client::{AuthResult, ConfidentialClient, TokenRequest};
+use crate::client_options::ClientOptions;
 use crate::error::{Error, ErrorKind};
-use crate::pem::{parse_certificates, parse_private_key, KeyType};
-use crate::retry::RetryPolicy;
-use crate::secret::Secret;
+use crate::option_names::ADMIN_CONSENT_OPTIONS;
+/// The request fields, for `getAuthorizationHeader` too.
+pub(super) use crate::option_names::REQUEST_FIELDS;
+use crate::ports::Signer;
 
 type Client = ConfidentialClient<JsHost>;
-
-/// The options of `new ConfidentialClient(…)` (and of `fromEnvironment`'s overrides).
-pub(super) const CLIENT_OPTIONS: &[&str] = &[
-    "clientId",
-    "authority",
-    "tenantId",
-    "authorityHost",
-    "tokenEndpoint",
-    "extraQueryParameters",
-    "credential",
-    "clientAuthMethod",
-    "assertionAudience",
-    "expiryBufferSeconds",
-    "maxCacheEntries",
-    "maxRetries",
-    "attemptTimeoutMs",
-    "totalTimeoutMs",
-    "onRefreshError",
-    "fetch",
-];
-/// The options of `credential`: one kind of credential each.
-const CREDENTIAL_OPTIONS: &[&str] = &["clientSecret", "certificate", "clientAssertion"];
-/// The same, as suggested when one is given at the top level by mistake.
-pub(super) const CREDENTIAL_OPTIONS_DOTTED: &[&str] = &[
-    "credential.clientSecret",
-    "credential.certificate",
-    "credential.clientAssertion",
-];
-/// The options of `credential.certificate`.
-const CERTIFICATE_OPTIONS: &[&str] = &[
-    "privateKeyPem",
-    "certificatePem",
-    "thumbprint",
-    "thumbprintSha256",
-    "sendX5c",
-    "algorithm",
-    "keyId",
-];
-/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests. `signal` is
-/// the web platform's name for `abortSignal`, accepted as the same field.
-pub(super) const REQUEST_FIELDS: &[&str] = &[
-    "scopes",
-    "forceRefresh",
-    "claims",
-    "correlationId",
-    "extraBodyParameters",
-    "abortSignal",
-    "signal",
-];
 
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
@@ -91,7 +39,16 @@ impl JsConfidentialClient {
     /// `new ConfidentialClient(options)`; see the package's type declarations.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsConfidentialClient, JsValue> {
-        build_client(options).map_err(|e| to_js_error(&e))
+        let build = || {
+            let (options, host) = read_client_options(
+                options,
+                "options",
+                "option",
+                "{ clientId, authority, credential: { clientSecret } }",
+            )?;
+            build_client(options, host)
+        };
+        build().map_err(|e| to_js_error(&e))
     }
 
     /// `acquireTokenForClient({ scopes, forceRefresh?, claims?, correlationId?,
@@ -214,7 +171,7 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
             &options,
             "options",
             "adminConsentUrl option",
-            &["tenant", "clientId", "authorityHost"],
+            ADMIN_CONSENT_OPTIONS,
             &[],
         )?;
         let tenant = require_string(
@@ -239,92 +196,24 @@ pub fn admin_consent_url(options: JsValue) -> Result<String, JsValue> {
     build().map_err(|e| to_js_error(&e))
 }
 
-pub(super) fn build_client(options: JsValue) -> Result<JsConfidentialClient, Error> {
-    build_client_with(options, |config| config)
-}
-
-/// [`build_client`], with `adjust` applied to the configuration built from `options`.
-pub(super) fn build_client_with(
-    options: JsValue,
-    adjust: impl FnOnce(ClientConfig) -> ClientConfig,
+/// A client from `options` (validated by the core) and the host's JS functions.
+pub(super) fn build_client(
+    options: ClientOptions,
+    host: HostOptions,
 ) -> Result<JsConfidentialClient, Error> {
     let bridge = super::host_bridge::bridge();
-    let options = require_object(
-        options,
-        "options",
-        "{ clientId, authority, credential: { clientSecret } }",
-    )?;
-    refuse_unknown(
-        &options,
-        "options",
-        "option",
-        CLIENT_OPTIONS,
-        CREDENTIAL_OPTIONS_DOTTED,
-    )?;
-    let client_id = require_string(
-        &own(&options, "clientId"),
-        "clientId",
-        "the Application (client) ID from the app registration",
-    )?;
-    let endpoint = build_endpoint(&options)?.with_extra_query_parameters(&optional_string_map(
-        &own(&options, "extraQueryParameters"),
-        "extraQueryParameters",
-    )?);
-    let credential = build_credential(&options)?;
-    let mut config = ClientConfig::new(&client_id, endpoint, credential)?;
-    if let Some(audience) =
-        optional_string(&own(&options, "assertionAudience"), "assertionAudience")?
-    {
-        config = config.with_assertion_audience(audience);
-    }
-    if let Some(seconds) = optional_count(
-        &own(&options, "expiryBufferSeconds"),
-        "expiryBufferSeconds",
-        86_400,
-    )? {
-        config = config.with_expiry_buffer_ms(seconds * 1000);
-    }
-    if let Some(entries) = optional_count(
-        &own(&options, "maxCacheEntries"),
-        "maxCacheEntries",
-        1_000_000,
-    )? {
-        config = config.with_cache_capacity(entries.max(1) as usize);
-    }
-    let defaults = RetryPolicy::default();
-    let retry = RetryPolicy {
-        max_retries: optional_count(&own(&options, "maxRetries"), "maxRetries", 10)?
-            .map_or(defaults.max_retries, |n| n as u32),
-        attempt_timeout_ms: optional_count(
-            &own(&options, "attemptTimeoutMs"),
-            "attemptTimeoutMs",
-            600_000,
-        )?
-        .unwrap_or(defaults.attempt_timeout_ms)
-        .max(1),
-        total_timeout_ms: optional_count(
-            &own(&options, "totalTimeoutMs"),
-            "totalTimeoutMs",
-            3_600_000,
-        )?
-        .unwrap_or(defaults.total_timeout_ms)
-        .max(1),
-        ..defaults
-    };
-    config = config.with_retry_policy(retry);
-
-    let custom_fetch = own(&options, "fetch");
-    let fetch = if is_absent(&custom_fetch) {
+    let config = options.into_config(&|key, algorithm| {
+        Ok(Rc::new(WebCryptoSigner::new(key, algorithm)?) as Rc<dyn Signer>)
+    })?;
+    let fetch = if is_absent(&host.fetch) {
         JsFetch::global()?
     } else {
-        JsFetch::with_function(custom_fetch)?
+        JsFetch::with_function(host.fetch)?
     };
     let fetch_fn = fetch.function().clone();
-    let client = ConfidentialClient::new(adjust(config), JsHost::new(fetch));
-
-    let on_refresh_error = own(&options, "onRefreshError");
-    if !is_absent(&on_refresh_error) {
-        let handler: Function = on_refresh_error.dyn_into().map_err(|_| {
+    let client = ConfidentialClient::new(config, JsHost::new(fetch));
+    if !is_absent(&host.on_refresh_error) {
+        let handler: Function = host.on_refresh_error.dyn_into().map_err(|_| {
             Error::invalid_config(
                 "onRefreshError",
                 "onRefreshError must be a function (error) => void",
@@ -340,195 +229,6 @@ pub(super) fn build_client_with(
         fetch_fn,
         bridge,
     })
-}
-
-fn build_endpoint(options: &JsValue) -> Result<TokenEndpoint, Error> {
-    let authority = optional_string(&own(options, "authority"), "authority")?;
-    let tenant_id = optional_string(&own(options, "tenantId"), "tenantId")?;
-    let authority_host = optional_string(&own(options, "authorityHost"), "authorityHost")?;
-    let token_endpoint = optional_string(&own(options, "tokenEndpoint"), "tokenEndpoint")?;
-    match (authority, tenant_id, token_endpoint) {
-        (Some(authority), None, None) if authority_host.is_none() => TokenEndpoint::from_authority(&authority),
-        (None, Some(tenant), None) => TokenEndpoint::from_tenant(&tenant, authority_host.as_deref()),
-        (None, None, Some(url)) if authority_host.is_none() => TokenEndpoint::generic(&url),
-        (None, None, None) => Err(Error::invalid_config(
-            "authority",
-            "authority is required: pass authority (\"https://login.microsoftonline.com/<tenant>\"), tenantId (with optional authorityHost), or tokenEndpoint for another OAuth2 server",
-        )),
-        _ => Err(Error::invalid_config(
-            "authority",
-            "pass exactly one of authority, tenantId (authorityHost goes only with tenantId) or tokenEndpoint",
-        )),
-    }
-}
-
-fn build_credential(options: &JsValue) -> Result<Credential, Error> {
-    let credential = require_object(
-        own(options, "credential"),
-        "credential",
-        "{ clientSecret: process.env.AZURE_CLIENT_SECRET }",
-    )?;
-    refuse_unknown(
-        &credential,
-        "credential",
-        "credential option",
-        CREDENTIAL_OPTIONS,
-        &[],
-    )?;
-    let secret = own(&credential, "clientSecret");
-    let certificate = own(&credential, "certificate");
-    let assertion = own(&credential, "clientAssertion");
-    let given = [&secret, &certificate, &assertion]
-        .iter()
-        .filter(|v| !is_absent(v))
-        .count();
-    if given != 1 {
-        return Err(Error::invalid_config(
-            "credential",
-            if given == 0 {
-                "credential needs one of clientSecret, certificate or clientAssertion"
-            } else {
-                "credential takes exactly one of clientSecret, certificate or clientAssertion"
-            },
-        ));
-    }
-    if !is_absent(&secret) {
-        let secret = require_string(
-            &secret,
-            "credential.clientSecret",
-            "the client secret's value from the app registration",
-        )?;
-        let method = match optional_string(&own(options, "clientAuthMethod"), "clientAuthMethod")?.as_deref() {
-            None | Some("client_secret_post") => SecretAuthMethod::Post,
-            Some("client_secret_basic") => SecretAuthMethod::Basic,
-            Some(_) => {
-                return Err(Error::invalid_config(
-                    "clientAuthMethod",
-                    "clientAuthMethod must be \"client_secret_post\" (default) or \"client_secret_basic\"",
-                ))
-            }
-        };
-        return Credential::client_secret_with(secret, method);
-    }
-    if !is_absent(&certificate) {
-        return build_certificate(certificate);
-    }
-    if assertion.is_function() {
-        let callback: Function = assertion.unchecked_into();
-        return Ok(Credential::Assertion(AssertionSource::Callback(Rc::new(
-            move |context| {
-                let callback = callback.clone();
-                Box::pin(async move {
-                    let argument = Object::new();
-                    let _ = Reflect::set(&argument, &"clientId".into(), &context.client_id.into());
-                    let _ = Reflect::set(
-                        &argument,
-                        &"tokenEndpoint".into(),
-                        &context.token_endpoint.into(),
-                    );
-                    let returned = callback
-                        .call1(&JsValue::UNDEFINED, &argument)
-                        .map_err(|e| callback_error(&e))?;
-                    let value = JsFuture::from(Promise::resolve(&returned))
-                        .await
-                        .map_err(|e| callback_error(&e))?;
-                    value.as_string().map(Secret::new).ok_or_else(|| {
-                        Error::invalid_config(
-                        "credential.clientAssertion",
-                        "the clientAssertion callback must return a string (or a promise of one)",
-                    )
-                    })
-                })
-            },
-        ))));
-    }
-    let assertion = require_string(
-        &assertion,
-        "credential.clientAssertion",
-        "a signed JWT, or a function returning one",
-    )?;
-    Credential::client_assertion(assertion)
-}
-
-fn callback_error(cause: &JsValue) -> Error {
-    Error::new(
-        ErrorKind::Crypto,
-        format!(
-            "the clientAssertion callback failed: {}",
-            describe_js_error(cause)
-        ),
-    )
-    .with_field("credential.clientAssertion")
-}
-
-fn build_certificate(certificate: JsValue) -> Result<Credential, Error> {
-    let certificate = require_object(
-        certificate,
-        "credential.certificate",
-        "{ privateKeyPem, certificatePem }",
-    )?;
-    refuse_unknown(
-        &certificate,
-        "credential.certificate",
-        "certificate option",
-        CERTIFICATE_OPTIONS,
-        &[],
-    )?;
-    let key_pem = require_string(
-        &own(&certificate, "privateKeyPem"),
-        "credential.certificate.privateKeyPem",
-        "the PEM private key (PKCS#8 \"BEGIN PRIVATE KEY\" or PKCS#1 \"BEGIN RSA PRIVATE KEY\")",
-    )?;
-    let key = parse_private_key("credential.certificate.privateKeyPem", &key_pem)?;
-    let chain = match optional_string(
-        &own(&certificate, "certificatePem"),
-        "credential.certificate.certificatePem",
-    )? {
-        Some(pem) => parse_certificates("credential.certificate.certificatePem", &pem)?,
-        // A combined PEM (key and certificate in one file) serves as both.
-        None => {
-            parse_certificates("credential.certificate.privateKeyPem", &key_pem).unwrap_or_default()
-        }
-    };
-    let thumbprint_sha1 = optional_string(
-        &own(&certificate, "thumbprint"),
-        "credential.certificate.thumbprint",
-    )?
-    .map(|hex| thumbprint_from_hex("credential.certificate.thumbprint", &hex, 20))
-    .transpose()?;
-    let thumbprint_sha256 = optional_string(
-        &own(&certificate, "thumbprintSha256"),
-        "credential.certificate.thumbprintSha256",
-    )?
-    .map(|hex| thumbprint_from_hex("credential.certificate.thumbprintSha256", &hex, 32))
-    .transpose()?;
-    let algorithm = match optional_string(
-        &own(&certificate, "algorithm"),
-        "credential.certificate.algorithm",
-    )? {
-        Some(name) => JwsAlgorithm::parse("credential.certificate.algorithm", &name)?,
-        None if key.key_type == KeyType::EcP256 => JwsAlgorithm::Es256,
-        // A SHA-1 thumbprint alone identifies the key only in RS256 assertions (x5t).
-        None if chain.is_empty() && thumbprint_sha256.is_none() && thumbprint_sha1.is_some() => {
-            JwsAlgorithm::Rs256
-        }
-        None => JwsAlgorithm::Ps256,
-    };
-    let signer = WebCryptoSigner::new(key, algorithm)?;
-    let credential = CertificateCredential::new(
-        Rc::new(signer),
-        CertificateOptions {
-            certificate_chain: chain,
-            thumbprint_sha256,
-            thumbprint_sha1,
-            send_x5c: optional_bool(
-                &own(&certificate, "sendX5c"),
-                "credential.certificate.sendX5c",
-            )?,
-            key_id: optional_string(&own(&certificate, "keyId"), "credential.certificate.keyId")?,
-        },
-    )?;
-    Ok(Credential::Certificate(Rc::new(credential)))
 }
 
 /// A request's core part and its abort signal, if it has one.

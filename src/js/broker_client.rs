@@ -2,18 +2,18 @@
 //! client-credentials form with HTTP Basic caller credentials, so this is the core client
 //! pointed at it, with its cache, single-flight and retries.
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{build_client_with, parse_request, to_js_result, JsConfidentialClient};
+use super::bindings::{build_client, parse_request, to_js_result, JsConfidentialClient};
+use super::client_options::HostOptions;
 use super::options::{own, refuse_unknown, require_object, require_string};
 use super::to_js_error;
 use crate::authority::TokenEndpoint;
+use crate::client_options::{ClientOptions, CredentialOptions};
 use crate::error::Error;
-
-/// The fields of `acquireToken` requests: what the broker's token route takes, and the
-/// abort signal (`signal` being the web platform's name for `abortSignal`).
-const REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
+use crate::option_names::{BROKER_CLIENT_OPTIONS, BROKER_REQUEST_FIELDS};
+use crate::secret::Secret;
 
 /// The form field that carries `forceRefresh` to the broker's token route: skipping this
 /// client's cache is not enough, the broker must skip its own caches too, or it hands back the
@@ -37,7 +37,7 @@ impl JsBrokerClient {
                 &options,
                 "options",
                 "BrokerClient option",
-                &["url", "callerId", "key", "fetch"],
+                BROKER_CLIENT_OPTIONS,
                 &[],
             )?;
             let url = require_string(
@@ -51,28 +51,32 @@ impl JsBrokerClient {
                 "the caller id configured in BROKER_CLIENTS",
             )?;
             let key = require_string(&own(&options, "key"), "key", "the caller's broker key")?;
-            let client_options = Object::new();
-            let set = |key: &str, value: JsValue| {
-                let _ = Reflect::set(&client_options, &key.into(), &value);
-            };
             let token_url = format!("{}/token", url.trim_end_matches('/'));
             // Checked here so a bad URL is reported as `url`, the option the caller set.
             TokenEndpoint::generic_named("url", &token_url)?;
-            set("clientId", caller_id.into());
-            set("tokenEndpoint", token_url.into());
-            set("clientAuthMethod", "client_secret_basic".into());
-            let credential = Object::new();
-            let _ = Reflect::set(&credential, &"clientSecret".into(), &key.into());
-            set("credential", credential.into());
-            // The broker hands out tokens with at least its own buffer left; keep them until a
-            // minute before expiry.
-            set("expiryBufferSeconds", 60.into());
-            set("fetch", own(&options, "fetch"));
+            let client_options = ClientOptions {
+                client_id: Some(caller_id),
+                token_endpoint: Some(token_url),
+                client_auth_method: Some("client_secret_basic".into()),
+                credential: Some(CredentialOptions {
+                    client_secret: Some(Secret::new(key)),
+                    ..CredentialOptions::default()
+                }),
+                // The broker hands out tokens with at least its own buffer left; keep them
+                // until a minute before expiry.
+                expiry_buffer_seconds: Some(60),
+                forced_refresh_parameter: Some((
+                    FORCE_REFRESH_FIELD.0.into(),
+                    FORCE_REFRESH_FIELD.1.into(),
+                )),
+                ..ClientOptions::default()
+            };
+            let host = HostOptions {
+                fetch: own(&options, "fetch"),
+                ..HostOptions::default()
+            };
             Ok(JsBrokerClient {
-                inner: build_client_with(client_options.into(), |config| {
-                    config
-                        .with_forced_refresh_parameter(FORCE_REFRESH_FIELD.0, FORCE_REFRESH_FIELD.1)
-                })?,
+                inner: build_client(client_options, host)?,
             })
         };
         build().map_err(|e| to_js_error(&e))
@@ -82,7 +86,12 @@ impl JsBrokerClient {
     /// `ConfidentialClient.acquireTokenForClient`.
     #[wasm_bindgen(js_name = acquireToken)]
     pub fn acquire_token(&self, request: JsValue) -> Promise {
-        let parsed = parse_request(&self.inner.client, &request, "acquireToken", REQUEST_FIELDS);
+        let parsed = parse_request(
+            &self.inner.client,
+            &request,
+            "acquireToken",
+            BROKER_REQUEST_FIELDS,
+        );
         let bridge = self.inner.bridge.clone();
         self.inner
             .start(parsed, move |result| to_js_result(&bridge, &result))

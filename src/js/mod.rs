@@ -6,7 +6,6 @@
 //! API exported to the npm package; the Worker uses the adapters without it, so its wasm
 //! exports nothing extra.
 
-mod certificate;
 mod error;
 mod fetch;
 pub mod header_lines;
@@ -22,6 +21,8 @@ mod bindings;
 #[cfg(feature = "npm")]
 mod broker_client;
 #[cfg(feature = "npm")]
+mod client_options;
+#[cfg(feature = "npm")]
 mod options;
 #[cfg(feature = "npm")]
 mod protected_api;
@@ -30,7 +31,6 @@ mod runtime_io;
 #[cfg(feature = "npm")]
 mod settings_loader;
 
-pub use certificate::credential_from_combined_pem;
 pub use error::to_js_error;
 pub use fetch::{describe_js_error, JsFetch};
 pub use host::JsHost;

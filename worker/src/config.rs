@@ -2,18 +2,22 @@
 //! setting, never its value.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cctoken::js::credential_from_combined_pem;
+use cctoken::client_options::{
+    whole_number_text, CertificateKeyOptions, ClientOptions, CredentialOptions,
+};
+use cctoken::js::WebCryptoSigner;
+use cctoken::ports::Signer;
 use cctoken::secret::{leaks, LEAK_WINDOW};
-use cctoken::{ClientConfig, Credential, TokenEndpoint};
+use cctoken::{ClientConfig, Secret};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use worker::{console_error, Env};
 
 use crate::callers::Callers;
-use crate::retry_settings::retry_policy;
 
 /// Everything the broker needs.
 pub struct BrokerConfig {
@@ -140,70 +144,113 @@ fn setting(env: &Env, name: &str) -> Option<String> {
     Some(text).filter(|v| !v.trim().is_empty())
 }
 
+/// The Worker's settings for the app's client, by the npm option each sets (the `field` the
+/// core's errors name; a dotted field belongs to the setting of its first parts), and what to
+/// tell anyone when the setting is missing.
+const CLIENT_SETTINGS: [(&str, &str, &str); 11] = [
+    ("tenantId", "TENANT_ID", "set TENANT_ID (and AUTHORITY_HOST outside the public cloud), AUTHORITY, or TOKEN_ENDPOINT"),
+    ("authorityHost", "AUTHORITY_HOST", UNUSABLE),
+    ("authority", "AUTHORITY", UNUSABLE),
+    ("tokenEndpoint", "TOKEN_ENDPOINT", UNUSABLE),
+    ("clientId", "CLIENT_ID", "CLIENT_ID is missing: the app registration's Application (client) ID"),
+    ("credential.clientSecret", "CLIENT_SECRET", UNUSABLE),
+    ("credential.certificate", "CLIENT_CERTIFICATE", UNUSABLE),
+    ("credential", "CLIENT_SECRET", "no app credential: `wrangler secret put CLIENT_SECRET`, or CLIENT_CERTIFICATE with a PEM holding the key and certificate"),
+    ("maxRetries", "MAX_RETRIES", UNUSABLE),
+    ("attemptTimeoutMs", "ATTEMPT_TIMEOUT_MS", UNUSABLE),
+    ("totalTimeoutMs", "TOTAL_TIMEOUT_MS", UNUSABLE),
+];
+
+/// The row of [`CLIENT_SETTINGS`] for an option name (`credential.certificate.thumbprint`
+/// belongs to `credential.certificate`).
+fn client_setting(option: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    CLIENT_SETTINGS.iter().find(|(name, ..)| {
+        option
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    })
+}
+
+/// The core's description with the npm option names it uses in the Worker's setting names.
+fn in_setting_names(description: &str) -> String {
+    let mut shown = String::new();
+    let mut word = String::new();
+    for c in description.chars().chain([' ']) {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            word.push(c);
+            continue;
+        }
+        let name = word.trim_end_matches('.');
+        match client_setting(name) {
+            Some((_, setting, _)) => shown.extend([setting, &word[name.len()..]]),
+            None => shown.push_str(&word),
+        }
+        word.clear();
+        shown.push(c);
+    }
+    shown.pop();
+    shown
+}
+
+/// The app's client from the settings `lookup` finds, through the core's one validation of
+/// client options; a refusal names the setting to fix.
+fn client_config(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ClientConfig, Misconfigured> {
+    let count = |name| lookup(name).map(|text| whole_number_text(&text));
+    let secret = lookup("CLIENT_SECRET");
+    let pem = lookup("CLIENT_CERTIFICATE");
+    let options = ClientOptions {
+        client_id: lookup("CLIENT_ID"),
+        authority: lookup("AUTHORITY"),
+        tenant_id: lookup("TENANT_ID"),
+        authority_host: lookup("AUTHORITY_HOST"),
+        token_endpoint: lookup("TOKEN_ENDPOINT"),
+        credential: Some(CredentialOptions {
+            client_secret: secret.clone().map(Secret::new),
+            // A combined PEM: the key and its certificate chain.
+            certificate: pem.clone().map(|pem| CertificateKeyOptions {
+                private_key_pem: Some(Secret::new(pem)),
+                ..CertificateKeyOptions::default()
+            }),
+            ..CredentialOptions::default()
+        }),
+        max_retries: count("MAX_RETRIES"),
+        attempt_timeout_ms: count("ATTEMPT_TIMEOUT_MS"),
+        total_timeout_ms: count("TOTAL_TIMEOUT_MS"),
+        ..ClientOptions::default()
+    };
+    let make_signer = |key, algorithm| -> Result<Rc<dyn Signer>, cctoken::Error> {
+        Ok(Rc::new(WebCryptoSigner::new(key, algorithm)?))
+    };
+    options.into_config(&make_signer).map_err(|error| {
+        let field = error.field().unwrap_or("clientId");
+        // The endpoint choice is reported as `authority`: name AUTHORITY only if it is set.
+        let field = match field {
+            "authority" if lookup("AUTHORITY").is_none() => "tenantId",
+            _ => field,
+        };
+        // Every field the core names has a row; an unforeseen one is the app's (clientId's row).
+        let &(_, setting, when_missing) = client_setting(field).unwrap_or(&CLIENT_SETTINGS[4]);
+        if lookup(setting).is_none() && when_missing != UNUSABLE {
+            return problem(setting, when_missing);
+        }
+        // Checked before renaming, which could split a quoted run of a secret.
+        let detail = [&secret, &pem]
+            .into_iter()
+            .flatten()
+            .fold(error.message().to_owned(), |detail, secret| {
+                about_secret(secret, &detail)
+            });
+        refused(setting, in_setting_names(&detail))
+    })
+}
+
 impl BrokerConfig {
     /// Reads `TENANT_ID` (+ `AUTHORITY_HOST`) or `AUTHORITY` or `TOKEN_ENDPOINT`, `CLIENT_ID`,
     /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, the KV
     /// binding `TOKEN_CACHE`, and optionally `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`,
     /// `TOTAL_TIMEOUT_MS`.
     pub fn from_env(env: &Env) -> Result<Self, Misconfigured> {
-        let endpoint = match (
-            setting(env, "TOKEN_ENDPOINT"),
-            setting(env, "AUTHORITY"),
-            setting(env, "TENANT_ID"),
-        ) {
-            (Some(url), None, None) => TokenEndpoint::generic(&url)
-                .map_err(|e| refused("TOKEN_ENDPOINT", e.message()))?,
-            (None, Some(authority), None) => TokenEndpoint::from_authority(&authority)
-                .map_err(|e| refused("AUTHORITY", e.message()))?,
-            (None, None, Some(tenant)) => {
-                TokenEndpoint::from_tenant(&tenant, setting(env, "AUTHORITY_HOST").as_deref())
-                    .map_err(|e| refused("TENANT_ID", e.message()))?
-            }
-            (None, None, None) => {
-                return Err(problem(
-                    "TENANT_ID",
-                    "set TENANT_ID (and AUTHORITY_HOST outside the public cloud), AUTHORITY, or TOKEN_ENDPOINT",
-                ))
-            }
-            _ => {
-                return Err(problem(
-                    "TENANT_ID",
-                    "set only one of TENANT_ID, AUTHORITY and TOKEN_ENDPOINT",
-                ))
-            }
-        };
-        let client_id = setting(env, "CLIENT_ID").ok_or_else(|| {
-            problem(
-                "CLIENT_ID",
-                "CLIENT_ID is missing: the app registration's Application (client) ID",
-            )
-        })?;
-        let credential = match (setting(env, "CLIENT_SECRET"), setting(env, "CLIENT_CERTIFICATE")) {
-            (Some(secret), None) => Credential::client_secret(secret.as_str())
-                .map_err(|e| refused("CLIENT_SECRET", about_secret(&secret, e.message())))?,
-            (None, Some(pem)) => credential_from_combined_pem("CLIENT_CERTIFICATE", &pem, false)
-                .map_err(|e| refused("CLIENT_CERTIFICATE", about_secret(&pem, e.message())))?,
-            (None, None) => {
-                return Err(problem(
-                    "CLIENT_SECRET",
-                    "no app credential: `wrangler secret put CLIENT_SECRET`, or CLIENT_CERTIFICATE with a PEM holding the key and certificate",
-                ))
-            }
-            (Some(_), Some(_)) => {
-                return Err(problem("CLIENT_SECRET", "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both"))
-            }
-        };
-        let retry =
-            retry_policy(|name| setting(env, name)).map_err(|(name, rule)| problem(name, rule))?;
-        // The core names the option it refused; here that is one of two settings.
-        let client = ClientConfig::new(&client_id, endpoint, credential)
-            .map_err(|e| match e.field() {
-                Some(field) if field.starts_with("credential") => {
-                    refused("CLIENT_CERTIFICATE", e.message())
-                }
-                _ => refused("CLIENT_ID", e.message()),
-            })?
-            .with_retry_policy(retry);
+        let client = client_config(&|name| setting(env, name))?;
         let callers = setting(env, "BROKER_CLIENTS")
             .ok_or_else(|| problem("BROKER_CLIENTS", "BROKER_CLIENTS is missing: `wrangler secret put BROKER_CLIENTS` with the callers' key hashes and scopes"))
             .and_then(|json| {
@@ -239,6 +286,7 @@ impl BrokerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cctoken::retry::RetryPolicy;
 
     #[test]
     fn a_description_quoting_a_secret_is_withheld() {
@@ -263,6 +311,114 @@ mod tests {
         assert_ne!(
             about_secret("hunter2", "the secret hunter2 is short"),
             "the secret hunter2 is short"
+        );
+    }
+
+    /// The client from a base of usable settings with `pairs` over them ("" unsets one).
+    fn client(pairs: &[(&str, &str)]) -> Result<ClientConfig, Misconfigured> {
+        let base = [
+            ("TENANT_ID", "contoso.onmicrosoft.com"),
+            ("CLIENT_ID", "app"),
+            ("CLIENT_SECRET", "s3cret-value"),
+        ];
+        client_config(&|name| {
+            let (_, value) = pairs.iter().chain(&base).find(|(n, _)| *n == name)?;
+            Some(value.to_string()).filter(|v| !v.is_empty())
+        })
+    }
+
+    #[test]
+    fn retry_settings_default_unless_set() {
+        let defaults = client(&[]).unwrap();
+        assert_eq!(*defaults.retry_policy(), RetryPolicy::default());
+        let set = client(&[
+            ("MAX_RETRIES", "0"),
+            ("ATTEMPT_TIMEOUT_MS", " 250 "),
+            ("TOTAL_TIMEOUT_MS", "3000"),
+        ])
+        .unwrap();
+        let retry = set.retry_policy();
+        assert_eq!(retry.max_retries, 0);
+        assert_eq!(retry.attempt_timeout_ms, 250);
+        assert_eq!(retry.total_timeout_ms, 3000);
+        assert_eq!(retry.base_delay_ms, RetryPolicy::default().base_delay_ms);
+    }
+
+    #[test]
+    fn unusable_retry_settings_name_the_setting_not_the_value() {
+        for (name, value, description) in [
+            ("MAX_RETRIES", "11", "from 0 to 10"),
+            ("MAX_RETRIES", "-1", "from 0 to 10"),
+            ("ATTEMPT_TIMEOUT_MS", "0", "from 1 to 600000"),
+            ("ATTEMPT_TIMEOUT_MS", "1.5", "from 1 to 600000"),
+            ("TOTAL_TIMEOUT_MS", "3600001", "from 1 to 3600000"),
+            ("TOTAL_TIMEOUT_MS", "soon", "from 1 to 3600000"),
+            (
+                "TOTAL_TIMEOUT_MS",
+                "99999999999999999999999",
+                "from 1 to 3600000",
+            ),
+        ] {
+            let problem = client(&[(name, value)]).unwrap_err();
+            assert_eq!(problem.setting, name);
+            assert_eq!(problem.public(), UNUSABLE);
+            assert_eq!(
+                problem.detail,
+                format!("{name} must be a whole number {description}")
+            );
+        }
+    }
+
+    #[test]
+    fn client_problems_name_the_setting_to_fix() {
+        let no_endpoint = client(&[("TENANT_ID", "")]).unwrap_err();
+        assert_eq!(no_endpoint.setting, "TENANT_ID");
+        assert!(no_endpoint.public().starts_with("set TENANT_ID"));
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (
+                &[("AUTHORITY", "https://login.microsoftonline.com/t")],
+                "AUTHORITY",
+            ),
+            (
+                &[("TOKEN_ENDPOINT", "https://idp.example/token")],
+                "TENANT_ID",
+            ),
+            (
+                &[("TENANT_ID", ""), ("AUTHORITY", "https://h/a/b")],
+                "AUTHORITY",
+            ),
+            (&[("AUTHORITY_HOST", "https://h/path")], "AUTHORITY_HOST"),
+            (
+                &[("TENANT_ID", ""), ("TOKEN_ENDPOINT", "ftp://h")],
+                "TOKEN_ENDPOINT",
+            ),
+            (&[("CLIENT_ID", "a b")], "CLIENT_ID"),
+            (&[("CLIENT_CERTIFICATE", "pem")], "CLIENT_SECRET"),
+        ];
+        for (pairs, setting) in cases {
+            let problem = client(pairs).unwrap_err();
+            assert_eq!(problem.setting, setting, "{pairs:?}");
+            assert_eq!(problem.public(), UNUSABLE, "{pairs:?}");
+            assert!(!problem.detail.contains("s3cret-value"));
+        }
+        assert_eq!(
+            client(&[("CLIENT_ID", "")]).unwrap_err().public(),
+            "CLIENT_ID is missing: the app registration's Application (client) ID"
+        );
+        let no_credential = client(&[("CLIENT_SECRET", "")]).unwrap_err();
+        assert_eq!(no_credential.setting, "CLIENT_SECRET");
+        assert!(no_credential.public().starts_with("no app credential"));
+    }
+
+    #[test]
+    fn descriptions_use_the_setting_names() {
+        assert_eq!(
+            in_setting_names("pass exactly one of authority, tenantId (authorityHost goes only with tenantId) or tokenEndpoint."),
+            "pass exactly one of AUTHORITY, TENANT_ID (AUTHORITY_HOST goes only with TENANT_ID) or TOKEN_ENDPOINT."
+        );
+        assert_eq!(
+            in_setting_names("credential.certificate.privateKeyPem holds no private key"),
+            "CLIENT_CERTIFICATE holds no private key"
         );
     }
 

@@ -14,7 +14,6 @@ mod kv_crypto;
 mod oauth_response;
 mod rate_limit;
 mod request_body;
-mod retry_settings;
 mod state;
 mod token_request;
 mod token_route;

@@ -1,0 +1,140 @@
+//! The client's validated configuration: where tokens come from, the credential, and the
+//! cache and retry settings. [`crate::client_options::ClientOptions`] builds one from the
+//! options users write; this is the form the client runs on.
+
+use crate::authority::TokenEndpoint;
+use crate::cache::{DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
+use crate::credential::Credential;
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::troubleshooting::HintContext;
+
+/// Longest client id accepted; Entra ids are GUIDs, other servers use short names.
+const MAX_CLIENT_ID_LEN: usize = 256;
+
+/// Validated client configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub(crate) client_id: String,
+    pub(crate) endpoint: TokenEndpoint,
+    pub(crate) credential: Credential,
+    pub(crate) expiry_buffer_ms: u64,
+    pub(crate) cache_capacity: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) assertion_audience: Option<String>,
+    pub(crate) forced_refresh_parameter: Option<(String, String)>,
+}
+
+impl ClientConfig {
+    /// Configuration for `endpoint` (see [`TokenEndpoint`]'s constructors).
+    pub fn new(
+        client_id: &str,
+        endpoint: TokenEndpoint,
+        credential: Credential,
+    ) -> Result<Self, Error> {
+        validate_client_id(client_id)?;
+        if let (Credential::Certificate(certificate), Some(_)) = (&credential, endpoint.tenant()) {
+            certificate.check_entra_identification()?;
+        }
+        Ok(ClientConfig {
+            client_id: client_id.to_owned(),
+            endpoint,
+            credential,
+            expiry_buffer_ms: DEFAULT_EXPIRY_BUFFER_MS,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            retry: RetryPolicy::default(),
+            assertion_audience: None,
+            forced_refresh_parameter: None,
+        })
+    }
+
+    /// Stop serving cached tokens this long before they expire (default 300 s).
+    pub fn with_expiry_buffer_ms(mut self, expiry_buffer_ms: u64) -> Self {
+        self.expiry_buffer_ms = expiry_buffer_ms;
+        self
+    }
+
+    /// Keep at most this many scope sets in memory (default 1,000).
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity.max(1);
+        self
+    }
+
+    /// Retry and timeout settings.
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `aud` of signed client assertions, instead of the token endpoint URL (for servers
+    /// that want their issuer identifier).
+    pub fn with_assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        self.assertion_audience = Some(audience.into());
+        self
+    }
+
+    /// A form parameter sent with requests a caller forced (`force_refresh`), not with
+    /// background refreshes: a token server that caches, such as the cctoken broker
+    /// (`force_refresh=true`), then skips its caches too. Forced requests are still cached and
+    /// shared as usual.
+    pub fn with_forced_refresh_parameter(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.forced_refresh_parameter = Some((name.into(), value.into()));
+        self
+    }
+
+    /// The client (application) id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The token endpoint requests go to.
+    pub fn token_endpoint(&self) -> &TokenEndpoint {
+        &self.endpoint
+    }
+
+    /// How long before expiry a cached token stops being served.
+    pub fn expiry_buffer_ms(&self) -> u64 {
+        self.expiry_buffer_ms
+    }
+
+    /// Retry and timeout settings.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    pub(crate) fn hint_context(&self) -> HintContext<'_> {
+        HintContext {
+            authority_host: self.endpoint.authority_host(),
+            tenant: self.endpoint.tenant(),
+            client_id: &self.client_id,
+            secret: match &self.credential {
+                Credential::ClientSecret { secret, .. } => Some(secret),
+                _ => None,
+            },
+        }
+    }
+}
+
+pub(crate) fn validate_client_id(client_id: &str) -> Result<(), Error> {
+    if client_id.is_empty() {
+        return Err(Error::invalid_config(
+            "clientId",
+            "clientId is required: use the Application (client) ID from the app registration",
+        ));
+    }
+    if client_id.len() > MAX_CLIENT_ID_LEN
+        || client_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid_config(
+            "clientId",
+            format!("clientId must be at most {MAX_CLIENT_ID_LEN} characters without whitespace: use the Application (client) ID from the app registration"),
+        ));
+    }
+    Ok(())
+}
