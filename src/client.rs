@@ -455,7 +455,7 @@ impl<H: Host> ConfidentialClient<H> {
             }
         } else {
             self.join_or_start(&request, Origin::of(&request))
-                .wait()
+                .wait(&inner.host)
                 .await?
         };
         Ok(inner.result(
@@ -530,7 +530,7 @@ impl<H: Host> ConfidentialClient<H> {
 
     /// The flight fetching `request.scopes` for `origin`: one under way that it may share
     /// (see [`Origin::may_join`]), or a new one. The fetch runs as a task of its own; callers
-    /// only wait for its result.
+    /// only wait for its result, each woken through a signal of the host (see [`Flight`]).
     fn join_or_start(&self, request: &TokenRequest, origin: Origin) -> FetchFlight {
         let scopes = request.scopes.cache_key();
         {

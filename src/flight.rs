@@ -1,20 +1,23 @@
 //! A result many callers wait for while one task produces it (single-flight).
 //!
-//! Waiters never poll the producing task: it runs on its own (spawned through the host), and
-//! they only read the finished value. That matters in Workers, where I/O started by one
-//! request must not be driven from another request's handler.
+//! The producing task runs on its own (spawned through the host); waiters never poll it, and
+//! it never runs their code: it completes one host [`Signal`](crate::ports::Signal) per
+//! waiter, and each waiter resumes where the host's signal resumes it, then reads the
+//! finished value. That matters in Workers. The fetch belongs to the request that started
+//! it, and code resumed from it may not build another request's response ("Cannot perform
+//! I/O on behalf of a different request"); the JS host's signal is a promise, whose reaction
+//! runs in the waiting request's own context. So concurrent requests share this one flight,
+//! and the broker has no single-flight of its own.
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+
+use crate::ports::{Signal, Spawn};
 
 type Hook<T> = Box<dyn FnOnce(&T)>;
 
 struct State<T> {
     result: Option<T>,
-    waiters: Vec<Waker>,
     hooks: Vec<Hook<T>>,
 }
 
@@ -37,31 +40,25 @@ impl<T: Clone + 'static> Flight<T> {
         Flight {
             state: Rc::new(RefCell::new(State {
                 result: None,
-                waiters: Vec::new(),
                 hooks: Vec::new(),
             })),
         }
     }
 
-    /// Stores the result, wakes every waiter and runs the completion hooks.
+    /// Stores the result and runs the completion hooks, which notify every waiter.
     pub fn complete(&self, value: T) {
-        let (waiters, hooks) = {
+        let hooks = {
             let mut state = self.state.borrow_mut();
             state.result = Some(value.clone());
-            (
-                std::mem::take(&mut state.waiters),
-                std::mem::take(&mut state.hooks),
-            )
+            std::mem::take(&mut state.hooks)
         };
-        for waker in waiters {
-            waker.wake();
-        }
         for hook in hooks {
             hook(&value);
         }
     }
 
-    /// Runs `hook` with the result once there is one (at once if there already is).
+    /// Runs `hook` with the result once there is one (at once if there already is). Hooks run
+    /// in the producing task: bookkeeping only, never a waiter's own work.
     pub fn on_complete(&self, hook: impl FnOnce(&T) + 'static) {
         let done = self.state.borrow().result.clone();
         match done {
@@ -70,10 +67,17 @@ impl<T: Clone + 'static> Flight<T> {
         }
     }
 
-    /// Completes with a copy of the result.
-    pub fn wait(&self) -> Wait<T> {
-        Wait {
-            flight: self.clone(),
+    /// A copy of the result, once there is one. The waiter waits on a signal from `host`,
+    /// made here, in the waiting task.
+    pub async fn wait(&self, host: &impl Spawn) -> T {
+        loop {
+            let done = self.state.borrow().result.clone();
+            if let Some(value) = done {
+                return value;
+            }
+            let Signal { notify, notified } = host.signal();
+            self.on_complete(move |_| notify());
+            notified.await;
         }
     }
 }
@@ -84,41 +88,42 @@ impl<T: Clone + 'static> Default for Flight<T> {
     }
 }
 
-/// The future returned by [`Flight::wait`].
-pub struct Wait<T> {
-    flight: Flight<T>,
-}
-
-impl<T: Clone> Future for Wait<T> {
-    type Output = T;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let mut state = self.flight.state.borrow_mut();
-        match &state.result {
-            Some(value) => Poll::Ready(value.clone()),
-            None => {
-                if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                    state.waiters.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::BackgroundTask;
     use std::cell::Cell;
+    use std::future::Future;
+    use std::task::{Context, Poll};
+
+    /// Counts the signals it hands out; spawns nothing.
+    #[derive(Default)]
+    struct Signals(Cell<u32>);
+
+    impl Spawn for Signals {
+        fn spawn(&self, _: BackgroundTask) {}
+        fn signal(&self) -> Signal {
+            self.0.set(self.0.get() + 1);
+            Signal::waker()
+        }
+    }
 
     #[test]
     fn every_waiter_and_hook_gets_the_one_result() {
+        let host = Signals::default();
         let flight: Flight<u32> = Flight::new();
-        let mut first = Box::pin(flight.wait());
-        let mut second = Box::pin(flight.wait());
+        let mut first = Box::pin(flight.wait(&host));
+        let mut second = Box::pin(flight.wait(&host));
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(first.as_mut().poll(&mut cx).is_pending());
         assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(
+            host.0.get(),
+            2,
+            "one signal per waiter, made as it starts waiting"
+        );
         let seen = Rc::new(Cell::new(0));
         let sink = seen.clone();
         flight.on_complete(move |v| sink.set(*v));
@@ -130,6 +135,25 @@ mod tests {
         let sink = late.clone();
         flight.on_complete(move |v| sink.set(*v + 1));
         assert_eq!(late.get(), 8, "hooks added after completion run at once");
-        assert_eq!(pollster::block_on(flight.wait()), 7);
+        assert_eq!(pollster::block_on(flight.wait(&host)), 7);
+        assert_eq!(host.0.get(), 2, "a finished flight needs no signal");
+    }
+
+    #[test]
+    fn a_waiter_is_woken_through_its_signal() {
+        let flight: Flight<u32> = Flight::new();
+        let producer = flight.clone();
+        let mut pool = futures::executor::LocalPool::new();
+        let waited = Rc::new(Cell::new(None));
+        let sink = waited.clone();
+        futures::task::LocalSpawnExt::spawn_local(&pool.spawner(), async move {
+            sink.set(Some(flight.wait(&Signals::default()).await));
+        })
+        .unwrap();
+        pool.run_until_stalled();
+        assert_eq!(waited.get(), None);
+        producer.complete(3);
+        pool.run_until_stalled();
+        assert_eq!(waited.get(), Some(3));
     }
 }

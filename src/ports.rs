@@ -1,13 +1,16 @@
 //! The ports the client needs from its host: send one HTTP request, tell the time, wait,
-//! run a task in the background, and sign.
+//! run a task in the background and wake the tasks waiting for it, and sign.
 //!
 //! The core never performs I/O itself; adapters implement these traits over JS `fetch`,
 //! `setTimeout` and WebCrypto (npm module, Worker) or over anything else (tests use scripted
 //! fakes that move time forward without waiting).
 
+use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use crate::error::Error;
 
@@ -159,11 +162,66 @@ pub trait Sleep {
 /// A task the client starts and does not wait for (background refresh).
 pub type BackgroundTask = Pin<Box<dyn Future<Output = ()>>>;
 
-/// Runs tasks in the background: `spawn_local` in JS, `ctx.waitUntil` in a Worker. The
-/// client fetches tokens in such tasks, so a host whose `spawn` drops them never gets one.
+/// The host's tasks: runs tasks in the background (`spawn_local` in JS, `ctx.waitUntil` in a
+/// Worker), and wakes a task waiting for another's result. The client fetches tokens in such
+/// tasks, so a host whose `spawn` drops them never gets one.
 pub trait Spawn {
     /// Starts `task`; it must be driven to completion even though nobody awaits it.
     fn spawn(&self, task: BackgroundTask);
+
+    /// A new one-shot [`Signal`], made by the task that will wait on it. The default wakes
+    /// the waiter with a plain `Waker`, from whichever task notifies: right for any host whose
+    /// tasks share one context. The JS host answers with a promise instead (see [`Signal`]).
+    fn signal(&self) -> Signal {
+        Signal::waker()
+    }
+}
+
+/// A one-shot wake-up between two tasks: the waiting task awaits `notified`, the task with
+/// the result calls `notify`. The host decides where the waiter resumes. With a plain `Waker`
+/// it resumes from the notifying task; in workerd that task belongs to another request, whose
+/// context the waiter must not run in ("Cannot perform I/O on behalf of a different
+/// request"), so the JS host makes a promise: its reaction runs in the context of the request
+/// that awaits it.
+pub struct Signal {
+    /// Completes `notified`; called once.
+    pub notify: Box<dyn FnOnce()>,
+    /// Completes once `notify` has been called.
+    pub notified: LocalBoxFuture<'static, ()>,
+}
+
+impl Signal {
+    /// A signal over a plain `Waker`: the waiter is woken from the notifying task.
+    pub fn waker() -> Self {
+        #[derive(Default)]
+        struct Notified {
+            done: bool,
+            waker: Option<Waker>,
+        }
+        let state = Rc::new(RefCell::new(Notified::default()));
+        let notifier = Rc::clone(&state);
+        Signal {
+            notify: Box::new(move || {
+                let waker = {
+                    let mut state = notifier.borrow_mut();
+                    state.done = true;
+                    state.waker.take()
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }),
+            notified: Box::pin(poll_fn(move |cx| {
+                let mut state = state.borrow_mut();
+                if state.done {
+                    Poll::Ready(())
+                } else {
+                    state.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            })),
+        }
+    }
 }
 
 /// Everything the client needs from its host, in one bound.
