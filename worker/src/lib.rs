@@ -6,7 +6,6 @@
 //! identity provider, caching rules, single-flight and refresh all come from the core.
 
 mod callers;
-mod coalesce;
 mod config;
 mod health_route;
 mod kv_cache;
