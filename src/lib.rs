@@ -58,6 +58,7 @@ pub mod header_lines;
 pub mod pem;
 pub mod ports;
 mod random;
+pub mod received_token_request;
 pub mod request;
 pub mod response;
 pub mod retry;

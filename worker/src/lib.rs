@@ -15,7 +15,6 @@ mod rate_limit;
 mod request_body;
 mod retry_settings;
 mod state;
-mod token_request;
 mod token_route;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};

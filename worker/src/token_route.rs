@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use cctoken::js::webcrypto::sha256;
+use cctoken::received_token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 use cctoken::TokenRequest;
 use worker::{console_error, Env, Request, Response, Result};
 
@@ -11,7 +12,6 @@ use crate::callers::Caller;
 use crate::oauth_response::{acquisition_failed, describe, oauth_error, token_response};
 use crate::request_body::read_capped;
 use crate::state::{broker, Broker, InRequest, RequestScope};
-use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 
 /// Handles `POST /token`. Background work it starts (a fetch, a refresh) belongs to `scope`.
 pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -> Result<Response> {
