@@ -1,12 +1,13 @@
 //! A result many callers wait for while one task produces it (single-flight).
 //!
 //! The producing task runs on its own (spawned through the host); waiters never poll it, and
-//! it never runs their code: it completes one host [`Signal`](crate::ports::Signal) per
-//! waiter, and each waiter resumes where the host's signal resumes it, then reads the
-//! finished value. That matters in Workers. The fetch belongs to the request that started
-//! it, and code resumed from it may not build another request's response ("Cannot perform
-//! I/O on behalf of a different request"); the JS host's signal is a promise, whose reaction
-//! runs in the waiting request's own context. So concurrent requests share this one flight,
+//! it never runs their code: when done it notifies the flight's host
+//! [`Signal`](crate::ports::Signal), made as the flight starts, and each waiter resumes where
+//! the host's signal resumes it, then reads the finished value. That matters in Workers. The
+//! fetch belongs to the request that started it, and a waiter polled from it would build its
+//! response in that request's context ("Cannot perform I/O on behalf of a different
+//! request"); the JS host's signal is a promise of the starting request, to which each
+//! waiting request subscribes from its own. So concurrent requests share this one flight,
 //! and the broker has no single-flight of its own.
 
 use std::cell::RefCell;
@@ -24,34 +25,39 @@ struct State<T> {
 /// One pending result, shared by handle.
 pub struct Flight<T> {
     state: Rc<RefCell<State<T>>>,
+    done: Rc<Signal>,
 }
 
 impl<T> Clone for Flight<T> {
     fn clone(&self) -> Self {
         Flight {
             state: Rc::clone(&self.state),
+            done: Rc::clone(&self.done),
         }
     }
 }
 
 impl<T: Clone + 'static> Flight<T> {
-    /// A flight not yet completed.
-    pub fn new() -> Self {
+    /// A flight not yet completed, whose waiters `host` wakes. Made by the task that starts
+    /// the producer.
+    pub fn new(host: &impl Spawn) -> Self {
         Flight {
             state: Rc::new(RefCell::new(State {
                 result: None,
                 hooks: Vec::new(),
             })),
+            done: Rc::new(host.signal()),
         }
     }
 
-    /// Stores the result and runs the completion hooks, which notify every waiter.
+    /// Stores the result, notifies the waiters and runs the completion hooks.
     pub fn complete(&self, value: T) {
         let hooks = {
             let mut state = self.state.borrow_mut();
             state.result = Some(value.clone());
             std::mem::take(&mut state.hooks)
         };
+        (self.done.notify)();
         for hook in hooks {
             hook(&value);
         }
@@ -67,24 +73,15 @@ impl<T: Clone + 'static> Flight<T> {
         }
     }
 
-    /// A copy of the result, once there is one. The waiter waits on a signal from `host`,
-    /// made here, in the waiting task.
-    pub async fn wait(&self, host: &impl Spawn) -> T {
+    /// A copy of the result, once there is one.
+    pub async fn wait(&self) -> T {
         loop {
             let done = self.state.borrow().result.clone();
             if let Some(value) = done {
                 return value;
             }
-            let Signal { notify, notified } = host.signal();
-            self.on_complete(move |_| notify());
-            notified.await;
+            (self.done.notified)().await;
         }
-    }
-}
-
-impl<T: Clone + 'static> Default for Flight<T> {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -111,19 +108,14 @@ mod tests {
     #[test]
     fn every_waiter_and_hook_gets_the_one_result() {
         let host = Signals::default();
-        let flight: Flight<u32> = Flight::new();
-        let mut first = Box::pin(flight.wait(&host));
-        let mut second = Box::pin(flight.wait(&host));
+        let flight: Flight<u32> = Flight::new(&host);
+        assert_eq!(host.0.get(), 1, "one signal per flight");
+        let mut first = Box::pin(flight.wait());
+        let mut second = Box::pin(flight.wait());
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(first.as_mut().poll(&mut cx).is_pending());
         assert!(second.as_mut().poll(&mut cx).is_pending());
-        assert!(first.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(
-            host.0.get(),
-            2,
-            "one signal per waiter, made as it starts waiting"
-        );
         let seen = Rc::new(Cell::new(0));
         let sink = seen.clone();
         flight.on_complete(move |v| sink.set(*v));
@@ -135,25 +127,27 @@ mod tests {
         let sink = late.clone();
         flight.on_complete(move |v| sink.set(*v + 1));
         assert_eq!(late.get(), 8, "hooks added after completion run at once");
-        assert_eq!(pollster::block_on(flight.wait(&host)), 7);
-        assert_eq!(host.0.get(), 2, "a finished flight needs no signal");
+        assert_eq!(pollster::block_on(flight.wait()), 7);
+        assert_eq!(host.0.get(), 1);
     }
 
     #[test]
-    fn a_waiter_is_woken_through_its_signal() {
-        let flight: Flight<u32> = Flight::new();
-        let producer = flight.clone();
+    fn waiters_are_woken_through_the_signal() {
+        let flight: Flight<u32> = Flight::new(&Signals::default());
         let mut pool = futures::executor::LocalPool::new();
-        let waited = Rc::new(Cell::new(None));
-        let sink = waited.clone();
-        futures::task::LocalSpawnExt::spawn_local(&pool.spawner(), async move {
-            sink.set(Some(flight.wait(&Signals::default()).await));
-        })
-        .unwrap();
+        let waited = Rc::new(Cell::new(0));
+        for _ in 0..2 {
+            let (flight, sink) = (flight.clone(), waited.clone());
+            futures::task::LocalSpawnExt::spawn_local(&pool.spawner(), async move {
+                let value = flight.wait().await;
+                sink.set(sink.get() + value);
+            })
+            .unwrap();
+        }
         pool.run_until_stalled();
-        assert_eq!(waited.get(), None);
-        producer.complete(3);
+        assert_eq!(waited.get(), 0);
+        flight.complete(3);
         pool.run_until_stalled();
-        assert_eq!(waited.get(), Some(3));
+        assert_eq!(waited.get(), 6);
     }
 }

@@ -169,57 +169,63 @@ pub trait Spawn {
     /// Starts `task`; it must be driven to completion even though nobody awaits it.
     fn spawn(&self, task: BackgroundTask);
 
-    /// A new one-shot [`Signal`], made by the task that will wait on it. The default wakes
-    /// the waiter with a plain `Waker`, from whichever task notifies: right for any host whose
+    /// A new one-shot [`Signal`], made by the task that starts the work. The default wakes
+    /// waiters with plain `Waker`s, from whichever task notifies: right for any host whose
     /// tasks share one context. The JS host answers with a promise instead (see [`Signal`]).
     fn signal(&self) -> Signal {
         Signal::waker()
     }
 }
 
-/// A one-shot wake-up between two tasks: the waiting task awaits `notified`, the task with
-/// the result calls `notify`. The host decides where the waiter resumes. With a plain `Waker`
-/// it resumes from the notifying task; in workerd that task belongs to another request, whose
-/// context the waiter must not run in ("Cannot perform I/O on behalf of a different
-/// request"), so the JS host makes a promise: its reaction runs in the context of the request
-/// that awaits it.
+/// A one-shot wake-up from the task that produces a result to every task waiting for it: the
+/// producer calls `notify`, each waiter awaits a future from `notified`. The host decides
+/// where the waiters resume. With plain `Waker`s they are polled from the notifying task; in
+/// workerd that task belongs to another request, whose context a waiter must not run in
+/// ("Cannot perform I/O on behalf of a different request"), so the JS host makes a promise
+/// (in the context of the request that starts the work, which it keeps alive until then) and
+/// each waiter subscribes to it from its own request.
 pub struct Signal {
-    /// Completes `notified`; called once.
-    pub notify: Box<dyn FnOnce()>,
-    /// Completes once `notify` has been called.
-    pub notified: LocalBoxFuture<'static, ()>,
+    /// Completes every `notified` future, made before or after; calling it again does
+    /// nothing.
+    pub notify: Box<dyn Fn()>,
+    /// A future that completes once `notify` has been called.
+    pub notified: Box<dyn Fn() -> LocalBoxFuture<'static, ()>>,
 }
 
 impl Signal {
-    /// A signal over a plain `Waker`: the waiter is woken from the notifying task.
+    /// A signal over plain `Waker`s: waiters are woken from the notifying task.
     pub fn waker() -> Self {
         #[derive(Default)]
         struct Notified {
             done: bool,
-            waker: Option<Waker>,
+            wakers: Vec<Waker>,
         }
         let state = Rc::new(RefCell::new(Notified::default()));
         let notifier = Rc::clone(&state);
         Signal {
             notify: Box::new(move || {
-                let waker = {
+                let wakers = {
                     let mut state = notifier.borrow_mut();
                     state.done = true;
-                    state.waker.take()
+                    std::mem::take(&mut state.wakers)
                 };
-                if let Some(waker) = waker {
+                for waker in wakers {
                     waker.wake();
                 }
             }),
-            notified: Box::pin(poll_fn(move |cx| {
-                let mut state = state.borrow_mut();
-                if state.done {
-                    Poll::Ready(())
-                } else {
-                    state.waker = Some(cx.waker().clone());
+            notified: Box::new(move || {
+                let state = Rc::clone(&state);
+                Box::pin(poll_fn(move |cx| {
+                    let mut state = state.borrow_mut();
+                    if state.done {
+                        return Poll::Ready(());
+                    }
+                    if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        state.wakers.push(cx.waker().clone());
+                    }
                     Poll::Pending
-                }
-            })),
+                }))
+            }),
         }
     }
 }

@@ -48,24 +48,27 @@ impl Spawn for JsHost {
         wasm_bindgen_futures::spawn_local(task);
     }
 
-    /// A promise and its resolve function. The waiting task subscribes to the promise here,
-    /// as it makes the signal, so the promise's reaction (which wakes it) runs in that task's
-    /// context: in workerd, its own request's, whichever request's task resolves it.
+    /// A promise and its resolve function. The promise belongs to the context of the task
+    /// that makes it: in workerd, the request that starts the work, whose `waitUntil` keeps
+    /// it alive until the producer resolves it. Each waiter subscribes to it as it starts
+    /// waiting, so it resumes through a promise reaction, not from the producer's task.
     fn signal(&self) -> Signal {
         let mut resolve = None;
         let promise = Promise::new(&mut |resolve_fn: Function, _reject: Function| {
             resolve = Some(resolve_fn);
         });
-        let notified = JsFuture::from(promise);
         Signal {
             notify: Box::new(move || {
-                if let Some(resolve) = resolve {
+                if let Some(resolve) = &resolve {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 }
             }),
-            notified: Box::pin(async move {
-                // The promise only ever resolves.
-                let _ = notified.await;
+            notified: Box::new(move || {
+                let resolved = JsFuture::from(promise.clone());
+                Box::pin(async move {
+                    // The promise only ever resolves.
+                    let _ = resolved.await;
+                })
             }),
         }
     }
