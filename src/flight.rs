@@ -6,9 +6,9 @@
 //! the host's signal resumes it, then reads the finished value. That matters in Workers. The
 //! fetch belongs to the request that started it, and a waiter polled from it would build its
 //! response in that request's context ("Cannot perform I/O on behalf of a different
-//! request"); the JS host's signal is a promise of the starting request, to which each
-//! waiting request subscribes from its own. So concurrent requests share this one flight,
-//! and the broker has no single-flight of its own.
+//! request"); the JS host's signal is a promise, and each waiting request resumes through its
+//! reaction instead. So concurrent requests share this one flight, and the broker has no
+//! single-flight of its own.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -180,10 +180,11 @@ pub trait Spawn {
 /// A one-shot wake-up from the task that produces a result to every task waiting for it: the
 /// producer calls `notify`, each waiter awaits a future from `notified`. The host decides
 /// where the waiters resume. With plain `Waker`s they are polled from the notifying task; in
-/// workerd that task belongs to another request, whose context a waiter must not run in
-/// ("Cannot perform I/O on behalf of a different request"), so the JS host makes a promise
-/// (in the context of the request that starts the work, which it keeps alive until then) and
-/// each waiter subscribes to it from its own request.
+/// workerd that is another request's, and a waiter would build its response there ("Cannot
+/// perform I/O on behalf of a different request"). The JS host makes a promise instead, and
+/// waiters resume through its reactions. It is made by the task that starts the work: a
+/// promise belongs to the request whose code made it, whose `waitUntil` here keeps it alive
+/// until the work is done (a promise of a request that has ended is never delivered).
 pub struct Signal {
     /// Completes every `notified` future, made before or after; calling it again does
     /// nothing.

@@ -170,7 +170,9 @@ impl Spawn for WorkerHost {
         }
     }
 
-    /// The JS host's promise: a request waiting on another's fetch resumes in its own context.
+    /// The JS host's promise. With the default `Waker`, requests waiting on another's fetch
+    /// resume in its context and fail ("Cannot perform I/O on behalf of a different
+    /// request"; tests/worker/broker.test.mjs, 50 parallel cold requests).
     fn signal(&self) -> Signal {
         self.0.signal()
     }
