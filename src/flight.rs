@@ -1,9 +1,9 @@
 //! A result many callers wait for while one task produces it (single-flight).
 //!
 //! The producing task runs on its own (spawned through the host); waiters never poll it, and
-//! it never runs their code: when done it notifies the flight's host
-//! [`Signal`](crate::ports::Signal), made as the flight starts, and each waiter resumes where
-//! the host's signal resumes it, then reads the finished value. That matters in Workers. The
+//! it never runs their code: when done it notifies the flight's host [`Signal`], made as the
+//! flight starts, and each waiter resumes where the host's signal resumes it, then reads the
+//! finished value. That matters in Workers. The
 //! fetch belongs to the request that started it, and a waiter polled from it would build its
 //! response in that request's context ("Cannot perform I/O on behalf of a different
 //! request"); the JS host's signal is a promise, and each waiting request resumes through its
