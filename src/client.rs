@@ -396,7 +396,7 @@ impl<H: Host> ConfidentialClient<H> {
 
     /// The flight fetching `request.scopes` for `origin`: one under way that it may share
     /// (see [`Origin::may_join`]), or a new one. The fetch runs as a task of its own; callers
-    /// only wait for its result.
+    /// only wait for its result, woken through a signal of the host (see [`Flight`]).
     fn join_or_start(&self, request: &TokenRequest, origin: Origin) -> FetchFlight {
         let scopes = request.scopes.cache_key();
         {
@@ -415,7 +415,9 @@ impl<H: Host> ConfidentialClient<H> {
             kind: origin,
             scopes: scopes.to_owned(),
         };
-        let flight = FetchFlight::new();
+        // Made here, by the task that starts the fetch (its signal belongs to this task's
+        // context in hosts that have one).
+        let flight = FetchFlight::new(&self.inner.host);
         self.inner
             .in_flight
             .borrow_mut()

@@ -60,6 +60,7 @@ pub mod option_names;
 pub mod pem;
 pub mod ports;
 mod random;
+pub mod received_token_request;
 pub mod request;
 pub mod response;
 pub mod retry;

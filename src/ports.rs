@@ -1,13 +1,16 @@
 //! The ports the client needs from its host: send one HTTP request, tell the time, wait,
-//! run a task in the background, and sign.
+//! run a task in the background and wake the tasks waiting for it, and sign.
 //!
 //! The core never performs I/O itself; adapters implement these traits over JS `fetch`,
 //! `setTimeout` and WebCrypto (npm module, Worker) or over anything else (tests use scripted
 //! fakes that move time forward without waiting).
 
+use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use crate::error::Error;
 
@@ -159,11 +162,73 @@ pub trait Sleep {
 /// A task the client starts and does not wait for (background refresh).
 pub type BackgroundTask = Pin<Box<dyn Future<Output = ()>>>;
 
-/// Runs tasks in the background: `spawn_local` in JS, `ctx.waitUntil` in a Worker. The
-/// client fetches tokens in such tasks, so a host whose `spawn` drops them never gets one.
+/// The host's tasks: runs tasks in the background (`spawn_local` in JS, `ctx.waitUntil` in a
+/// Worker), and wakes a task waiting for another's result. The client fetches tokens in such
+/// tasks, so a host whose `spawn` drops them never gets one.
 pub trait Spawn {
     /// Starts `task`; it must be driven to completion even though nobody awaits it.
     fn spawn(&self, task: BackgroundTask);
+
+    /// A new one-shot [`Signal`], made by the task that starts the work. The default wakes
+    /// waiters with plain `Waker`s, from whichever task notifies: right for any host whose
+    /// tasks share one context. The JS host answers with a promise instead (see [`Signal`]).
+    fn signal(&self) -> Signal {
+        Signal::waker()
+    }
+}
+
+/// A one-shot wake-up from the task that produces a result to every task waiting for it: the
+/// producer calls `notify`, each waiter awaits a future from `notified`. The host decides
+/// where the waiters resume. With plain `Waker`s they are polled from the notifying task; in
+/// workerd that is another request's, and a waiter would build its response there ("Cannot
+/// perform I/O on behalf of a different request"). The JS host makes a promise instead, and
+/// waiters resume through its reactions. It is made by the task that starts the work: a
+/// promise belongs to the request whose code made it, whose `waitUntil` here keeps it alive
+/// until the work is done (a promise of a request that has ended is never delivered).
+pub struct Signal {
+    /// Completes every `notified` future, made before or after; calling it again does
+    /// nothing.
+    pub notify: Box<dyn Fn()>,
+    /// A future that completes once `notify` has been called.
+    pub notified: Box<dyn Fn() -> LocalBoxFuture<'static, ()>>,
+}
+
+impl Signal {
+    /// A signal over plain `Waker`s: waiters are woken from the notifying task.
+    pub fn waker() -> Self {
+        #[derive(Default)]
+        struct Notified {
+            done: bool,
+            wakers: Vec<Waker>,
+        }
+        let state = Rc::new(RefCell::new(Notified::default()));
+        let notifier = Rc::clone(&state);
+        Signal {
+            notify: Box::new(move || {
+                let wakers = {
+                    let mut state = notifier.borrow_mut();
+                    state.done = true;
+                    std::mem::take(&mut state.wakers)
+                };
+                for waker in wakers {
+                    waker.wake();
+                }
+            }),
+            notified: Box::new(move || {
+                let state = Rc::clone(&state);
+                Box::pin(poll_fn(move |cx| {
+                    let mut state = state.borrow_mut();
+                    if state.done {
+                        return Poll::Ready(());
+                    }
+                    if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        state.wakers.push(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }))
+            }),
+        }
+    }
 }
 
 /// Everything the client needs from its host, in one bound.

@@ -73,10 +73,10 @@ async function assertNothingCached(scope, kvBefore) {
 }
 
 const FIVE_XX = [
-  { fault: { status: 500, body: { error: "server_error", error_description: "AADSTS50000: There was an error issuing a token.", error_codes: [50000] } }, status: 502, code: "server_error" },
-  { fault: { status: 502, headers: { "content-type": "text/html" }, body: "<html>Bad Gateway</html>" }, status: 502, code: "server_error" },
+  { fault: { status: 500, body: { error: "server_error", error_description: "AADSTS50000: There was an error issuing a token.", error_codes: [50000] } }, status: 503, code: "server_error" },
+  { fault: { status: 502, headers: { "content-type": "text/html" }, body: "<html>Bad Gateway</html>" }, status: 503, code: "server_error" },
   { fault: { status: 503, body: "" }, status: 503, code: "temporarily_unavailable" },
-  { fault: { status: 504, body: "" }, status: 502, code: "server_error" },
+  { fault: { status: 504, body: "" }, status: 503, code: "server_error" },
 ];
 
 test("500, 502, 503 and 504 once: the broker retries and answers 200 from the IdP", async () => {
@@ -93,7 +93,7 @@ test("500, 502, 503 and 504 once: the broker retries and answers 200 from the Id
   }
 });
 
-test("500, 502 and 504 every time: 502 server_error; 503 every time: 503; after 1 + MAX_RETRIES requests", async () => {
+test("500, 502, 503 and 504 every time: 503 (worth trying again later) with the IdP's code, after 1 + MAX_RETRIES requests", async () => {
   for (const { fault, status, code } of FIVE_XX) {
     endpoint.reset();
     endpoint.failAll(fault);

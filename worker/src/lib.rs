@@ -6,7 +6,6 @@
 //! identity provider, caching rules, single-flight and refresh all come from the core.
 
 mod callers;
-mod coalesce;
 mod config;
 mod health_route;
 mod kv_cache;
@@ -15,7 +14,6 @@ mod oauth_response;
 mod rate_limit;
 mod request_body;
 mod state;
-mod token_request;
 mod token_route;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};

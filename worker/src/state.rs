@@ -1,10 +1,11 @@
 //! What lives in an isolate between requests: the client (its memory tier, single-flight and
-//! background refresh), the callers, their budgets. Built on the first request.
+//! background refresh, shared by concurrent requests), the callers, their budgets. Built on
+//! the first request.
 //!
 //! Background work (a token fetch, a refresh past the refresh point) goes to the `waitUntil`
 //! of the request whose code started it. An isolate serves many requests at once, so there is
 //! no "current request" to remember between awaits: each request passes its [`RequestScope`]
-//! to the calls that may start background work ([`in_request`], [`InRequest`]), and
+//! to the calls that may start background work ([`InRequest`]), and
 //! [`WorkerHost`] reads it only while such a call runs.
 //!
 //! (workerd itself attaches `ctx.waitUntil` to the request whose code is running, whichever
@@ -19,7 +20,9 @@ use std::task::{Context as TaskContext, Poll};
 
 use cctoken::cache::TokenStore;
 use cctoken::js::{JsFetch, JsHost};
-use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
+use cctoken::ports::{
+    BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Signal, Sleep, Spawn,
+};
 use cctoken::ConfidentialClient;
 use worker::{console_error, console_log, Context, Env};
 
@@ -59,15 +62,8 @@ impl RequestScope {
     }
 }
 
-/// Runs `f` as `scope`'s request: background work it starts is kept alive by that request.
-pub fn in_request<T>(scope: &Rc<RequestScope>, f: impl FnOnce() -> T) -> T {
-    let outer = RUNNING.with(|slot| slot.replace(Some(Rc::clone(scope))));
-    let result = f();
-    RUNNING.with(|slot| *slot.borrow_mut() = outer);
-    result
-}
-
-/// A future polled as `scope`'s request, however many other requests run between its polls.
+/// A future polled as `scope`'s request, however many other requests run between its polls:
+/// background work it starts is kept alive by that request.
 pub struct InRequest<F> {
     scope: Rc<RequestScope>,
     future: Pin<Box<F>>,
@@ -88,7 +84,10 @@ impl<F: Future> Future for InRequest<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        in_request(&this.scope, || this.future.as_mut().poll(cx))
+        let outer = RUNNING.with(|slot| slot.replace(Some(Rc::clone(&this.scope))));
+        let polled = this.future.as_mut().poll(cx);
+        RUNNING.with(|slot| *slot.borrow_mut() = outer);
+        polled
     }
 }
 
@@ -169,5 +168,12 @@ impl Spawn for WorkerHost {
             }
             None => self.0.spawn(task),
         }
+    }
+
+    /// The JS host's promise. With the default `Waker`, requests waiting on another's fetch
+    /// resume in its context and fail ("Cannot perform I/O on behalf of a different
+    /// request"; tests/worker/broker.test.mjs, 50 parallel cold requests).
+    fn signal(&self) -> Signal {
+        self.0.signal()
     }
 }

@@ -4,15 +4,14 @@
 use std::rc::Rc;
 
 use cctoken::js::webcrypto::sha256;
+use cctoken::received_token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
 use cctoken::TokenRequest;
 use worker::{console_error, Env, Request, Response, Result};
 
 use crate::callers::Caller;
-use crate::coalesce;
-use crate::oauth_response::{error_with, oauth_error, token_response};
+use crate::oauth_response::{acquisition_failed, describe, oauth_error, token_response};
 use crate::request_body::read_capped;
-use crate::state::{broker, in_request, Broker, RequestScope};
-use crate::token_request::{parse, BadBody, Presented, Refusal, MAX_BODY_BYTES};
+use crate::state::{broker, Broker, InRequest, RequestScope};
 
 /// Handles `POST /token`. Background work it starts (a fetch, a refresh) belongs to `scope`.
 pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -> Result<Response> {
@@ -108,42 +107,23 @@ pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -
         force_refresh: wanted.force_refresh,
         ..TokenRequest::new(scopes)
     };
-    // A memory hit needs no sharing with concurrent requests: answered here, synchronously.
-    if let Some(hit) = in_request(scope, || broker.client.acquire_from_memory(&token_request)) {
-        return token_response(
-            hit.access_token.expose(),
-            &hit.token_type,
-            hit.expires_on_ms,
-            js_sys::Date::now() as u64,
-            hit.source,
-        );
-    }
-    match coalesce::acquire(broker.clone(), token_request, scope.clone()).await {
-        Ok(served) => token_response(
-            &served.access_token,
-            &served.token_type,
-            served.expires_on_ms,
-            js_sys::Date::now() as u64,
-            served.source,
-        ),
-        Err(failed) => {
+    // Run as this request, so background work the client starts (a fetch, a refresh) goes to
+    // this request's `waitUntil`. Concurrent requests share one fetch through the client's
+    // single-flight, each resuming in its own request context.
+    match InRequest::new(
+        Rc::clone(scope),
+        broker.client.acquire_token_for_client(token_request),
+    )
+    .await
+    {
+        Ok(token) => token_response(&token, js_sys::Date::now() as u64),
+        Err(error) => {
             console_error!(
                 "token request failed: {}: {}",
-                failed.code,
-                failed.description
+                error.code(),
+                describe(&error)
             );
-            let mut response = error_with(
-                failed.status,
-                &failed.code,
-                &failed.description,
-                failed.extra,
-            )?;
-            if let Some(seconds) = failed.retry_after_s {
-                response
-                    .headers_mut()
-                    .set("retry-after", &seconds.to_string())?;
-            }
-            Ok(response)
+            acquisition_failed(&error)
         }
     }
 }
@@ -195,13 +175,5 @@ async fn authenticate<'a>(broker: &'a Broker, presented: &Presented) -> Option<&
             broker.callers.by_id_and_key(id, &hash)
         }
         Presented::Nothing => None,
-    }
-}
-
-/// The error's message and, when it has one, its hint.
-fn describe(error: &cctoken::Error) -> String {
-    match error.hint() {
-        Some(hint) => format!("{} (hint: {hint})", error.message()),
-        None => error.message().to_owned(),
     }
 }

@@ -1,12 +1,16 @@
-//! Reading a `POST /token` request: the caller's credentials and what it asks for, in either
-//! form — JSON with a bearer broker key, or the standard OAuth2 client-credentials form with
-//! the caller's id and key in the body or HTTP Basic (so any OAuth2 library can use the
-//! broker as its token endpoint).
+//! A client-credentials token request as a token server receives it (the cctoken broker's
+//! `POST /token`): the caller's credentials and what it asks for, in either form — JSON with
+//! a bearer key, or the standard OAuth2 client-credentials form with the caller's id and key
+//! in the body or HTTP Basic (so any OAuth2 library can use the broker as its token
+//! endpoint). Pure parsing; the server authenticates and answers.
+
+use std::borrow::Cow;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cctoken::Secret;
 use serde::Deserialize;
+
+use crate::secret::Secret;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -205,30 +209,14 @@ fn basic_credentials(header: &str) -> Option<Readings> {
     })
 }
 
-/// One `application/x-www-form-urlencoded` value: `+` is a space, `%XX` a byte. `None` when
-/// the bytes are not UTF-8 (no key or id is).
+/// One `application/x-www-form-urlencoded` value: `+` is a space, `%XX` a byte, and (as
+/// WHATWG's parser has it) a `%` without two hex digits stands for itself. `None` when the
+/// bytes are not UTF-8 (no key or id is).
 fn form_decode(value: &str) -> Option<String> {
-    let hex = |at: usize| {
-        value
-            .as_bytes()
-            .get(at)
-            .and_then(|b| char::from(*b).to_digit(16))
-    };
-    let mut out = Vec::with_capacity(value.len());
-    let mut at = 0;
-    while let Some(&byte) = value.as_bytes().get(at) {
-        match (byte, hex(at + 1), hex(at + 2)) {
-            (b'+', _, _) => out.push(b' '),
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                at += 2;
-            }
-            // As WHATWG's urlencoded parser: a `%` without two hex digits stands for itself.
-            (byte, _, _) => out.push(byte),
-        }
-        at += 1;
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(&value.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -358,6 +346,28 @@ mod tests {
         assert_eq!(
             format!("{:?}", basic(b"jobs:q+Z/9w==", grant)),
             "Basic(Readings { form_decoded: Some((\"jobs\", Secret(<redacted>))), raw: Some((\"jobs\", Secret(<redacted>))) })"
+        );
+    }
+
+    /// What the core's client sends (RFC 6749 §2.3.1) reads back, in the form-decoded reading.
+    #[test]
+    fn the_clients_own_basic_header_reads_back() {
+        let header = format!(
+            "Basic {}",
+            crate::secret::basic_credentials("my app", "q+Z/9w==%")
+        );
+        let parsed = parse(
+            FORM,
+            Some(&header),
+            b"grant_type=client_credentials&scope=x",
+        )
+        .unwrap();
+        let Presented::Basic(readings) = parsed.presented else {
+            panic!("not Basic: {:?}", parsed.presented);
+        };
+        assert_eq!(
+            readings.form_decoded,
+            Some(("my app".into(), Secret::new("q+Z/9w==%")))
         );
     }
 
