@@ -11,7 +11,7 @@ use crate::assertion::{
 };
 use crate::error::Error;
 use crate::ports::{LocalBoxFuture, Signer};
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Secret};
 
 /// How a client secret is sent (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum Credential {
     /// A client secret.
     ClientSecret {
         /// The secret.
-        secret: Secret,
+        secret: ClientSecret,
         /// Where it goes: the body or HTTP Basic.
         method: SecretAuthMethod,
     },
@@ -91,7 +91,7 @@ impl Credential {
         secret: impl Into<String>,
         method: SecretAuthMethod,
     ) -> Result<Self, Error> {
-        let secret = Secret::new(secret);
+        let secret = ClientSecret::new(secret);
         if secret.is_empty() {
             return Err(Error::invalid_config(
                 "credential.clientSecret",
@@ -156,9 +156,9 @@ impl Credential {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolvedCredential {
     /// `client_secret` in the body.
-    SecretPost(Secret),
+    SecretPost(ClientSecret),
     /// HTTP Basic authentication.
-    SecretBasic(Secret),
+    SecretBasic(ClientSecret),
     /// `client_assertion_type` + `client_assertion` in the body.
     Assertion(Secret),
 }
@@ -576,11 +576,11 @@ mod tests {
         let basic = Credential::client_secret_with("hunter2", SecretAuthMethod::Basic).unwrap();
         assert_eq!(
             pollster::block_on(post.resolve("a", "e", "a", 0)).unwrap(),
-            ResolvedCredential::SecretPost(Secret::new("hunter2"))
+            ResolvedCredential::SecretPost(ClientSecret::new("hunter2"))
         );
         assert_eq!(
             pollster::block_on(basic.resolve("a", "e", "a", 0)).unwrap(),
-            ResolvedCredential::SecretBasic(Secret::new("hunter2"))
+            ResolvedCredential::SecretBasic(ClientSecret::new("hunter2"))
         );
         assert_eq!(
             format!("{post:?} {basic:?}"),

@@ -100,7 +100,7 @@ fn basic_authorization(client_id: &str, secret: &str) -> String {
 mod tests {
     use super::*;
     use crate::scope::ScopeRules;
-    use crate::secret::Secret;
+    use crate::secret::{ClientSecret, Secret};
 
     fn parts<'a>(
         endpoint: &'a TokenEndpoint,
@@ -129,7 +129,7 @@ mod tests {
         let endpoint = entra();
         let scopes =
             ScopeSet::parse(["https://graph.microsoft.com/.default"], ScopeRules::Entra).unwrap();
-        let credential = ResolvedCredential::SecretPost(Secret::new("s3cr&t=+/ value"));
+        let credential = ResolvedCredential::SecretPost(ClientSecret::new("s3cr&t=+/ value"));
         let request = build_token_request(parts(&endpoint, &scopes, &credential));
 
         assert_eq!(request.method, "POST");
@@ -186,7 +186,7 @@ mod tests {
     fn basic_auth_encodes_id_and_secret_before_base64() {
         let endpoint = TokenEndpoint::generic("https://sso.example.com/oauth/token").unwrap();
         let scopes = ScopeSet::parse(["read:all", "write"], ScopeRules::Generic).unwrap();
-        let credential = ResolvedCredential::SecretBasic(Secret::new("p@ss:w rd"));
+        let credential = ResolvedCredential::SecretBasic(ClientSecret::new("p@ss:w rd"));
         let request = build_token_request(TokenRequestParts {
             client_id: "my app",
             ..parts(&endpoint, &scopes, &credential)
@@ -207,7 +207,7 @@ mod tests {
     fn body_round_trips_through_a_form_decoder() {
         let endpoint = TokenEndpoint::from_authority("http://127.0.0.1:1/t").unwrap();
         let scopes = ScopeSet::parse(["a", "b"], ScopeRules::Generic).unwrap();
-        let credential = ResolvedCredential::SecretPost(Secret::new("ä ö~!*'()%"));
+        let credential = ResolvedCredential::SecretPost(ClientSecret::new("ä ö~!*'()%"));
         let request = build_token_request(parts(&endpoint, &scopes, &credential));
         let decoded: Vec<(String, String)> = form_urlencoded::parse(request.body.as_bytes())
             .into_owned()

@@ -347,7 +347,7 @@ fn printable_excerpt(text: &str, max_chars: usize, context: &HintContext<'_>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::secret::{ClientSecret, Secret};
 
     const CONTEXT: HintContext<'static> = HintContext {
         authority_host: Some("https://login.microsoftonline.com"),
@@ -479,7 +479,7 @@ mod tests {
     const SECRET: &str = "Qx8~wK3.zN+v/TaL=pR2sY9_mF4hJ6cB";
 
     fn parse_for_secret_client(status: u16, body: &str) -> Error {
-        let secret = Secret::new(SECRET);
+        let secret = ClientSecret::new(SECRET);
         let context = HintContext {
             secret: Some(&secret),
             ..CONTEXT
@@ -539,7 +539,7 @@ mod tests {
         echoed
             .headers
             .push(("content-type".into(), format!("text/{}", &SECRET[2..20])));
-        let secret = Secret::new(SECRET);
+        let secret = ClientSecret::new(SECRET);
         let context = HintContext {
             secret: Some(&secret),
             ..CONTEXT

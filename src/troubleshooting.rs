@@ -11,7 +11,7 @@ pub struct HintContext<'a> {
     /// The client id.
     pub client_id: &'a str,
     /// The client secret, if the client has one: reply text that echoes it is withheld.
-    pub secret: Option<&'a crate::secret::Secret>,
+    pub secret: Option<&'a crate::secret::ClientSecret>,
 }
 
 /// The admin-consent URL for an app in a tenant: an administrator who opens it grants the

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cctoken::credential::ResolvedCredential;
 use cctoken::request::{build_token_request, TokenRequestParts, JWT_BEARER_ASSERTION_TYPE};
-use cctoken::{ScopeRules, ScopeSet, Secret, TokenEndpoint};
+use cctoken::{ClientSecret, ScopeRules, ScopeSet, Secret, TokenEndpoint};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -23,8 +23,8 @@ fn non_empty_text() -> impl Strategy<Value = String> {
 
 fn credential() -> impl Strategy<Value = ResolvedCredential> {
     prop_oneof![
-        non_empty_text().prop_map(|s| ResolvedCredential::SecretPost(Secret::new(s))),
-        non_empty_text().prop_map(|s| ResolvedCredential::SecretBasic(Secret::new(s))),
+        non_empty_text().prop_map(|s| ResolvedCredential::SecretPost(ClientSecret::new(s))),
+        non_empty_text().prop_map(|s| ResolvedCredential::SecretBasic(ClientSecret::new(s))),
         non_empty_text().prop_map(|s| ResolvedCredential::Assertion(Secret::new(s))),
     ]
 }
@@ -117,7 +117,7 @@ proptest! {
     ) {
         let endpoint = TokenEndpoint::generic("https://sso.example.com/oauth/token").unwrap();
         let scopes = ScopeSet::parse(["read"], ScopeRules::Generic).unwrap();
-        let credential = ResolvedCredential::SecretBasic(Secret::new(secret.clone()));
+        let credential = ResolvedCredential::SecretBasic(ClientSecret::new(secret.clone()));
         let request = build_token_request(TokenRequestParts {
             endpoint: &endpoint,
             client_id: &client_id,
