@@ -4,18 +4,16 @@
 
 use crate::authority::TokenEndpoint;
 use crate::cache::{DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
+use crate::client_id::ClientId;
 use crate::credential::Credential;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::troubleshooting::HintContext;
 
-/// Longest client id accepted; Entra ids are GUIDs, other servers use short names.
-const MAX_CLIENT_ID_LEN: usize = 256;
-
 /// Validated client configuration.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    pub(crate) client_id: String,
+    pub(crate) client_id: ClientId,
     pub(crate) endpoint: TokenEndpoint,
     pub(crate) credential: Credential,
     pub(crate) expiry_buffer_ms: u64,
@@ -32,12 +30,12 @@ impl ClientConfig {
         endpoint: TokenEndpoint,
         credential: Credential,
     ) -> Result<Self, Error> {
-        validate_client_id(client_id)?;
+        let client_id = ClientId::parse(client_id)?;
         if let (Credential::Certificate(certificate), Some(_)) = (&credential, endpoint.tenant()) {
             certificate.check_entra_identification()?;
         }
         Ok(ClientConfig {
-            client_id: client_id.to_owned(),
+            client_id,
             endpoint,
             credential,
             expiry_buffer_ms: DEFAULT_EXPIRY_BUFFER_MS,
@@ -87,7 +85,7 @@ impl ClientConfig {
     }
 
     /// The client (application) id.
-    pub fn client_id(&self) -> &str {
+    pub fn client_id(&self) -> &ClientId {
         &self.client_id
     }
 
@@ -119,22 +117,7 @@ impl ClientConfig {
     }
 }
 
+/// Checks a client id (see [`ClientId::parse`]).
 pub(crate) fn validate_client_id(client_id: &str) -> Result<(), Error> {
-    if client_id.is_empty() {
-        return Err(Error::invalid_config(
-            "clientId",
-            "clientId is required: use the Application (client) ID from the app registration",
-        ));
-    }
-    if client_id.len() > MAX_CLIENT_ID_LEN
-        || client_id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::invalid_config(
-            "clientId",
-            format!("clientId must be at most {MAX_CLIENT_ID_LEN} characters without whitespace: use the Application (client) ID from the app registration"),
-        ));
-    }
-    Ok(())
+    ClientId::parse(client_id).map(|_| ())
 }

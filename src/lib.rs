@@ -50,6 +50,7 @@ pub mod cache;
 pub mod challenge;
 pub mod client;
 pub mod client_config;
+pub mod client_id;
 pub mod client_options;
 pub mod config_file;
 pub mod credential;
@@ -74,6 +75,7 @@ pub mod js;
 
 pub use authority::TokenEndpoint;
 pub use client::{AuthResult, ClientConfig, ConfidentialClient, TokenRequest, TokenSource};
+pub use client_id::ClientId;
 pub use credential::Credential;
 pub use error::{Error, ErrorKind};
 pub use scope::{scope_for_resource, ScopeRules, ScopeSet};

@@ -1078,7 +1078,7 @@ fn the_documented_defaults_and_what_the_config_returns() {
     let config = config()
         .with_expiry_buffer_ms(7_000)
         .with_retry_policy(policy);
-    assert_eq!(config.client_id(), "app-id");
+    assert_eq!(config.client_id().as_str(), "app-id");
     assert_eq!(config.expiry_buffer_ms(), 7_000);
     assert_eq!(config.retry_policy(), &policy);
     assert_eq!(
