@@ -36,7 +36,7 @@ build_npm() {
     echo "$warnings" >&2
     return 1
   fi
-  # After wasm-bindgen: 10 % smaller raw (gzip within 2 %), so less for V8 to compile.
+  # After wasm-bindgen: 10 % smaller installed; gzip, and so the tarball, about 2 KB larger.
   optimize_wasm pkg/dist/web/cctoken_bg.wasm
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wasm_size pkg/dist/web/cctoken_bg.wasm) (before wasm-opt: $(wasm_size target/wasm-opt/cctoken_bg.wasm))"
 }
