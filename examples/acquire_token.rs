@@ -67,7 +67,17 @@ impl BlockingHost {
             .configure_request(http_request)
             .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
             .build();
-        let mut response = self.agent.run(http_request).map_err(unreachable)?;
+        let mut response = match self.agent.run(http_request) {
+            Ok(response) => response,
+            // Not a network failure to retry: this build cannot speak https at all.
+            Err(ureq::Error::TlsRequired) => {
+                return Err(Error::invalid_config(
+                    "fetch",
+                    "this example is built without TLS (ureq with default-features = false): enable ureq's `rustls` feature to reach an https token endpoint",
+                ))
+            }
+            Err(cause) => return Err(unreachable(cause)),
+        };
         let status = response.status().as_u16();
         let headers = response
             .headers()
