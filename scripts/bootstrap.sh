@@ -19,7 +19,7 @@ apt_install() {
 # --- wasm32 std ------------------------------------------------------------------------
 # Release wasm is built the same way on every machine: Debian's rustc-web building std from
 # source with the size profile (scripts/lib.sh with_wasm_toolchain), never rustup's prebuilt
-# wasm32 std, which some machines have and others cannot download. About 30 s from apt.
+# wasm32 std, which some machines have and others cannot download. 30 to 50 s from apt.
 debian_libdir_exists() {
   # worker-build asks rustc for the wasm32 libdir and refuses to build when it is missing;
   # with build-std it stays empty, so creating it is all that is needed.
