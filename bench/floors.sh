@@ -13,5 +13,7 @@ for name in toolchain core_slice sans_io; do
   wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir "$out" \
     "$CARGO_TARGET_DIR/$WASM_TARGET/release/floor_$name.wasm"
   wasm="$out/floor_${name}_bg.wasm"
-  say "floor $name" "$(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
+  # Optimised as the npm module's wasm is (scripts/build.sh), so the two compare like for like.
+  optimize_wasm "$wasm"
+  say "floor $name" "$(wasm_size "$wasm") (before wasm-opt: $(wasm_size "$ROOT/target/wasm-opt/floor_${name}_bg.wasm"))"
 done

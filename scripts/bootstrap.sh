@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the build, demo and tests need, idempotently: a wasm32 std, the
+# Installs everything the build, demo and tests need, idempotently: a wasm32 toolchain, the
 # wasm-bindgen CLI matching the pinned crate, worker-build, the npm dev dependencies
-# (Node 22, Deno, Miniflare, wrangler, esbuild, OAuth2 client libraries), and curl and a
+# (Node 22, Deno, Miniflare, wrangler, esbuild, binaryen, OAuth2 client libraries), and curl and a
 # Python venv for the broker's interop test. One line per step; fast when all is present.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +17,9 @@ apt_install() {
 }
 
 # --- wasm32 std ------------------------------------------------------------------------
+# Release wasm is built the same way on every machine: Debian's rustc-web building std from
+# source with the size profile (scripts/lib.sh with_wasm_toolchain), never rustup's prebuilt
+# wasm32 std, which some machines have and others cannot download. 30 to 50 s from apt.
 debian_libdir_exists() {
   # worker-build asks rustc for the wasm32 libdir and refuses to build when it is missing;
   # with build-std it stays empty, so creating it is all that is needed.
@@ -25,19 +28,15 @@ debian_libdir_exists() {
   mkdir -p "$libdir"
 }
 start=$(date +%s)
-if has_rustup_wasm_target; then
-  say "wasm32 std" "ok (rustup target, $(rustc --version | cut -d' ' -f2))"
-elif has_debian_wasm_toolchain; then
-  debian_libdir_exists
-  say "wasm32 std" "ok (Debian rustc-web $("$DEBIAN_RUSTC" --version | cut -d' ' -f2), std built from source)"
-elif command -v rustup >/dev/null 2>&1 && timeout 30 rustup target add "$WASM_TARGET" >/dev/null 2>&1; then
-  say "wasm32 std" "installed rustup target in $(elapsed "$start")"
-else
+if ! has_debian_wasm_toolchain; then
   say "wasm32 std" "installing Debian rustc-web, cargo-web, rust-web-src, lld…"
   apt_install rustc-web cargo-web rust-web-src lld
   has_debian_wasm_toolchain || { echo "Debian wasm toolchain still incomplete" >&2; exit 1; }
   debian_libdir_exists
-  say "wasm32 std" "installed Debian rustc-web in $(elapsed "$start")"
+  say "wasm32 std" "installed Debian rustc-web $("$DEBIAN_RUSTC" --version | cut -d' ' -f2) in $(elapsed "$start")"
+else
+  debian_libdir_exists
+  say "wasm32 std" "ok (Debian rustc-web $("$DEBIAN_RUSTC" --version | cut -d' ' -f2), std built from source)"
 fi
 
 # --- wasm-bindgen CLI ------------------------------------------------------------------

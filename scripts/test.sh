@@ -34,6 +34,8 @@ step() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 step "cargo test (core, broker logic)" cargo test --workspace --quiet
+# The plain Rust path: examples/acquire_token.rs (a native host) against the local token endpoint.
+step "native example (Rust host over ureq)" "$NODE22" --test tests/examples/*.test.mjs
 # The benchmark's reference builds (bench/floors) are a workspace of their own; lint them too.
 step "bench floors: fmt, clippy" bash -c 'cargo fmt --manifest-path bench/floors/Cargo.toml --all -- --check &&
   cargo clippy --quiet --manifest-path bench/floors/Cargo.toml --target-dir target --all-targets -- -D warnings'

@@ -40,6 +40,39 @@
 //! assert_eq!(token.token_type, "Bearer");
 //! # Ok::<(), cctoken::Error>(())
 //! ```
+//!
+//! ## A native host
+//!
+//! Outside WebAssembly the host is yours: one value implementing [`ports::Host`] (that is
+//! [`ports::Fetch`] + [`ports::Clock`] + [`ports::Sleep`] + [`ports::Spawn`]), plus a
+//! [`ports::Signer`] for certificate credentials. `examples/acquire_token.rs` is a complete
+//! one over a blocking HTTP client (`ureq`) with no async runtime; `cargo run --example
+//! acquire_token` reads its settings from the environment. What each port must guarantee:
+//!
+//! - **Fetch** sends the [`ports::HttpRequest`] as built (method, URL, headers in order,
+//!   body) over https with certificate checks (the core allows plain http only to loopback)
+//!   and returns *every* HTTP status as a response: 4xx and 5xx bodies and `Retry-After` are
+//!   the client's to read. Errors are for transport failures only, as [`ErrorKind::Network`]
+//!   (the client retries those). It never follows a redirect (the body carries the
+//!   credential), stops reading a body past [`ports::HttpRequest::max_response_bytes`] with
+//!   [`ErrorKind::InvalidResponse`] (a compressed body's `content-length` is not its size:
+//!   see [`ports::readable_body_length`]), and gives up after
+//!   [`ports::HttpRequest::timeout_ms`]. The client also races each attempt against a timer
+//!   of its own, but a fetch that blocks the thread cannot be interrupted: a blocking Fetch
+//!   must enforce the timeout itself. It must not log the body or the `authorization` header
+//!   (their `Debug` is redacted for that reason).
+//! - **Clock** is wall-clock time in milliseconds since the Unix epoch: expiry and
+//!   `Retry-After` dates are absolute times, so a counter from process start will not do.
+//! - **Sleep** completes after the given milliseconds: the attempt timer (polled only after
+//!   the fetch it races has returned pending) and the back-off before a retry. An async host
+//!   returns a timer; a blocking one may block the thread (the example explains why that is
+//!   sound).
+//! - **Spawn** starts a task and drives it to completion though nobody awaits it: the client
+//!   fetches every token in such a task (so concurrent callers share one request) and
+//!   refreshes tokens past their refresh point in one. A Spawn that drops tasks never yields
+//!   a token. Tasks are not `Send` and neither is the client (one per thread): use a local
+//!   executor (`futures::executor::LocalPool`, tokio's `LocalSet`, …). A background refresh
+//!   runs when that executor next runs; with `LocalPool::run_until`, during your next call.
 #![cfg_attr(not(feature = "js"), forbid(unsafe_code))]
 #![cfg_attr(feature = "js", deny(unsafe_code))]
 #![warn(missing_docs)]
