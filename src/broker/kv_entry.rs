@@ -1,5 +1,9 @@
-//! The broker's KV entries: what each is called and how long it lives. Freshness is the
+//! The broker's KV entries: what each is called, how long it lives, and the stored form of
+//! its sealed value (the Worker seals with AES-256-GCM through WebCrypto). Freshness is the
 //! core's rule ([`crate::cache`]); KV's TTL only lets dead entries disappear.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 /// KV refuses TTLs under 60 seconds.
 const MIN_KV_TTL_S: u64 = 60;
@@ -21,6 +25,25 @@ pub fn kv_ttl_s(expires_on_ms: u64, now_ms: u64, expiry_buffer_ms: u64) -> Optio
         return None;
     }
     Some((left_ms.saturating_sub(expiry_buffer_ms) / 1000).max(MIN_KV_TTL_S))
+}
+
+/// AES-GCM's 96-bit IV, which leads each stored value.
+pub const IV_BYTES: usize = 12;
+
+/// The stored form: `base64(iv || ciphertext+tag)`.
+pub fn encode_sealed(iv: &[u8], ciphertext: &[u8]) -> String {
+    let mut out = iv.to_vec();
+    out.extend_from_slice(ciphertext);
+    STANDARD.encode(out)
+}
+
+/// The bytes of a stored value, at least an IV and one more byte (AES-GCM's tag is 16).
+pub fn decode_sealed(sealed: &str) -> Result<Vec<u8>, &'static str> {
+    let bytes = STANDARD.decode(sealed).map_err(|_| "not base64")?;
+    if bytes.len() <= IV_BYTES {
+        return Err("too short");
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -78,6 +101,29 @@ mod tests {
         assert_eq!(
             kv_key_for_hash(&hash),
             "token:v2:0008101820283038404850586068707880889098a0a8b0b8c0c8d0d8e0e8f0f8"
+        );
+    }
+
+    #[test]
+    fn a_sealed_value_is_base64_of_the_iv_then_the_ciphertext() {
+        let iv = [7u8; IV_BYTES];
+        let sealed = encode_sealed(&iv, b"ct+tag");
+        assert_eq!(sealed, "BwcHBwcHBwcHBwcHY3QrdGFn");
+        let bytes = decode_sealed(&sealed).unwrap();
+        assert_eq!(bytes.split_at(IV_BYTES), (&iv[..], &b"ct+tag"[..]));
+    }
+
+    #[test]
+    fn values_without_ciphertext_or_not_base64_do_not_open() {
+        assert_eq!(decode_sealed("not base64!"), Err("not base64"));
+        assert_eq!(decode_sealed(""), Err("too short"));
+        assert_eq!(
+            decode_sealed(&STANDARD.encode([1u8; IV_BYTES])),
+            Err("too short")
+        );
+        assert_eq!(
+            decode_sealed(&STANDARD.encode([1u8; IV_BYTES + 1])),
+            Ok(vec![1u8; IV_BYTES + 1])
         );
     }
 }
