@@ -150,9 +150,10 @@ impl Callers {
         callers.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Callers { callers })
     }
+
     /// The caller that `presented` opens. `sha256` hashes a key (WebCrypto in the Worker;
     /// `None` when it cannot, which opens no caller), and each hash is compared with every
-    /// configured hash in constant time ([`Self::find`]).
+    /// configured hash in constant time, as [`Self::by_key`] and [`Self::by_id_and_key`] do.
     pub async fn authenticate(
         &self,
         presented: &Presented,
