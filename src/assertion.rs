@@ -152,16 +152,7 @@ pub fn thumbprint_from_hex(
     expected_len: usize,
 ) -> Result<String, Error> {
     let clean: String = hex.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
-    // Hex digits only: `from_str_radix` alone would also take a sign ("+f" as 0x0f).
-    let bytes: Option<Vec<u8>> = (clean.len() == expected_len * 2
-        && clean.chars().all(|c| c.is_ascii_hexdigit()))
-    .then(|| {
-        (0..clean.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).ok())
-            .collect()
-    })
-    .flatten();
+    let bytes = decode_hex(&clean).filter(|bytes| bytes.len() == expected_len);
     bytes.map(|b| base64url(&b)).ok_or_else(|| {
         Error::invalid_config(
             field,
@@ -176,6 +167,21 @@ pub fn thumbprint_from_hex(
             ),
         )
     })
+}
+
+/// The bytes that `hex` spells, two hex digits (either case) each, or `None` for anything
+/// else: an odd count, a sign, a prefix, a space (`from_str_radix` per pair would take a
+/// leading sign, reading "+f" as 0x0f). Thumbprints and the broker's key hashes use it.
+pub fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    let digit = |byte: u8| char::from(byte).to_digit(16);
+    let bytes = hex.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|pair| Some((digit(pair[0])? << 4 | digit(pair[1])?) as u8))
+        .collect()
 }
 
 /// A random UUID v4, e.g. for `jti` and `client-request-id`.
@@ -275,6 +281,11 @@ mod tests {
                 .is_err()
         );
         assert!(thumbprint_from_hex("thumbprint", &"+0".repeat(20), 20).is_err());
+        assert_eq!(decode_hex("00aBfF"), Some(vec![0x00, 0xab, 0xff]));
+        assert_eq!(decode_hex(""), Some(vec![]));
+        for bad in ["0", "abc", "+f", "-1", " 1", "0x", "éa", "g0"] {
+            assert_eq!(decode_hex(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

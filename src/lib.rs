@@ -79,6 +79,8 @@
 
 pub mod assertion;
 pub mod authority;
+#[cfg(feature = "broker")]
+pub mod broker;
 pub mod cache;
 pub mod challenge;
 pub mod client;
@@ -94,7 +96,6 @@ pub mod option_names;
 pub mod pem;
 pub mod ports;
 mod random;
-pub mod received_token_request;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -5,6 +5,7 @@
 //! data, so a KV reader learns nothing. Freshness is the core's rule; KV's TTL only lets dead
 //! entries disappear. Any KV failure is logged and read as a miss: the IdP still answers.
 
+use cctoken::broker::kv_entry::{kv_key_for_hash, kv_ttl_s};
 use cctoken::cache::{CachedToken, TokenStore};
 use cctoken::js::describe_js_error;
 use cctoken::js::object::{call_async, object};
@@ -14,11 +15,6 @@ use wasm_bindgen::JsValue;
 use worker::console_error;
 
 use crate::kv_crypto::CacheCipher;
-
-/// KV refuses TTLs under 60 seconds.
-const MIN_KV_TTL_S: u64 = 60;
-/// Tokens with less left than this are not worth sharing.
-const MIN_SHARED_LIFETIME_MS: u64 = 2 * 60 * 1000;
 
 /// Encrypted tokens in the `TOKEN_CACHE` namespace.
 pub struct KvTokenStore {
@@ -75,23 +71,6 @@ impl KvTokenStore {
     }
 }
 
-/// The KV key for a SHA-256 of the core's store key.
-fn kv_key_for_hash(hash: &[u8]) -> String {
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("token:v2:{hex}")
-}
-
-/// The `expirationTtl` for a token expiring at `expires_on_ms`, or `None` when it has too
-/// little left to be worth sharing. The entry lives until the token stops being served (its
-/// expiry minus the buffer), and at least as long as KV allows.
-fn kv_ttl_s(expires_on_ms: u64, now_ms: u64, expiry_buffer_ms: u64) -> Option<u64> {
-    let left_ms = expires_on_ms.saturating_sub(now_ms);
-    if left_ms < MIN_SHARED_LIFETIME_MS {
-        return None;
-    }
-    Some((left_ms.saturating_sub(expiry_buffer_ms) / 1000).max(MIN_KV_TTL_S))
-}
-
 impl TokenStore for KvTokenStore {
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Option<CachedToken>> {
         Box::pin(async move {
@@ -114,64 +93,5 @@ impl TokenStore for KvTokenStore {
                 );
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const BUFFER_MS: u64 = 5 * 60 * 1000;
-    const NOW_MS: u64 = 1_700_000_000_000;
-
-    #[test]
-    fn an_entry_lives_until_expiry_minus_the_buffer_in_whole_seconds() {
-        let expires = NOW_MS + 3_599_000;
-        assert_eq!(kv_ttl_s(expires, NOW_MS, BUFFER_MS), Some(3_299));
-        // Rounded down: KV must not hold an entry past the moment the token stops being served.
-        assert_eq!(kv_ttl_s(expires + 999, NOW_MS, BUFFER_MS), Some(3_299));
-        assert_eq!(kv_ttl_s(expires + 1_000, NOW_MS, BUFFER_MS), Some(3_300));
-        assert_eq!(kv_ttl_s(expires, NOW_MS, 0), Some(3_599));
-    }
-
-    #[test]
-    fn kv_gets_at_least_its_minimum_ttl_of_60_seconds() {
-        // 61 s past the buffer: above the floor.
-        assert_eq!(
-            kv_ttl_s(NOW_MS + BUFFER_MS + 61_000, NOW_MS, BUFFER_MS),
-            Some(61)
-        );
-        assert_eq!(
-            kv_ttl_s(NOW_MS + BUFFER_MS + 60_000, NOW_MS, BUFFER_MS),
-            Some(60)
-        );
-        assert_eq!(
-            kv_ttl_s(NOW_MS + BUFFER_MS + 59_999, NOW_MS, BUFFER_MS),
-            Some(60)
-        );
-        // Less left than the buffer itself: no underflow, the floor.
-        assert_eq!(kv_ttl_s(NOW_MS + 200_000, NOW_MS, BUFFER_MS), Some(60));
-    }
-
-    #[test]
-    fn tokens_with_under_two_minutes_left_are_not_written() {
-        assert_eq!(kv_ttl_s(NOW_MS + 120_000, NOW_MS, 0), Some(120));
-        assert_eq!(kv_ttl_s(NOW_MS + 119_999, NOW_MS, 0), None);
-        assert_eq!(kv_ttl_s(NOW_MS + 120_000, NOW_MS, BUFFER_MS), Some(60));
-        assert_eq!(kv_ttl_s(NOW_MS, NOW_MS, BUFFER_MS), None);
-        assert_eq!(
-            kv_ttl_s(NOW_MS - 1, NOW_MS, BUFFER_MS),
-            None,
-            "already expired"
-        );
-    }
-
-    #[test]
-    fn kv_keys_are_the_hash_in_lowercase_hex_under_a_versioned_prefix() {
-        let hash: Vec<u8> = (0..32).map(|i| i * 8).collect();
-        assert_eq!(
-            kv_key_for_hash(&hash),
-            "token:v2:0008101820283038404850586068707880889098a0a8b0b8c0c8d0d8e0e8f0f8"
-        );
     }
 }

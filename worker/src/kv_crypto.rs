@@ -3,14 +3,11 @@
 
 use std::cell::RefCell;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use cctoken::broker::kv_entry::{decode_sealed, encode_sealed, IV_BYTES};
 use cctoken::js::object::object;
 use cctoken::js::webcrypto::{random_bytes, subtle_call};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
-
-const IV_BYTES: usize = 12;
 
 /// Seals and opens KV values with the `CACHE_KEY` secret.
 pub struct CacheCipher {
@@ -82,22 +79,6 @@ impl CacheCipher {
     }
 }
 
-/// The stored form: `base64(iv || ciphertext+tag)`.
-fn encode_sealed(iv: &[u8], ciphertext: &[u8]) -> String {
-    let mut out = iv.to_vec();
-    out.extend_from_slice(ciphertext);
-    STANDARD.encode(out)
-}
-
-/// The bytes of a stored value, at least an IV and one more byte (AES-GCM's tag is 16).
-fn decode_sealed(sealed: &str) -> Result<Vec<u8>, &'static str> {
-    let bytes = STANDARD.decode(sealed).map_err(|_| "not base64")?;
-    if bytes.len() <= IV_BYTES {
-        return Err("too short");
-    }
-    Ok(bytes)
-}
-
 fn parameters(iv: &[u8], associated_data: &[u8]) -> JsValue {
     object(&[
         ("name", "AES-GCM".into()),
@@ -105,32 +86,4 @@ fn parameters(iv: &[u8], associated_data: &[u8]) -> JsValue {
         ("additionalData", Uint8Array::from(associated_data).into()),
     ])
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sealed_value_is_base64_of_the_iv_then_the_ciphertext() {
-        let iv = [7u8; IV_BYTES];
-        let sealed = encode_sealed(&iv, b"ct+tag");
-        assert_eq!(sealed, "BwcHBwcHBwcHBwcHY3QrdGFn");
-        let bytes = decode_sealed(&sealed).unwrap();
-        assert_eq!(bytes.split_at(IV_BYTES), (&iv[..], &b"ct+tag"[..]));
-    }
-
-    #[test]
-    fn values_without_ciphertext_or_not_base64_do_not_open() {
-        assert_eq!(decode_sealed("not base64!"), Err("not base64"));
-        assert_eq!(decode_sealed(""), Err("too short"));
-        assert_eq!(
-            decode_sealed(&STANDARD.encode([1u8; IV_BYTES])),
-            Err("too short")
-        );
-        assert_eq!(
-            decode_sealed(&STANDARD.encode([1u8; IV_BYTES + 1])),
-            Ok(vec![1u8; IV_BYTES + 1])
-        );
-    }
 }

@@ -2,16 +2,16 @@
 //! secrets, authenticates its callers, and shares tokens through isolate memory and
 //! encrypted Workers KV, so a fleet makes one identity-provider request per scope set.
 //!
-//! This crate is an adapter: routing, caller authentication and budgets, KV. Requests to the
-//! identity provider, caching rules, single-flight and refresh all come from the core.
+//! This crate is the I/O around the core's decisions: routing, reading `Env`, KV, WebCrypto,
+//! requests and responses. Requests to the identity provider, caching rules, single-flight
+//! and refresh come from the core's client; the broker's own rules (callers and their keys,
+//! budgets, settings, replies, KV entries) from its `broker` module.
 
-mod callers;
 mod config;
 mod health_route;
 mod kv_cache;
 mod kv_crypto;
 mod oauth_response;
-mod rate_limit;
 mod request_body;
 mod state;
 mod token_route;

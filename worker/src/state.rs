@@ -18,6 +18,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 
+use cctoken::broker::budgets::Budgets;
+use cctoken::broker::callers::Callers;
+use cctoken::broker::settings::Misconfigured;
 use cctoken::cache::TokenStore;
 use cctoken::js::{JsFetch, JsHost};
 use cctoken::ports::{
@@ -26,11 +29,9 @@ use cctoken::ports::{
 use cctoken::ConfidentialClient;
 use worker::{console_error, console_log, Context, Env};
 
-use crate::callers::Callers;
-use crate::config::{refused, BrokerConfig, Misconfigured};
+use crate::config::BrokerConfig;
 use crate::kv_cache::KvTokenStore;
 use crate::kv_crypto::CacheCipher;
-use crate::rate_limit::Budgets;
 
 thread_local! {
     static BROKER: RefCell<Option<Rc<Broker>>> = const { RefCell::new(None) };
@@ -107,15 +108,21 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     if let Some(broker) = BROKER.with(|slot| slot.borrow().clone()) {
         return Ok(broker);
     }
-    let config = BrokerConfig::from_env(env)?;
-    let fetch = JsFetch::global().map_err(|e| refused("fetch", e.message()))?;
+    let BrokerConfig {
+        settings,
+        token_cache,
+    } = BrokerConfig::from_env(env)?;
+    let fetch = JsFetch::global().map_err(|e| Misconfigured::refused("fetch", e.message()))?;
     let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
-        config.token_cache,
-        CacheCipher::new(config.cache_key),
-        config.client.expiry_buffer_ms(),
+        token_cache,
+        CacheCipher::new(settings.cache_key),
+        settings.client.expiry_buffer_ms(),
     ));
-    let client =
-        ConfidentialClient::with_store(config.client, WorkerHost(JsHost::new(fetch)), Some(store));
+    let client = ConfidentialClient::with_store(
+        settings.client,
+        WorkerHost(JsHost::new(fetch)),
+        Some(store),
+    );
     // Callers keep getting the cached token meanwhile; the operator should still hear of it.
     client.on_refresh_error(Some(Rc::new(|error: &cctoken::Error| {
         // Runs inside the refresh task, which carries the scope of the request that started it.
@@ -127,7 +134,7 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     })));
     let broker = Rc::new(Broker {
         client,
-        callers: config.callers,
+        callers: settings.callers,
         budgets: RefCell::new(Budgets::default()),
     });
     BROKER.with(|slot| *slot.borrow_mut() = Some(broker.clone()));

@@ -10,18 +10,18 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::secret::Secret;
+use crate::secret::BrokerKey;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The credentials a caller presented. Keys are `Secret`s, so a `Debug` print shows none.
+/// The credentials a caller presented. Keys are [`BrokerKey`]s, so a `Debug` print shows none.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Presented {
     /// `Authorization: Bearer <key>` (JSON form).
-    Key(Secret),
+    Key(BrokerKey),
     /// Caller id and key from the form body.
-    IdAndKey(String, Secret),
+    IdAndKey(String, BrokerKey),
     /// HTTP Basic, which clients send two ways: RFC 6749 §2.3.1 form-encodes id and key before
     /// base64, curl `-u`, Python `requests` and many others do not. Both readings are checked.
     Basic(Readings),
@@ -34,9 +34,9 @@ pub enum Presented {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Readings {
     /// Id and key form-decoded (RFC 6749 §2.3.1: `%2B` is `+`, `+` is a space).
-    pub form_decoded: Option<(String, Secret)>,
+    pub form_decoded: Option<(String, BrokerKey)>,
     /// Id and key as sent.
-    pub raw: Option<(String, Secret)>,
+    pub raw: Option<(String, BrokerKey)>,
 }
 
 /// What the caller asks for.
@@ -102,7 +102,9 @@ pub fn parse(
         "application/json" => Ok(Parsed {
             presented: authorization
                 .and_then(bearer)
-                .map_or(Presented::Nothing, |key| Presented::Key(Secret::new(key))),
+                .map_or(Presented::Nothing, |key| {
+                    Presented::Key(BrokerKey::new(key))
+                }),
             wanted: parse_json(body),
         }),
         "application/x-www-form-urlencoded" => Ok(parse_form(authorization, body)),
@@ -145,7 +147,7 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
         (Some(_), _, Some(_)) => Presented::Nothing,
         (Some(readings), body_id, None) => {
             // A client that also sends client_id names the same caller in both places.
-            let named = |reading: Option<(String, Secret)>| {
+            let named = |reading: Option<(String, BrokerKey)>| {
                 reading.filter(|(id, _)| body_id.as_deref().is_none_or(|b| b == id))
             };
             match (named(readings.form_decoded), named(readings.raw)) {
@@ -153,7 +155,9 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
                 (form_decoded, raw) => Presented::Basic(Readings { form_decoded, raw }),
             }
         }
-        (None, Some(id), Some(key)) if !key.is_empty() => Presented::IdAndKey(id, Secret::new(key)),
+        (None, Some(id), Some(key)) if !key.is_empty() => {
+            Presented::IdAndKey(id, BrokerKey::new(key))
+        }
         _ => Presented::Nothing,
     };
     let force_refresh = match force_refresh.as_deref() {
@@ -202,10 +206,10 @@ fn basic_credentials(header: &str) -> Option<Readings> {
     let form_decoded = form_decode(id)
         .zip(form_decode(key))
         .filter(|(_, key)| !key.is_empty())
-        .map(|(id, key)| (id, Secret::new(key)));
+        .map(|(id, key)| (id, BrokerKey::new(key)));
     Some(Readings {
         form_decoded,
-        raw: Some((id.to_owned(), Secret::new(key))),
+        raw: Some((id.to_owned(), BrokerKey::new(key))),
     })
 }
 
@@ -234,8 +238,11 @@ mod tests {
             br#"{"scopes":["api://a/.default"],"forceRefresh":true}"#,
         )
         .unwrap();
-        assert_eq!(parsed.presented, Presented::Key(Secret::new("k-1")));
-        assert_eq!(format!("{:?}", parsed.presented), "Key(Secret(<redacted>))");
+        assert_eq!(parsed.presented, Presented::Key(BrokerKey::new("k-1")));
+        assert_eq!(
+            format!("{:?}", parsed.presented),
+            "Key(BrokerKey(<redacted>))"
+        );
         assert_eq!(
             parsed.wanted,
             Ok(Wanted {
@@ -256,7 +263,7 @@ mod tests {
         let parsed = parse(FORM, None, body).unwrap();
         assert_eq!(
             parsed.presented,
-            Presented::IdAndKey("jobs".into(), Secret::new("k+1"))
+            Presented::IdAndKey("jobs".into(), BrokerKey::new("k+1"))
         );
         assert_eq!(
             parsed.wanted.unwrap().scopes,
@@ -270,8 +277,8 @@ mod tests {
         assert_eq!(
             parsed.presented,
             Presented::Basic(Readings {
-                form_decoded: Some(("my app".into(), Secret::new("p@ss"))),
-                raw: Some(("my+app".into(), Secret::new("p%40ss"))),
+                form_decoded: Some(("my app".into(), BrokerKey::new("p@ss"))),
+                raw: Some(("my+app".into(), BrokerKey::new("p%40ss"))),
             })
         );
 
@@ -294,7 +301,7 @@ mod tests {
     }
 
     fn readings(form_decoded: Option<(&str, &str)>, raw: Option<(&str, &str)>) -> Presented {
-        let pair = |(id, key): (&str, &str)| (id.to_owned(), Secret::new(key));
+        let pair = |(id, key): (&str, &str)| (id.to_owned(), BrokerKey::new(key));
         Presented::Basic(Readings {
             form_decoded: form_decoded.map(pair),
             raw: raw.map(pair),
@@ -345,7 +352,7 @@ mod tests {
         );
         assert_eq!(
             format!("{:?}", basic(b"jobs:q+Z/9w==", grant)),
-            "Basic(Readings { form_decoded: Some((\"jobs\", Secret(<redacted>))), raw: Some((\"jobs\", Secret(<redacted>))) })"
+            "Basic(Readings { form_decoded: Some((\"jobs\", BrokerKey(<redacted>))), raw: Some((\"jobs\", BrokerKey(<redacted>))) })"
         );
     }
 
@@ -367,7 +374,7 @@ mod tests {
         };
         assert_eq!(
             readings.form_decoded,
-            Some(("my app".into(), Secret::new("q+Z/9w==%")))
+            Some(("my app".into(), BrokerKey::new("q+Z/9w==%")))
         );
     }
 

@@ -1,4 +1,5 @@
-//! Per-caller request budgets: token buckets per caller, in isolate memory.
+//! Per-caller request budgets: token buckets per caller. The Worker keeps one [`Budgets`] in
+//! isolate memory and passes the clock in.
 
 use std::collections::HashMap;
 

@@ -1,0 +1,17 @@
+//! The token broker's pure rules (the `broker` feature, which the Worker crate enables and the
+//! npm build leaves out): who its callers are and how a key finds one, their budgets, what a
+//! caller's request says, how the Worker's settings become a client, and how an outcome
+//! becomes an OAuth2 reply and a KV entry.
+//!
+//! They live here, not in the Worker, for the reason the protocol does: a pure decision is
+//! tested natively with exact inputs, in milliseconds, under `cargo test`, mutation testing
+//! and fuzzing, where the Worker's code runs only under workerd. The Worker keeps the I/O
+//! around them: routing, reading `Env`, KV and WebCrypto, building the `Response`.
+
+pub mod admission;
+pub mod budgets;
+pub mod callers;
+pub mod kv_entry;
+pub mod received_token_request;
+pub mod reply;
+pub mod settings;
