@@ -262,20 +262,22 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An identity provider's refusal with `status` and `code`, for tests across the crate.
+#[cfg(test)]
+pub(crate) fn from_idp(status: u16, code: &str) -> Error {
+    Error::identity_provider(
+        code,
+        "refused",
+        IdpErrorDetails {
+            status,
+            ..IdpErrorDetails::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn from_idp(status: u16, code: &str) -> Error {
-        Error::identity_provider(
-            code,
-            "refused",
-            IdpErrorDetails {
-                status,
-                ..IdpErrorDetails::default()
-            },
-        )
-    }
 
     #[test]
     fn transient_means_the_same_request_may_succeed_later() {

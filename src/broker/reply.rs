@@ -137,40 +137,21 @@ fn reply_status(error: &Error) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ErrorKind, IdpErrorDetails};
+    use crate::error::from_idp;
 
-    fn from_idp(status: u16, code: &str) -> Error {
-        Error::identity_provider(
-            code,
-            "refused",
-            IdpErrorDetails {
-                status,
-                ..IdpErrorDetails::default()
-            },
-        )
-    }
-
-    /// Retrying may help: 503; the provider's considered answer or an unusable reply: 502.
+    /// The status follows the core's one classification (`Error::is_transient`, tested in
+    /// `error.rs`): a case of each kind.
     #[test]
     fn transient_is_503_and_everything_else_502() {
-        for error in [
-            Error::network("connection reset"),
-            Error::new(ErrorKind::Timeout, "no answer"),
-            Error::new(ErrorKind::Throttled, "slow down"),
-            from_idp(503, "temporarily_unavailable"),
-            from_idp(429, "too_many_requests"),
-            from_idp(500, "server_error"),
-            from_idp(502, "server_error"),
-            from_idp(504, "server_error"),
+        for (error, status) in [
+            (Error::network("connection reset"), 503),
+            (from_idp(500, "server_error"), 503),
+            (from_idp(429, "too_many_requests"), 503),
+            (from_idp(503, "invalid_scope"), 502),
+            (from_idp(401, "invalid_client"), 502),
+            (Error::invalid_response("no access_token"), 502),
         ] {
-            assert_eq!(reply_status(&error), 503, "{error}");
-        }
-        for error in [
-            from_idp(401, "invalid_client"),
-            from_idp(503, "invalid_scope"),
-            Error::invalid_response("no access_token"),
-        ] {
-            assert_eq!(reply_status(&error), 502, "{error}");
+            assert_eq!(reply_status(&error), status, "{error}");
         }
     }
 
