@@ -10,7 +10,7 @@ use cctoken::ports::HttpResponse;
 use cctoken::response::{parse_token_response, TokenResponse, MAX_LIFETIME_S};
 use cctoken::retry::MAX_THROTTLE_MS;
 use cctoken::troubleshooting::HintContext;
-use cctoken::{Error, ErrorKind, Secret};
+use cctoken::{ClientSecret, Error, ErrorKind};
 use cctoken_fuzz::{check_error, text};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -31,7 +31,7 @@ const SECRET: &str = "Zq7~Lw2.Xe+Rt/Yu=Io9Pa4Sd";
 fuzz_target!(|data: &[u8]| {
     let input = text(data);
     let response = http_response(&input);
-    let secret = Secret::new(SECRET);
+    let secret = ClientSecret::new(SECRET);
     let context = HintContext {
         secret: Some(&secret),
         ..CONTEXT

@@ -116,7 +116,7 @@ pub fn check_settings(settings: &AppSettings) {
             return;
         }
     };
-    assert_eq!(config.client_id(), settings.client_id);
+    assert_eq!(config.client_id().as_str(), settings.client_id);
     let endpoint = check_endpoint(Ok(config.token_endpoint().clone())).expect("a usable endpoint");
     if !settings.scopes.is_empty() {
         check_scopes(&settings.scopes, endpoint.scope_rules());
