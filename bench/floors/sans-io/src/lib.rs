@@ -10,7 +10,7 @@ use cctoken::ports::HttpResponse;
 use cctoken::request::{build_token_request, TokenRequestParts};
 use cctoken::response::parse_token_response;
 use cctoken::troubleshooting::HintContext;
-use cctoken::{Secret, TokenEndpoint};
+use cctoken::{ClientSecret, TokenEndpoint};
 use js_sys::Array;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -26,7 +26,7 @@ fn message(error: cctoken::Error) -> JsValue {
 pub struct SansIoClient {
     client_id: String,
     endpoint: TokenEndpoint,
-    secret: Secret,
+    secret: ClientSecret,
     cache: RefCell<TokenCache>,
 }
 
@@ -38,7 +38,7 @@ impl SansIoClient {
         Ok(SansIoClient {
             client_id: client_id.to_owned(),
             endpoint: TokenEndpoint::from_authority(authority).map_err(message)?,
-            secret: Secret::new(secret.to_owned()),
+            secret: ClientSecret::new(secret.to_owned()),
             cache: RefCell::new(TokenCache::new(
                 DEFAULT_EXPIRY_BUFFER_MS,
                 DEFAULT_CACHE_CAPACITY,
