@@ -341,5 +341,8 @@ fn certificate_credential(
     Ok(Credential::Certificate(Rc::new(credential)))
 }
 
+mod read;
+pub use read::{Entry, HostFunctions};
+
 #[cfg(test)]
 mod tests;
