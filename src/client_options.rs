@@ -342,7 +342,9 @@ fn certificate_credential(
 }
 
 mod read;
+mod written;
 pub use read::{Entry, HostFunctions};
+pub use written::Written;
 
 #[cfg(test)]
 mod tests;

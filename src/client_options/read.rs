@@ -37,13 +37,28 @@ impl<V> Default for HostFunctions<V> {
 }
 
 /// Which options are being read, as errors name them.
-pub struct Entry<'a> {
+pub struct Entry {
     /// The error `field` of the options object: "options", or "overrides".
     pub field: &'static str,
     /// What its names are, e.g. "option".
-    pub what: &'a str,
+    pub what: &'static str,
     /// An example of the options, for when something else is given.
-    pub example: &'a str,
+    pub example: &'static str,
+}
+
+impl Entry {
+    /// `new ConfidentialClient(options)`.
+    pub const CONSTRUCTOR: Entry = Entry {
+        field: "options",
+        what: "option",
+        example: "{ clientId, authority, credential: { clientSecret } }",
+    };
+    /// `ConfidentialClient.fromEnvironment(overrides)`.
+    pub const OVERRIDES: Entry = Entry {
+        field: "overrides",
+        what: "fromEnvironment option",
+        example: "{ maxRetries: 5 }",
+    };
 }
 
 impl ClientOptions {
@@ -51,7 +66,7 @@ impl ClientOptions {
     /// host's assertion source.
     pub fn read<V: OptionValue>(
         value: &V,
-        entry: Entry<'_>,
+        entry: Entry,
         callback: impl FnOnce(V) -> AssertionSource,
     ) -> Result<(ClientOptions, HostFunctions<V>), Error> {
         let options = Fields::read(

@@ -36,14 +36,7 @@ impl JsConfidentialClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsConfidentialClient, JsValue> {
         let build = || {
-            let (options, host) = read_client_options(
-                &options,
-                Entry {
-                    field: "options",
-                    what: "option",
-                    example: "{ clientId, authority, credential: { clientSecret } }",
-                },
-            )?;
+            let (options, host) = read_client_options(&options, Entry::CONSTRUCTOR)?;
             build_client(options, host)
         };
         build().map_err(|e| to_js_error(&e))

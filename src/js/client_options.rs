@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::fetch::describe_js_error;
 use super::object::{object, set};
-use crate::client_options::{ClientOptions, Entry, HostFunctions};
+use crate::client_options::{ClientOptions, Entry, HostFunctions, Written};
 use crate::credential::AssertionSource;
 use crate::error::{Error, ErrorKind};
 use crate::secret::Secret;
@@ -18,7 +18,7 @@ use crate::secret::Secret;
 /// Reads `options` (the constructor's, or `fromEnvironment`'s overrides, as `entry` says).
 pub(super) fn read_client_options(
     options: &JsValue,
-    entry: Entry<'_>,
+    entry: Entry,
 ) -> Result<(ClientOptions, HostFunctions<JsValue>), Error> {
     ClientOptions::read(options, entry, |callback| {
         assertion_callback(callback.unchecked_into())
@@ -65,56 +65,18 @@ fn callback_error(cause: &JsValue) -> Error {
 /// `options` as the constructor takes them (what `loadConfigFile` returns). Holds the
 /// secret: it is the caller's to keep.
 pub(super) fn write_client_options(options: &ClientOptions) -> Result<Object, Error> {
+    Ok(write(options.written()?))
+}
+
+fn write(fields: Vec<(&str, Written<'_>)>) -> Object {
     let written = Object::new();
-    let strings = [
-        ("clientId", &options.client_id),
-        ("authority", &options.authority),
-        ("tenantId", &options.tenant_id),
-        ("authorityHost", &options.authority_host),
-        ("tokenEndpoint", &options.token_endpoint),
-    ];
-    for (name, value) in strings {
-        if let Some(value) = value {
-            set(&written, name, &value.as_str().into());
-        }
+    for (name, value) in fields {
+        let value = match value {
+            Written::Text(text) => JsValue::from(text),
+            Written::Flag(flag) => JsValue::from(flag),
+            Written::Object(fields) => write(fields).into(),
+        };
+        set(&written, name, &value);
     }
-    let Some(credential) = &options.credential else {
-        return Ok(written);
-    };
-    let credential_object = Object::new();
-    if let Some(secret) = &credential.client_secret {
-        set(&credential_object, "clientSecret", &secret.expose().into());
-    }
-    if let Some(certificate) = &credential.certificate {
-        let pem = certificate.private_key_pem.as_ref().map(Secret::expose);
-        let certificate_object = object(&[("sendX5c", certificate.send_x5c.into())]);
-        let strings = [
-            ("privateKeyPem", pem),
-            ("certificatePem", certificate.certificate_pem.as_deref()),
-            ("thumbprint", certificate.thumbprint.as_deref()),
-        ];
-        for (name, value) in strings {
-            if let Some(value) = value {
-                set(&certificate_object, name, &value.into());
-            }
-        }
-        set(&credential_object, "certificate", &certificate_object);
-    }
-    match &credential.client_assertion {
-        Some(AssertionSource::Fixed(assertion)) => set(
-            &credential_object,
-            "clientAssertion",
-            &assertion.expose().into(),
-        ),
-        // Config files name no federated token file, the one source of callbacks.
-        Some(AssertionSource::Callback(_)) => {
-            return Err(Error::invalid_config(
-                "configFile",
-                "a clientAssertion callback cannot be written as options",
-            ))
-        }
-        None => {}
-    }
-    set(&written, "credential", &credential_object);
-    Ok(written)
+    written
 }

@@ -32,30 +32,17 @@ impl JsConfidentialClient {
     #[wasm_bindgen(js_name = callApi)]
     pub fn call_api(&self, url: JsValue, init: JsValue) -> Promise {
         let read = required_text(&url, "url", "the protected API's URL").and_then(|url| {
-            let read = HostRequest::read(&init, "callApi", CALL_API_FIELDS, |scopes| {
-                self.client.scopes(scopes)
-            })?;
-            Ok((url, read))
+            let scopes = |scopes| self.client.scopes(scopes);
+            Ok((
+                url,
+                HostRequest::read(&init, "callApi", CALL_API_FIELDS, scopes)?,
+            ))
         });
-        let (
-            url,
-            HostRequest {
-                token,
-                signal,
-                fields,
-            },
-        ) = match read {
+        let (url, request) = match read {
             Ok(read) => read,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
-        let [method, headers, body] =
-            ["method", "headers", "body"].map(|name| fields.get(name).cloned());
-        let api_request = ApiRequest {
-            method,
-            headers,
-            body,
-            signal: signal.clone(),
-        };
+        let (token, signal) = (request.token.clone(), request.signal.clone());
         let authorization = self.authorization_header(token.clone(), signal.clone());
         let fetch_fn = self.fetch_fn.clone();
         let claims_retry = {
@@ -65,22 +52,22 @@ impl JsConfidentialClient {
                 bridge: self.bridge.clone(),
             };
             move |claims: String| {
-                let request = TokenRequest {
+                let token = TokenRequest {
                     claims: Some(claims),
                     ..token
                 };
-                this.authorization_header(request, signal)
+                this.authorization_header(token, signal)
             }
         };
         let consent = self.consent_hint();
         wasm_bindgen_futures::future_to_promise(async move {
             let header = JsFuture::from(authorization).await?;
-            let mut response = api_request.send(&fetch_fn, &url, &header).await?;
+            let mut response = send(&fetch_fn, &url, &request, &header).await?;
             if status(&response) == 401 {
                 let challenge = header_value(&response, "www-authenticate");
                 if let Some(claims) = challenge.as_deref().and_then(claims_from_challenge) {
                     let header = JsFuture::from(claims_retry(claims)).await?;
-                    response = api_request.send(&fetch_fn, &url, &header).await?;
+                    response = send(&fetch_fn, &url, &request, &header).await?;
                 }
             }
             if status(&response) == 403 {
@@ -127,51 +114,42 @@ fn bearer(result: AuthResult) -> JsValue {
     ))
 }
 
-/// What `callApi` sends to the API, as the caller gave it.
-struct ApiRequest {
-    method: Option<JsValue>,
-    headers: Option<JsValue>,
-    body: Option<JsValue>,
-    signal: Option<JsValue>,
-}
-
-impl ApiRequest {
-    async fn send(
-        &self,
-        fetch_fn: &Function,
-        url: &str,
-        authorization: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let request = bare_object();
-        for (key, value) in [("method", &self.method), ("body", &self.body)] {
-            if let Some(value) = value {
-                set(&request, key, value);
-            }
+/// Sends `request`'s `method`, `headers` and `body` to `url` as the caller gave them, with
+/// the token in `authorization`; its signal cancels the call.
+async fn send(
+    fetch_fn: &Function,
+    url: &str,
+    request: &HostRequest<JsValue>,
+    authorization: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let init = bare_object();
+    for key in ["method", "body"] {
+        if let Some(value) = request.fields.get(key) {
+            set(&init, key, value);
         }
-        // A caller cancelling stops the API call as well.
-        if let Some(signal) = &self.signal {
-            set(&request, "signal", signal);
-        }
-        let failed = |cause: &JsValue| match &self.signal {
-            Some(signal) if get(signal, "aborted").is_truthy() => to_js_error(&aborted(None)),
-            _ => network(url, cause),
-        };
-        let headers_ctor: Function = get(&js_sys::global(), "Headers").dyn_into()?;
-        let args: Array = self.headers.iter().collect();
-        let headers = Reflect::construct(&headers_ctor, &args)?;
-        call(
-            &headers,
-            "set",
-            &["authorization".into(), authorization.clone()],
-        )?;
-        set(&request, "headers", &headers);
-        let pending = fetch_fn
-            .call2(&JsValue::UNDEFINED, &url.into(), &request)
-            .map_err(|e| failed(&e))?;
-        JsFuture::from(Promise::resolve(&pending))
-            .await
-            .map_err(|e| failed(&e))
     }
+    if let Some(signal) = &request.signal {
+        set(&init, "signal", signal);
+    }
+    let failed = |cause: &JsValue| match &request.signal {
+        Some(signal) if get(signal, "aborted").is_truthy() => to_js_error(&aborted(None)),
+        _ => network(url, cause),
+    };
+    let headers_ctor: Function = get(&js_sys::global(), "Headers").dyn_into()?;
+    let args: Array = request.fields.get("headers").into_iter().collect();
+    let headers = Reflect::construct(&headers_ctor, &args)?;
+    call(
+        &headers,
+        "set",
+        &["authorization".into(), authorization.clone()],
+    )?;
+    set(&init, "headers", &headers);
+    let pending = fetch_fn
+        .call2(&JsValue::UNDEFINED, &url.into(), &init)
+        .map_err(|e| failed(&e))?;
+    JsFuture::from(Promise::resolve(&pending))
+        .await
+        .map_err(|e| failed(&e))
 }
 
 fn network(url: &str, cause: &JsValue) -> JsValue {

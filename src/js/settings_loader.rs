@@ -30,14 +30,7 @@ impl JsConfidentialClient {
             let host = if overrides.is_absent() {
                 HostFunctions::default()
             } else {
-                let (overrides, host) = read_client_options(
-                    &overrides,
-                    Entry {
-                        field: "overrides",
-                        what: "fromEnvironment option",
-                        example: "{ maxRetries: 5 }",
-                    },
-                )?;
+                let (overrides, host) = read_client_options(&overrides, Entry::OVERRIDES)?;
                 options.merge(overrides);
                 host
             };

@@ -1,16 +1,8 @@
 use super::*;
 use crate::option_value::fake::{object, text, Fake};
 
-fn constructor() -> Entry<'static> {
-    Entry {
-        field: "options",
-        what: "option",
-        example: "{ clientId, authority, credential: { clientSecret } }",
-    }
-}
-
 fn read(value: Fake) -> Result<(ClientOptions, HostFunctions<Fake>), Error> {
-    ClientOptions::read(&value, constructor(), |_| {
+    ClientOptions::read(&value, Entry::CONSTRUCTOR, |_| {
         AssertionSource::Fixed(Secret::new("from the callback"))
     })
 }
@@ -150,14 +142,9 @@ fn unknown_options_point_at_where_they_belong() {
             "unknown option \"clientSecret\": did you mean \"credential.clientSecret\"?".into()
         )
     );
-    let overrides = Entry {
-        field: "overrides",
-        what: "fromEnvironment option",
-        example: "{ maxRetries: 5 }",
-    };
     let error = ClientOptions::read(
         &object([("maxRetry", Fake::Number(0.0))]),
-        overrides,
+        Entry::OVERRIDES,
         |_| unreachable!(),
     );
     assert_eq!(
