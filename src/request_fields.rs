@@ -8,7 +8,7 @@ use crate::client::TokenRequest;
 use crate::error::Error;
 use crate::option_names::ADMIN_CONSENT_OPTIONS;
 use crate::option_value::{Fields, OptionValue};
-use crate::scope::ScopeSet;
+use crate::scope::{ScopeRules, ScopeSet};
 
 /// A request read: the core's part, its abort signal, and every field given (for the ones
 /// passed on as they are, like `callApi`'s `method`, `headers` and `body`).
@@ -22,20 +22,15 @@ pub struct HostRequest<V> {
 }
 
 impl<V: OptionValue> HostRequest<V> {
-    /// Reads a request of `method` whose fields are `known`; `scopes` checks the scopes
-    /// against the client's endpoint.
-    pub fn read(
-        value: &V,
-        method: &str,
-        known: &[&str],
-        scopes: impl FnOnce(Vec<String>) -> Result<ScopeSet, Error>,
-    ) -> Result<Self, Error> {
+    /// Reads a request of `method` whose fields are `known`, with scopes as the client's
+    /// endpoint takes them (`rules`).
+    pub fn read(value: &V, method: &str, known: &[&str], rules: ScopeRules) -> Result<Self, Error> {
         let fields = Fields::of(value)
             .ok_or_else(|| Error::invalid_scope(format!(
                 "{method} needs {{ scopes: [...] }}, e.g. {{ scopes: [\"https://graph.microsoft.com/.default\"] }}"
             )))?
             .only("request", &format!("{method} field"), known, &[])?;
-        let scopes = scopes(string_list(fields.get("scopes"), "scopes")?)?;
+        let scopes = ScopeSet::parse(string_list(fields.get("scopes"), "scopes")?, rules)?;
         let signal = abort_signal(&fields)?;
         let token = TokenRequest {
             scopes,

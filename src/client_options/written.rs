@@ -21,7 +21,7 @@ impl ClientOptions {
     /// endpoint, the client id and the credential). A credential that is a callback has no
     /// written form.
     pub fn written(&self) -> Result<Vec<(&'static str, Written<'_>)>, Error> {
-        let mut written = texts([
+        let mut written = texts(&[
             ("clientId", self.client_id.as_deref()),
             ("authority", self.authority.as_deref()),
             ("tenantId", self.tenant_id.as_deref()),
@@ -32,10 +32,10 @@ impl ClientOptions {
             return Ok(written);
         };
         let secret = credential.client_secret.as_ref().map(Secret::expose);
-        let mut credential_fields = texts([("clientSecret", secret)]);
+        let mut credential_fields = texts(&[("clientSecret", secret)]);
         if let Some(certificate) = &credential.certificate {
             let mut fields = vec![("sendX5c", Written::Flag(certificate.send_x5c))];
-            fields.extend(texts([
+            fields.extend(texts(&[
                 (
                     "privateKeyPem",
                     certificate.private_key_pem.as_ref().map(Secret::expose),
@@ -64,12 +64,10 @@ impl ClientOptions {
 }
 
 /// The given ones of `fields`.
-fn texts<'a, const N: usize>(
-    fields: [(&'static str, Option<&'a str>); N],
-) -> Vec<(&'static str, Written<'a>)> {
+fn texts<'a>(fields: &[(&'static str, Option<&'a str>)]) -> Vec<(&'static str, Written<'a>)> {
     fields
-        .into_iter()
-        .filter_map(|(name, value)| Some((name, Written::Text(value?))))
+        .iter()
+        .filter_map(|&(name, value)| Some((name, Written::Text(value?))))
         .collect()
 }
 

@@ -17,6 +17,7 @@ use crate::option_names::REQUEST_FIELDS;
 use crate::option_value::required_text;
 use crate::ports::Signer;
 use crate::request_fields::HostRequest;
+use crate::scope::ScopeRules;
 
 type Client = ConfidentialClient<JsHost>;
 
@@ -90,8 +91,13 @@ impl JsConfidentialClient {
         fields: &[&str],
         finish: impl FnOnce(AuthResult) -> JsValue + 'static,
     ) -> Promise {
-        let read = HostRequest::read(request, method, fields, |scopes| self.client.scopes(scopes));
+        let read = HostRequest::read(request, method, fields, self.scope_rules());
         self.start(read.map(|read| (read.token, read.signal)), finish)
+    }
+
+    /// How the client's endpoint takes scopes.
+    pub(super) fn scope_rules(&self) -> ScopeRules {
+        self.client.config().token_endpoint().scope_rules()
     }
 
     /// Runs a request and its abort signal (or rejects with why it could not be read, or at

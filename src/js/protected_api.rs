@@ -32,11 +32,8 @@ impl JsConfidentialClient {
     #[wasm_bindgen(js_name = callApi)]
     pub fn call_api(&self, url: JsValue, init: JsValue) -> Promise {
         let read = required_text(&url, "url", "the protected API's URL").and_then(|url| {
-            let scopes = |scopes| self.client.scopes(scopes);
-            Ok((
-                url,
-                HostRequest::read(&init, "callApi", CALL_API_FIELDS, scopes)?,
-            ))
+            let request = HostRequest::read(&init, "callApi", CALL_API_FIELDS, self.scope_rules());
+            Ok((url, request?))
         });
         let (url, request) = match read {
             Ok(read) => read,

@@ -5,9 +5,7 @@ use crate::option_value::fake::{object, text, texts, Fake};
 const GRAPH: &str = "https://graph.microsoft.com/.default";
 
 fn read(value: Fake, known: &[&str]) -> Result<HostRequest<Fake>, Error> {
-    HostRequest::read(&value, "acquireTokenForClient", known, |scopes| {
-        ScopeSet::parse(scopes, crate::scope::ScopeRules::Entra)
-    })
+    HostRequest::read(&value, "acquireTokenForClient", known, ScopeRules::Entra)
 }
 
 fn refusal<T>(result: Result<T, Error>) -> (String, Option<&'static str>, String) {
