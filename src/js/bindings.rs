@@ -23,6 +23,7 @@ type Client = ConfidentialClient<JsHost>;
 
 /// A confidential client application that acquires app-only tokens.
 #[wasm_bindgen(js_name = ConfidentialClient)]
+#[derive(Clone)]
 pub struct JsConfidentialClient {
     pub(super) client: Client,
     /// The fetch function the client uses, for calls to protected APIs too.

@@ -10,7 +10,7 @@ use super::fetch::describe_js_error;
 use super::object::{bare_object, call, call_async, get, set};
 use super::to_js_error;
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
-use crate::client::{AuthResult, TokenRequest};
+use crate::client::AuthResult;
 use crate::error::{Error, IdpErrorDetails};
 use crate::option_names::{CALL_API_FIELDS, REQUEST_FIELDS};
 use crate::option_value::required_text;
@@ -39,32 +39,18 @@ impl JsConfidentialClient {
             Ok(read) => read,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
-        let (token, signal) = (request.token.clone(), request.signal.clone());
-        let authorization = self.authorization_header(token.clone(), signal.clone());
-        let fetch_fn = self.fetch_fn.clone();
-        let claims_retry = {
-            let this = JsConfidentialClient {
-                client: self.client.clone(),
-                fetch_fn: self.fetch_fn.clone(),
-                bridge: self.bridge.clone(),
-            };
-            move |claims: String| {
-                let token = TokenRequest {
-                    claims: Some(claims),
-                    ..token
-                };
-                this.authorization_header(token, signal)
-            }
-        };
+        let authorization = self.authorization_header(&request, None);
+        let this = self.clone();
         let consent = self.consent_hint();
         wasm_bindgen_futures::future_to_promise(async move {
             let header = JsFuture::from(authorization).await?;
-            let mut response = send(&fetch_fn, &url, &request, &header).await?;
+            let mut response = send(&this.fetch_fn, &url, &request, &header).await?;
             if status(&response) == 401 {
                 let challenge = header_value(&response, "www-authenticate");
                 if let Some(claims) = challenge.as_deref().and_then(claims_from_challenge) {
-                    let header = JsFuture::from(claims_retry(claims)).await?;
-                    response = send(&fetch_fn, &url, &request, &header).await?;
+                    let retry = this.authorization_header(&request, Some(claims));
+                    let header = JsFuture::from(retry).await?;
+                    response = send(&this.fetch_fn, &url, &request, &header).await?;
                 }
             }
             if status(&response) == 403 {
@@ -85,8 +71,15 @@ impl JsConfidentialClient {
 }
 
 impl JsConfidentialClient {
-    fn authorization_header(&self, request: TokenRequest, signal: Option<JsValue>) -> Promise {
-        self.start(Ok((request, signal)), bearer)
+    /// The header for `request`, with `claims` when a challenge asked for them.
+    fn authorization_header(
+        &self,
+        request: &HostRequest<JsValue>,
+        claims: Option<String>,
+    ) -> Promise {
+        let mut token = request.token.clone();
+        token.claims = claims.or(token.claims);
+        self.start(Ok((token, request.signal.clone())), bearer)
     }
 
     fn consent_hint(&self) -> String {
