@@ -123,13 +123,13 @@ impl<V: OptionValue> Fields<V> {
     /// anything else, which the count's range check refuses.
     pub fn count(&self, field: &'static str) -> Option<u64> {
         use crate::client_options::{whole_number, NOT_A_WHOLE_NUMBER};
-        self.get(field)
+        self.get(last_part(field))
             .map(|value| value.as_number().map_or(NOT_A_WHOLE_NUMBER, whole_number))
     }
 
     /// The optional object of strings `field`, as name/value pairs in order.
     pub fn string_map(&self, field: &'static str) -> Result<Vec<(String, String)>, Error> {
-        let Some(value) = self.get(field) else {
+        let Some(value) = self.get(last_part(field)) else {
             return Ok(Vec::new());
         };
         let map = value.as_fields().ok_or_else(|| {
