@@ -341,5 +341,10 @@ fn certificate_credential(
     Ok(Credential::Certificate(Rc::new(credential)))
 }
 
+mod read;
+mod written;
+pub use read::{Entry, HostFunctions};
+pub use written::Written;
+
 #[cfg(test)]
 mod tests;

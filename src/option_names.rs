@@ -40,9 +40,10 @@ pub const CERTIFICATE_OPTIONS: &[&str] = &[
     "algorithm",
     "keyId",
 ];
-/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests. `signal` is
-/// the web platform's name for `abortSignal`, accepted as the same field.
-pub const REQUEST_FIELDS: &[&str] = &[
+/// The fields of `callApi`'s `init`: a token request's (the first seven), then what is sent
+/// to the API as given. `signal` is the web platform's name for `abortSignal`, accepted as the
+/// same field.
+pub const CALL_API_FIELDS: &[&str] = &[
     "scopes",
     "forceRefresh",
     "claims",
@@ -50,7 +51,12 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "extraBodyParameters",
     "abortSignal",
     "signal",
+    "method",
+    "headers",
+    "body",
 ];
+/// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests.
+pub const REQUEST_FIELDS: &[&str] = CALL_API_FIELDS.split_at(7).0;
 /// The options of `new BrokerClient(…)`.
 pub const BROKER_CLIENT_OPTIONS: &[&str] = &["url", "callerId", "key", "fetch"];
 /// The fields of `BrokerClient`'s `acquireToken` requests: what the broker's token route

@@ -1,39 +1,28 @@
 //! `getAuthorizationHeader()` and `callApi()`: using the token on the protected web API, with
 //! one retry on a claims challenge and a clear error when the app lacks permissions.
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::bindings::{abort_signal, aborted, JsConfidentialClient, REQUEST_FIELDS};
+use super::bindings::{aborted, JsConfidentialClient};
 use super::fetch::describe_js_error;
 use super::object::{bare_object, call, call_async, get, set};
-use super::options::{is_absent, member, own, require_string};
 use super::to_js_error;
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
+use crate::client::AuthResult;
 use crate::error::{Error, IdpErrorDetails};
+use crate::option_names::{CALL_API_FIELDS, REQUEST_FIELDS};
+use crate::option_value::required_text;
+use crate::request_fields::HostRequest;
 use crate::troubleshooting::admin_consent_url;
-
-/// The `init` fields of `callApi`: a token request's, and what is sent to the API.
-const CALL_API_FIELDS: &[&str] = &[
-    "scopes",
-    "forceRefresh",
-    "claims",
-    "correlationId",
-    "extraBodyParameters",
-    "abortSignal",
-    "signal",
-    "method",
-    "headers",
-    "body",
-];
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
 impl JsConfidentialClient {
     /// `getAuthorizationHeader({ scopes, … })` → `"Bearer eyJ…"`.
     #[wasm_bindgen(js_name = getAuthorizationHeader)]
     pub fn get_authorization_header(&self, request: JsValue) -> Promise {
-        self.authorization_header(&request, "getAuthorizationHeader", REQUEST_FIELDS)
+        self.acquire_then(&request, "getAuthorizationHeader", REQUEST_FIELDS, bearer)
     }
 
     /// `callApi(url, { scopes, method?, headers?, body?, abortSignal? })` → the API's
@@ -42,34 +31,26 @@ impl JsConfidentialClient {
     /// `insufficient_privileges`. The abort signal cancels the API call too.
     #[wasm_bindgen(js_name = callApi)]
     pub fn call_api(&self, url: JsValue, init: JsValue) -> Promise {
-        let url = match require_string(&url, "url", "the protected API's URL") {
-            Ok(url) => url,
+        let read = required_text(&url, "url", "the protected API's URL").and_then(|url| {
+            let request = HostRequest::read(&init, "callApi", CALL_API_FIELDS, self.scope_rules());
+            Ok((url, request?))
+        });
+        let (url, request) = match read {
+            Ok(read) => read,
             Err(error) => return Promise::reject(&to_js_error(&error)),
         };
-        let authorization = self.authorization_header(&init, "callApi", CALL_API_FIELDS);
-        let fetch_fn = self.fetch_fn.clone();
-        let claims_retry = {
-            let init = init.clone();
-            let this = JsConfidentialClient {
-                client: self.client.clone(),
-                fetch_fn: self.fetch_fn.clone(),
-                bridge: self.bridge.clone(),
-            };
-            move |claims: String| {
-                let request = copy_object(&init);
-                set(&request, "claims", &claims.into());
-                this.authorization_header(&request.into(), "callApi", CALL_API_FIELDS)
-            }
-        };
+        let authorization = self.authorization_header(&request, None);
+        let this = self.clone();
         let consent = self.consent_hint();
         wasm_bindgen_futures::future_to_promise(async move {
             let header = JsFuture::from(authorization).await?;
-            let mut response = send(&fetch_fn, &url, &init, &header).await?;
+            let mut response = send(&this.fetch_fn, &url, &request, &header).await?;
             if status(&response) == 401 {
                 let challenge = header_value(&response, "www-authenticate");
                 if let Some(claims) = challenge.as_deref().and_then(claims_from_challenge) {
-                    let header = JsFuture::from(claims_retry(claims)).await?;
-                    response = send(&fetch_fn, &url, &init, &header).await?;
+                    let retry = this.authorization_header(&request, Some(claims));
+                    let header = JsFuture::from(retry).await?;
+                    response = send(&this.fetch_fn, &url, &request, &header).await?;
                 }
             }
             if status(&response) == 403 {
@@ -90,14 +71,15 @@ impl JsConfidentialClient {
 }
 
 impl JsConfidentialClient {
-    fn authorization_header(&self, request: &JsValue, method: &str, fields: &[&str]) -> Promise {
-        self.acquire_then(request, method, fields, |result| {
-            JsValue::from(format!(
-                "{} {}",
-                result.token_type,
-                result.access_token.expose()
-            ))
-        })
+    /// The header for `request`, with `claims` when a challenge asked for them.
+    fn authorization_header(
+        &self,
+        request: &HostRequest<JsValue>,
+        claims: Option<String>,
+    ) -> Promise {
+        let mut token = request.token.clone();
+        token.claims = claims.or(token.claims);
+        self.start(Ok((token, request.signal.clone())), bearer)
     }
 
     fn consent_hint(&self) -> String {
@@ -113,44 +95,47 @@ impl JsConfidentialClient {
     }
 }
 
+/// The authorization header's value for `result`.
+fn bearer(result: AuthResult) -> JsValue {
+    JsValue::from(format!(
+        "{} {}",
+        result.token_type,
+        result.access_token.expose()
+    ))
+}
+
+/// Sends `request`'s `method`, `headers` and `body` to `url` as the caller gave them, with
+/// the token in `authorization`; its signal cancels the call.
 async fn send(
     fetch_fn: &Function,
     url: &str,
-    init: &JsValue,
+    request: &HostRequest<JsValue>,
     authorization: &JsValue,
 ) -> Result<JsValue, JsValue> {
-    let request = bare_object();
+    let init = bare_object();
     for key in ["method", "body"] {
-        let value = own(init, key);
-        if !is_absent(&value) {
-            set(&request, key, &value);
+        if let Some(value) = request.fields.get(key) {
+            set(&init, key, value);
         }
     }
-    // Checked when the token was acquired; a caller cancelling stops the API call as well.
-    let signal = abort_signal(init).ok().flatten();
-    if let Some(signal) = &signal {
-        set(&request, "signal", signal);
+    if let Some(signal) = &request.signal {
+        set(&init, "signal", signal);
     }
-    let failed = |cause: &JsValue| match &signal {
-        Some(signal) if member(signal, "aborted").is_truthy() => to_js_error(&aborted()),
+    let failed = |cause: &JsValue| match &request.signal {
+        Some(signal) if get(signal, "aborted").is_truthy() => to_js_error(&aborted(None)),
         _ => network(url, cause),
     };
     let headers_ctor: Function = get(&js_sys::global(), "Headers").dyn_into()?;
-    let given = own(init, "headers");
-    let args: Array = if is_absent(&given) {
-        Array::new()
-    } else {
-        [given].into_iter().collect()
-    };
+    let args: Array = request.fields.get("headers").into_iter().collect();
     let headers = Reflect::construct(&headers_ctor, &args)?;
     call(
         &headers,
         "set",
         &["authorization".into(), authorization.clone()],
     )?;
-    set(&request, "headers", &headers);
+    set(&init, "headers", &headers);
     let pending = fetch_fn
-        .call2(&JsValue::UNDEFINED, &url.into(), &request)
+        .call2(&JsValue::UNDEFINED, &url.into(), &init)
         .map_err(|e| failed(&e))?;
     JsFuture::from(Promise::resolve(&pending))
         .await
@@ -165,11 +150,11 @@ fn network(url: &str, cause: &JsValue) -> JsValue {
 }
 
 fn status(response: &JsValue) -> u16 {
-    member(response, "status").as_f64().unwrap_or(0.0) as u16
+    get(response, "status").as_f64().unwrap_or(0.0) as u16
 }
 
 fn header_value(response: &JsValue, name: &str) -> Option<String> {
-    call(&member(response, "headers"), "get", &[name.into()])
+    call(&get(response, "headers"), "get", &[name.into()])
         .ok()?
         .as_string()
 }
@@ -181,12 +166,4 @@ async fn text_of_clone(response: &JsValue) -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default()
-}
-
-fn copy_object(source: &JsValue) -> Object {
-    let target = Object::new();
-    if source.is_object() {
-        let _ = Object::assign(&target, &Object::from(source.clone()));
-    }
-    target
 }

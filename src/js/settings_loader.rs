@@ -7,15 +7,15 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use super::bindings::{build_client, JsConfidentialClient};
-use super::client_options::{read_client_options, write_client_options, HostOptions};
+use super::client_options::{read_client_options, write_client_options};
 use super::object::object;
-use super::options::{is_absent, require_string};
 use super::runtime_io::{environment_variable, read_text_file};
 use super::to_js_error;
-use crate::client_options::ClientOptions;
+use crate::client_options::{ClientOptions, Entry, HostFunctions};
 use crate::config_file::parse_config_file;
 use crate::environment::settings_from_environment;
 use crate::error::Error;
+use crate::option_value::{required_text, OptionValue};
 use crate::settings::AppSettings;
 
 #[wasm_bindgen(js_class = ConfidentialClient)]
@@ -27,15 +27,10 @@ impl JsConfidentialClient {
     pub fn from_environment(overrides: JsValue) -> Result<JsConfidentialClient, JsValue> {
         let build = || -> Result<JsConfidentialClient, Error> {
             let mut options = client_options(settings_from_environment(environment_variable)?)?;
-            let host = if is_absent(&overrides) {
-                HostOptions::default()
+            let host = if overrides.is_absent() {
+                HostFunctions::default()
             } else {
-                let (overrides, host) = read_client_options(
-                    overrides,
-                    "overrides",
-                    "fromEnvironment option",
-                    "{ maxRetries: 5 }",
-                )?;
+                let (overrides, host) = read_client_options(&overrides, Entry::OVERRIDES)?;
                 options.merge(overrides);
                 host
             };
@@ -47,7 +42,7 @@ impl JsConfidentialClient {
     /// A client from an ASP.NET `appsettings.json` (`AzureAd` section) or an MSAL Python config.
     #[wasm_bindgen(js_name = fromConfigFile)]
     pub fn from_config_file(path: JsValue) -> Result<JsConfidentialClient, JsValue> {
-        let build = || build_client(load(&path)?.0, HostOptions::default());
+        let build = || build_client(load(&path)?.0, HostFunctions::default());
         build().map_err(|e| to_js_error(&e))
     }
 }
@@ -66,7 +61,7 @@ pub fn load_config_file(path: JsValue) -> Result<JsValue, JsValue> {
 }
 
 fn load(path: &JsValue) -> Result<(ClientOptions, Vec<String>), Error> {
-    let path = require_string(
+    let path = required_text(
         path,
         "configFile",
         "the path of appsettings.json or an MSAL config",

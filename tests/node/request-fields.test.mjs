@@ -186,3 +186,27 @@ test("fromEnvironment overrides are checked like options", () => {
     }
   }
 });
+
+test("options are an object's own enumerable string-keyed properties, whatever its prototype", async () => {
+  const fields = { clientId: LOCAL_APP.clientId, authority: local.endpoint.authority, fetch: tokenFetch() };
+  // No prototype at all, with the credential behind a getter.
+  const bare = Object.assign(Object.create(null), fields);
+  Object.defineProperty(bare, "credential", { enumerable: true, get: () => ({ clientSecret: LOCAL_APP.clientSecret }) });
+  assert.equal((await new ConfidentialClient(bare).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, "token-1");
+  // A Symbol key is no option; an option inherited from a class is none either.
+  class Options {
+    get credential() {
+      return { clientSecret: "inherited" };
+    }
+  }
+  assert.ok(new ConfidentialClient({ ...fields, [Symbol("extra")]: true, credential: { clientSecret: "s" } }));
+  assert.throws(() => new ConfidentialClient(Object.assign(new Options(), fields)), { code: "invalid_config", field: "credential" });
+  // A throwing getter reads as not given.
+  const throwing = Object.defineProperty({ ...fields, credential: { clientSecret: "s" } }, "maxRetries", { enumerable: true, get: () => { throw new Error("no"); } });
+  assert.ok(new ConfidentialClient(throwing));
+  // A request's getter is read once.
+  let reads = 0;
+  const request = Object.defineProperty({ forceRefresh: true }, "scopes", { enumerable: true, get: () => (reads += 1, [SCOPE]) });
+  await new ConfidentialClient({ ...fields, credential: { clientSecret: "s" } }).acquireTokenForClient(request);
+  assert.equal(reads, 1);
+});
