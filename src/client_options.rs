@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::pem::{parse_certificates, parse_private_key, KeyType, PrivateKey};
 use crate::ports::Signer;
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Secret};
 
 /// How the host turns a private key into a [`Signer`] for `algorithm` (WebCrypto in JS
 /// hosts); the key was parsed and the algorithm chosen by [`ClientOptions::into_config`].
@@ -65,7 +65,7 @@ pub struct ClientOptions {
 #[derive(Clone, Default)]
 pub struct CredentialOptions {
     /// `clientSecret`.
-    pub client_secret: Option<Secret>,
+    pub client_secret: Option<ClientSecret>,
     /// `certificate`.
     pub certificate: Option<CertificateKeyOptions>,
     /// `clientAssertion`: a signed JWT, or a callback producing one per request.

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::ClientSecret;
 use crate::settings::{AppSettings, AuthoritySetting, CredentialSetting};
 
 const FIELD: &str = "configFile";
@@ -67,7 +67,7 @@ fn parse_azure_ad(section: &Map<String, Value>) -> Result<AppSettings, Error> {
     let tenant_id = required(section, "TenantId", "AzureAd:")?;
     let host = string(section, "Instance").map(|i| i.trim_end_matches('/').to_owned());
     let credential = if let Some(secret) = string(section, "ClientSecret") {
-        CredentialSetting::Secret(Secret::new(secret))
+        CredentialSetting::Secret(ClientSecret::new(secret))
     } else {
         // Microsoft.Identity.Web reads ClientCredentials (newer) or ClientCertificates.
         let descriptions = ["ClientCredentials", "ClientCertificates"]
@@ -80,7 +80,7 @@ fn parse_azure_ad(section: &Map<String, Value>) -> Result<AppSettings, Error> {
             match string(description, "SourceType").as_deref() {
                 Some("ClientSecret") => {
                     if let Some(secret) = string(description, "ClientSecret") {
-                        found = Some(CredentialSetting::Secret(Secret::new(secret)));
+                        found = Some(CredentialSetting::Secret(ClientSecret::new(secret)));
                         break;
                     }
                 }
@@ -130,7 +130,7 @@ fn parse_msal_python(root: &Map<String, Value>) -> Result<AppSettings, Error> {
     let client_id = required(root, "client_id", "")?;
     let authority = required(root, "authority", "")?;
     let credential = if let Some(secret) = string(root, "secret") {
-        CredentialSetting::Secret(Secret::new(secret))
+        CredentialSetting::Secret(ClientSecret::new(secret))
     } else if let Some(key_path) = string(root, "private_key_file") {
         let certificate_path = string(root, "public_certificate");
         let thumbprint = string(root, "thumbprint");
@@ -278,7 +278,7 @@ mod tests {
         );
         assert_eq!(
             settings.credential,
-            CredentialSetting::Secret(Secret::new("s3cret // not a comment"))
+            CredentialSetting::Secret(ClientSecret::new("s3cret // not a comment"))
         );
     }
 
@@ -343,7 +343,7 @@ mod tests {
         let settings = parse_config_file(secret).unwrap();
         assert_eq!(
             settings.credential,
-            CredentialSetting::Secret(Secret::new("s"))
+            CredentialSetting::Secret(ClientSecret::new("s"))
         );
         assert_eq!(settings.scopes, vec!["a/.default"]);
     }

@@ -2,7 +2,7 @@
 //! (EnvironmentCredential, then WorkloadIdentityCredential).
 
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::ClientSecret;
 use crate::settings::{AppSettings, AuthoritySetting, CredentialSetting};
 
 /// Reads `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, then the first credential present of
@@ -21,7 +21,7 @@ pub fn settings_from_environment(
     let tenant_id = required("AZURE_TENANT_ID", "the Directory (tenant) ID")?;
     let client_id = required("AZURE_CLIENT_ID", "the Application (client) ID")?;
     let credential = if let Some(secret) = get("AZURE_CLIENT_SECRET") {
-        CredentialSetting::Secret(Secret::new(secret))
+        CredentialSetting::Secret(ClientSecret::new(secret))
     } else if let Some(path) = get("AZURE_CLIENT_CERTIFICATE_PATH") {
         if get("AZURE_CLIENT_CERTIFICATE_PASSWORD").is_some() {
             return Err(Error::invalid_config(
@@ -85,7 +85,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             settings.credential,
-            CredentialSetting::Secret(Secret::new("s"))
+            CredentialSetting::Secret(ClientSecret::new("s"))
         );
         assert_eq!(
             settings.authority,

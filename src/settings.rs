@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::client_options::{CertificateKeyOptions, ClientOptions, CredentialOptions};
 use crate::credential::AssertionSource;
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Secret};
 
 /// Reads a file's text for the host; `field` names the setting that gave the path.
 pub type ReadFile = Rc<dyn Fn(&'static str, &str) -> Result<String, Error>>;
@@ -29,7 +29,7 @@ pub enum AuthoritySetting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSetting {
     /// A client secret.
-    Secret(Secret),
+    Secret(ClientSecret),
     /// PEM files: the private key (possibly with the certificate) and optionally the
     /// certificate apart.
     CertificateFiles {

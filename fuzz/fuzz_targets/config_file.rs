@@ -6,7 +6,7 @@
 use cctoken::config_file::parse_config_file;
 use cctoken::settings::{AppSettings, CredentialSetting};
 use cctoken::ErrorKind;
-use cctoken::Secret;
+use cctoken::ClientSecret;
 use cctoken_fuzz::{check_error, check_settings, text};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -68,7 +68,7 @@ fn mask_secrets(value: &mut Value) -> bool {
 
 fn without_secret(mut settings: AppSettings) -> AppSettings {
     if let CredentialSetting::Secret(_) = settings.credential {
-        settings.credential = CredentialSetting::Secret(Secret::new("masked"));
+        settings.credential = CredentialSetting::Secret(ClientSecret::new("masked"));
     }
     settings
 }

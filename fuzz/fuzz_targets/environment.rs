@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use cctoken::environment::settings_from_environment;
 use cctoken::settings::{AppSettings, CredentialSetting};
-use cctoken::{Error, ErrorKind, Secret};
+use cctoken::{ClientSecret, Error, ErrorKind};
 use cctoken_fuzz::{check_error, check_settings, text};
 use libfuzzer_sys::fuzz_target;
 
@@ -55,7 +55,7 @@ fn read(variables: &HashMap<String, String>) -> Result<AppSettings, Error> {
 fn without_secret(result: Result<AppSettings, Error>) -> Result<AppSettings, Error> {
     result.map(|mut settings| {
         if let CredentialSetting::Secret(_) = settings.credential {
-            settings.credential = CredentialSetting::Secret(Secret::new("masked"));
+            settings.credential = CredentialSetting::Secret(ClientSecret::new("masked"));
         }
         settings
     })

@@ -72,7 +72,7 @@ pub fn check_settings(settings: &AppSettings) {
             // Debug output is what ends up in logs.
             assert_eq!(
                 format!("{:?}", settings.credential),
-                "Secret(Secret(<redacted>))"
+                "Secret(ClientSecret(<redacted>))"
             );
         }
         CredentialSetting::CertificateFiles {

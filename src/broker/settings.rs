@@ -11,7 +11,7 @@ use crate::client_config::ClientConfig;
 use crate::client_options::{
     whole_number_text, CertificateKeyOptions, ClientOptions, CredentialOptions, MakeSigner,
 };
-use crate::secret::{leaks, Secret, LEAK_WINDOW};
+use crate::secret::{leaks, ClientSecret, Secret, LEAK_WINDOW};
 
 /// Everything the broker reads from its settings.
 pub struct BrokerSettings {
@@ -168,7 +168,7 @@ fn client_config(
         authority_host: lookup("AUTHORITY_HOST"),
         token_endpoint: lookup("TOKEN_ENDPOINT"),
         credential: Some(CredentialOptions {
-            client_secret: secret.clone().map(Secret::new),
+            client_secret: secret.clone().map(ClientSecret::new),
             // A combined PEM: the key and its certificate chain.
             certificate: pem.clone().map(|pem| CertificateKeyOptions {
                 private_key_pem: Some(Secret::new(pem)),

@@ -11,7 +11,7 @@ use crate::option_names::{
     CREDENTIAL_OPTIONS_DOTTED,
 };
 use crate::option_value::{Fields, OptionValue};
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Secret};
 
 /// The form field that carries `forceRefresh` to the broker's token route: skipping this
 /// client's cache is not enough, the broker must skip its own caches too, or it hands back the
@@ -132,7 +132,7 @@ impl ClientOptions {
             token_endpoint: Some(token_url),
             client_auth_method: Some("client_secret_basic".into()),
             credential: Some(CredentialOptions {
-                client_secret: Some(Secret::new(key)),
+                client_secret: Some(ClientSecret::new(key)),
                 ..CredentialOptions::default()
             }),
             // The broker hands out tokens with at least its own buffer left; keep them until
@@ -184,7 +184,7 @@ fn read_credential<V: OptionValue>(
         Ok(AssertionSource::Fixed(Secret::new(assertion)))
     });
     Ok(CredentialOptions {
-        client_secret: secret.transpose()?.map(Secret::new),
+        client_secret: secret.transpose()?.map(ClientSecret::new),
         certificate: certificate.transpose()?,
         client_assertion: assertion.transpose()?,
     })

@@ -27,7 +27,7 @@ fn fake_signer(_: PrivateKey, algorithm: JwsAlgorithm) -> Result<Rc<dyn Signer>,
 
 fn secret() -> Option<CredentialOptions> {
     Some(CredentialOptions {
-        client_secret: Some(Secret::new("s3cret")),
+        client_secret: Some(ClientSecret::new("s3cret")),
         ..CredentialOptions::default()
     })
 }
@@ -264,7 +264,7 @@ fn client_id_comes_first_and_credential_takes_exactly_one() {
     assert!(none.message().contains("needs one of"));
     let two = refused(ClientOptions {
         credential: Some(CredentialOptions {
-            client_secret: Some(Secret::new("s")),
+            client_secret: Some(ClientSecret::new("s")),
             certificate: Some(CertificateKeyOptions::default()),
             ..CredentialOptions::default()
         }),

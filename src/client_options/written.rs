@@ -4,7 +4,7 @@
 use super::ClientOptions;
 use crate::credential::AssertionSource;
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Secret};
 
 /// A written option's value.
 pub enum Written<'a> {
@@ -31,7 +31,7 @@ impl ClientOptions {
         let Some(credential) = &self.credential else {
             return Ok(written);
         };
-        let secret = credential.client_secret.as_ref().map(Secret::expose);
+        let secret = credential.client_secret.as_ref().map(ClientSecret::expose);
         let mut credential_fields = texts(&[("clientSecret", secret)]);
         if let Some(certificate) = &credential.certificate {
             let mut fields = vec![("sendX5c", Written::Flag(certificate.send_x5c))];
@@ -96,7 +96,7 @@ mod tests {
             tenant_id: Some("t".into()),
             max_retries: Some(1),
             credential: Some(CredentialOptions {
-                client_secret: Some(Secret::new("s")),
+                client_secret: Some(ClientSecret::new("s")),
                 certificate: Some(CertificateKeyOptions {
                     private_key_pem: Some(Secret::new("key")),
                     thumbprint: Some("ab".into()),
