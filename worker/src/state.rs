@@ -85,11 +85,16 @@ impl<F: Future> Future for InRequest<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        let outer = RUNNING.with(|slot| slot.replace(Some(Rc::clone(&this.scope))));
-        let polled = this.future.as_mut().poll(cx);
-        RUNNING.with(|slot| *slot.borrow_mut() = outer);
-        polled
+        in_request(&this.scope, || this.future.as_mut().poll(cx))
     }
+}
+
+/// Runs `f` as `scope`'s request: background work it starts is kept alive by that request.
+pub fn in_request<T>(scope: &Rc<RequestScope>, f: impl FnOnce() -> T) -> T {
+    let outer = RUNNING.with(|slot| slot.replace(Some(Rc::clone(scope))));
+    let result = f();
+    RUNNING.with(|slot| *slot.borrow_mut() = outer);
+    result
 }
 
 /// The broker's per-isolate state.

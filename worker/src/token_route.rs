@@ -12,7 +12,7 @@ use worker::{console_error, Env, Request, Response, Result};
 use crate::config::log_once;
 use crate::oauth_response::{error_reply, oauth_error, token_response};
 use crate::request_body::read_capped;
-use crate::state::{broker, InRequest, RequestScope};
+use crate::state::{broker, in_request, InRequest, RequestScope};
 
 /// Handles `POST /token`. Background work it starts (a fetch, a refresh) belongs to `scope`.
 pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -> Result<Response> {
@@ -58,6 +58,11 @@ pub async fn handle(mut request: Request, env: &Env, scope: &Rc<RequestScope>) -
         Ok(token_request) => token_request,
         Err(refusal) => return error_reply(refusal),
     };
+    // A memory hit is answered here, synchronously: no future, task or signal for the
+    // broker's most common answer (a refresh it may start still belongs to this request).
+    if let Some(hit) = in_request(scope, || broker.client.acquire_from_memory(&token_request)) {
+        return token_response(&hit, js_sys::Date::now() as u64);
+    }
     // Run as this request, so background work the client starts (a fetch, a refresh) goes to
     // this request's `waitUntil`. Concurrent requests share one fetch through the client's
     // single-flight, each resuming in its own request context.
