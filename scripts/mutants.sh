@@ -34,6 +34,7 @@ run() {
     files+=(-f "$file")
     case "$file" in src/broker/*) features=(--features broker) ;; esac
   done
+  mkdir -p target/mutants
   cargo mutants --package "$package" "${features[@]}" "${files[@]}" --jobs 1 --output "target/mutants/$name" -- --lib --tests || true
   local out="target/mutants/$name/mutants.out"
   say "mutants $name" "$(grep -c . "$out/caught.txt" || true) caught, $(grep -c . "$out/missed.txt" || true) missed, $(grep -c . "$out/unviable.txt" || true) unviable, $(grep -c . "$out/timeout.txt" || true) timed out ($out)"
