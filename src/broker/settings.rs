@@ -3,6 +3,8 @@
 //! Problems name the setting, never its value: anyone can read `/healthz` and the 500 on
 //! `/token`, so they see the setting's name and fixed text; the rest is for the log only.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -33,7 +35,7 @@ pub struct Misconfigured {
     /// Which entry of a list setting (`BROKER_CLIENTS`), counted from 0 as written.
     pub index: Option<usize>,
     /// What to do, as fixed text: never built from any setting's value.
-    public: &'static str,
+    public: Cow<'static, str>,
     /// What is wrong, for the log: may name caller ids, fields and scopes, never a secret value.
     pub detail: String,
 }
@@ -48,8 +50,8 @@ impl Misconfigured {
     }
 
     /// The fixed text unauthenticated answers carry.
-    pub fn public(&self) -> &'static str {
-        self.public
+    pub fn public(&self) -> &str {
+        &self.public
     }
 
     /// The line for the Worker's log.
@@ -59,11 +61,17 @@ impl Misconfigured {
 
     /// A setting that is missing or fails a fixed rule: the rule is both public and the detail.
     pub fn missing(setting: &'static str, rule: &'static str) -> Self {
+        Self::rule(setting, Cow::Borrowed(rule))
+    }
+
+    /// A setting that fails a rule stated without its value (a count's bounds): the rule is
+    /// both public and the detail.
+    fn rule(setting: &'static str, rule: Cow<'static, str>) -> Self {
         Misconfigured {
             setting,
             index: None,
+            detail: rule.to_string(),
             public: rule,
-            detail: rule.to_owned(),
         }
     }
 
@@ -73,7 +81,7 @@ impl Misconfigured {
         Misconfigured {
             setting,
             index: None,
-            public: UNUSABLE,
+            public: Cow::Borrowed(UNUSABLE),
             detail: detail.into(),
         }
     }
@@ -152,6 +160,41 @@ fn in_setting_names(description: &str) -> String {
     shown
 }
 
+/// The count settings, by option name: their refusals state the bounds, never the value.
+const COUNT_SETTINGS: [&str; 3] = ["maxRetries", "attemptTimeoutMs", "totalTimeoutMs"];
+
+/// A refusal caused by which settings are set together, told as fixed text naming the one to
+/// change; `None` when the value of one setting is at fault.
+fn settings_rule(field: &str, is_set: &dyn Fn(&str) -> bool) -> Option<Misconfigured> {
+    match field {
+        "authority" => {
+            let chosen = ["TENANT_ID", "AUTHORITY", "TOKEN_ENDPOINT"]
+                .into_iter()
+                .filter(|name| is_set(name))
+                .count();
+            match chosen {
+                0 => Some(Misconfigured::missing("TENANT_ID", CLIENT_SETTINGS[0].2)),
+                1 if is_set("AUTHORITY_HOST") && !is_set("TENANT_ID") => Some(Misconfigured::missing(
+                    "AUTHORITY_HOST",
+                    "AUTHORITY_HOST goes only with TENANT_ID: unset it, or set TENANT_ID in place of AUTHORITY or TOKEN_ENDPOINT",
+                )),
+                1 => None,
+                _ => Some(Misconfigured::missing(
+                    if is_set("AUTHORITY") { "AUTHORITY" } else { "TENANT_ID" },
+                    "set only one of TENANT_ID, AUTHORITY and TOKEN_ENDPOINT",
+                )),
+            }
+        }
+        "credential" if is_set("CLIENT_SECRET") && is_set("CLIENT_CERTIFICATE") => {
+            Some(Misconfigured::missing(
+                "CLIENT_SECRET",
+                "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both",
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// The app's client from the settings `lookup` finds, through the core's one validation of
 /// client options; a refusal names the setting to fix.
 fn client_config(
@@ -183,11 +226,14 @@ fn client_config(
     };
     options.into_config(make_signer).map_err(|error| {
         let field = error.field().unwrap_or("clientId");
-        // The endpoint choice is reported as `authority`: name AUTHORITY only if it is set.
-        let field = match field {
-            "authority" if lookup("AUTHORITY").is_none() => "tenantId",
-            _ => field,
-        };
+        if let Some(problem) = settings_rule(field, &|name| lookup(name).is_some()) {
+            return problem;
+        }
+        if COUNT_SETTINGS.contains(&field) {
+            // The core states a count's bounds without the value given: fixed text.
+            let setting = client_setting(field).map_or("MAX_RETRIES", |row| row.1);
+            return Misconfigured::rule(setting, Cow::Owned(in_setting_names(error.message())));
+        }
         // Every field the core names has a row; an unforeseen one is the app's (clientId's row).
         let &(_, setting, when_missing) = client_setting(field).unwrap_or(&CLIENT_SETTINGS[4]);
         if lookup(setting).is_none() && when_missing != UNUSABLE {
@@ -222,10 +268,10 @@ impl BrokerSettings {
                     Misconfigured {
                         setting: "BROKER_CLIENTS",
                         index: e.index,
-                        public: match e.index {
+                        public: Cow::Borrowed(match e.index {
                             Some(_) => "this caller's entry is not usable; the Worker's log (`wrangler tail`) says why",
                             None => "must be a JSON object of callers: {\"<caller id>\": {\"keySha256\": [\"<64 hex digits>\"], \"scopes\": [\"…\"], \"ratePerMinute\": 600}}",
-                        },
+                        }),
                         detail: e.detail,
                     }
                 })
@@ -323,10 +369,12 @@ mod tests {
         ] {
             let problem = client(&[(name, value)]).unwrap_err();
             assert_eq!(problem.setting, name);
-            assert_eq!(problem.public(), UNUSABLE);
+            let rule = format!("{name} must be a whole number {description}");
+            assert_eq!(problem.detail, rule);
             assert_eq!(
-                problem.detail,
-                format!("{name} must be a whole number {description}")
+                problem.public(),
+                rule,
+                "the bounds, never the value: public"
             );
         }
     }
@@ -336,31 +384,65 @@ mod tests {
         let no_endpoint = client(&[("TENANT_ID", "")]).unwrap_err();
         assert_eq!(no_endpoint.setting, "TENANT_ID");
         assert!(no_endpoint.public().starts_with("set TENANT_ID"));
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        const BOTH_ENDPOINTS: &str = "set only one of TENANT_ID, AUTHORITY and TOKEN_ENDPOINT";
+        let cases: [(&[(&str, &str)], &str, &str); 9] = [
             (
                 &[("AUTHORITY", "https://login.microsoftonline.com/t")],
                 "AUTHORITY",
+                BOTH_ENDPOINTS,
             ),
             (
                 &[("TOKEN_ENDPOINT", "https://idp.example/token")],
                 "TENANT_ID",
+                BOTH_ENDPOINTS,
             ),
             (
                 &[("TENANT_ID", ""), ("AUTHORITY", "https://h/a/b")],
                 "AUTHORITY",
+                UNUSABLE,
             ),
-            (&[("AUTHORITY_HOST", "https://h/path")], "AUTHORITY_HOST"),
+            (
+                &[("AUTHORITY_HOST", "https://h/path")],
+                "AUTHORITY_HOST",
+                UNUSABLE,
+            ),
+            (
+                &[
+                    ("TENANT_ID", ""),
+                    ("TOKEN_ENDPOINT", "https://idp.example/token"),
+                    ("AUTHORITY_HOST", "https://login.microsoftonline.us"),
+                ],
+                "AUTHORITY_HOST",
+                "AUTHORITY_HOST goes only with TENANT_ID",
+            ),
+            (
+                &[
+                    ("TENANT_ID", ""),
+                    ("AUTHORITY_HOST", "https://login.microsoftonline.us"),
+                ],
+                "TENANT_ID",
+                "set TENANT_ID",
+            ),
             (
                 &[("TENANT_ID", ""), ("TOKEN_ENDPOINT", "ftp://h")],
                 "TOKEN_ENDPOINT",
+                UNUSABLE,
             ),
-            (&[("CLIENT_ID", "a b")], "CLIENT_ID"),
-            (&[("CLIENT_CERTIFICATE", "pem")], "CLIENT_SECRET"),
+            (&[("CLIENT_ID", "a b")], "CLIENT_ID", UNUSABLE),
+            (
+                &[("CLIENT_CERTIFICATE", "pem")],
+                "CLIENT_SECRET",
+                "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both",
+            ),
         ];
-        for (pairs, setting) in cases {
+        for (pairs, setting, public) in cases {
             let problem = client(pairs).unwrap_err();
             assert_eq!(problem.setting, setting, "{pairs:?}");
-            assert_eq!(problem.public(), UNUSABLE, "{pairs:?}");
+            assert!(
+                problem.public().starts_with(public),
+                "{pairs:?}: {}",
+                problem.public()
+            );
             assert!(!problem.detail.contains("s3cret-value"));
         }
         assert_eq!(
@@ -389,7 +471,7 @@ mod tests {
         let problem = Misconfigured {
             setting: "BROKER_CLIENTS",
             index: Some(3),
-            public: UNUSABLE,
+            public: Cow::Borrowed(UNUSABLE),
             detail: "caller \"jobs\" appears again".to_owned(),
         };
         assert_eq!(problem.name(), "BROKER_CLIENTS[3]");

@@ -1,11 +1,13 @@
 //! JS values as the core reads options and requests ([`OptionValue`]): the core's readers
 //! ([`crate::option_value`]) word every rule and refusal; this only says what a value is.
 //!
-//! An object's fields are its own enumerable string-keyed properties (`Object.keys`), each
-//! read once: a value inherited from a polluted `Object.prototype` (say
-//! `Object.prototype.fetch`, set by a vulnerable object merge elsewhere in the app) must never
-//! become a client's fetch, secret or endpoint; Symbol keys are not fields; a throwing getter
-//! reads as `undefined`.
+//! An object's fields are its own string-keyed properties, enumerable or not
+//! (`Object.getOwnPropertyNames`), each read once: a value inherited from a polluted
+//! `Object.prototype` (say `Object.prototype.fetch`, set by a vulnerable object merge elsewhere
+//! in the app) must never become a client's fetch, secret or endpoint, and an own `fetch` made
+//! with `Object.defineProperty` (not enumerable by default) must not be passed over for the
+//! global one, which would send the credential elsewhere; Symbol keys are not fields; a
+//! throwing getter reads as `undefined`.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
@@ -50,7 +52,7 @@ impl OptionValue for JsValue {
         if !self.is_object() || Array::is_array(self) {
             return None;
         }
-        let keys = Object::keys(self.unchecked_ref::<Object>());
+        let keys = Object::get_own_property_names(self.unchecked_ref::<Object>());
         let names = keys.iter().filter_map(|key| key.as_string());
         Some(
             names

@@ -187,7 +187,7 @@ test("fromEnvironment overrides are checked like options", () => {
   }
 });
 
-test("options are an object's own enumerable string-keyed properties, whatever its prototype", async () => {
+test("options are an object's own string-keyed properties, enumerable or not, whatever its prototype", async () => {
   const fields = { clientId: LOCAL_APP.clientId, authority: local.endpoint.authority, fetch: tokenFetch() };
   // No prototype at all, with the credential behind a getter.
   const bare = Object.assign(Object.create(null), fields);
@@ -204,6 +204,19 @@ test("options are an object's own enumerable string-keyed properties, whatever i
   // A throwing getter reads as not given.
   const throwing = Object.defineProperty({ ...fields, credential: { clientSecret: "s" } }, "maxRetries", { enumerable: true, get: () => { throw new Error("no"); } });
   assert.ok(new ConfidentialClient(throwing));
+  // An own option is used whether or not it is enumerable: a fetch given with
+  // Object.defineProperty must not be passed over for the global fetch (which would send the
+  // credential to the authority's real host), and an unknown one is refused like any other.
+  let customFetchCalls = 0;
+  const hidden = { clientId: LOCAL_APP.clientId, authority: local.endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret } };
+  const inner = tokenFetch();
+  Object.defineProperty(hidden, "fetch", { value: (...args) => ((customFetchCalls += 1), inner(...args)) });
+  assert.equal((await new ConfidentialClient(hidden).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, "token-1");
+  assert.equal(customFetchCalls, 1);
+  assert.throws(() => new ConfidentialClient(Object.defineProperty({ ...fields, credential: { clientSecret: "s" } }, "maxRetry", { value: 1 })), {
+    code: "invalid_config",
+    message: /maxRetry.*maxRetries/,
+  });
   // A request's getter is read once.
   let reads = 0;
   const request = Object.defineProperty({ forceRefresh: true }, "scopes", { enumerable: true, get: () => (reads += 1, [SCOPE]) });
