@@ -385,7 +385,9 @@ mod tests {
         assert_eq!(no_endpoint.setting, "TENANT_ID");
         assert!(no_endpoint.public().starts_with("set TENANT_ID"));
         const BOTH_ENDPOINTS: &str = "set only one of TENANT_ID, AUTHORITY and TOKEN_ENDPOINT";
-        let cases: [(&[(&str, &str)], &str, &str); 9] = [
+        /// Settings over the base, the setting named, the start of its public text.
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: [Case; 9] = [
             (
                 &[("AUTHORITY", "https://login.microsoftonline.com/t")],
                 "AUTHORITY",
