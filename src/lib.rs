@@ -55,8 +55,8 @@
 //!   the client's to read. Errors are for transport failures only, as [`ErrorKind::Network`]
 //!   (the client retries those). It never follows a redirect (the body carries the
 //!   credential), stops reading a body past [`ports::HttpRequest::max_response_bytes`] with
-//!   [`ErrorKind::InvalidResponse`] (a compressed body's `content-length` is not its size:
-//!   see [`ports::readable_body_length`]), and gives up after
+//!   [`ErrorKind::InvalidResponse`] (a compressed body's `content-length` counts the bytes on
+//!   the wire, not what inflates from them: such a body is read in chunks), and gives up after
 //!   [`ports::HttpRequest::timeout_ms`]. The client also races each attempt against a timer
 //!   of its own, but a fetch that blocks the thread cannot be interrupted: a blocking Fetch
 //!   must enforce the timeout itself. It must not log the body or the `authorization` header

@@ -119,20 +119,6 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
-/// How many body bytes a fetch implementation will hand over, when the response headers say
-/// so: `content-length`, unless a `content-encoding` (other than `identity`) is set. Fetch
-/// inflates compressed bodies, and their `content-length` counts the bytes on the wire: a few
-/// kilobytes of gzip can inflate to gigabytes, so such a body has no known length and adapters
-/// must read it in chunks, stopping at [`HttpRequest::max_response_bytes`].
-pub fn readable_body_length(headers: &[(String, String)]) -> Option<usize> {
-    let encoded = find_header(headers, "content-encoding")
-        .is_some_and(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
-    if encoded {
-        return None;
-    }
-    find_header(headers, "content-length")?.trim().parse().ok()
-}
-
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -290,46 +276,6 @@ mod tests {
         let response = HttpResponse::new(200, r#"{"access_token":"eyJ.secret"}"#);
         let printed = format!("{response:?}");
         assert!(!printed.contains("eyJ.secret"), "{printed}");
-    }
-
-    #[test]
-    fn a_compressed_body_has_no_readable_length() {
-        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string()))
-                .collect()
-        };
-        assert_eq!(
-            readable_body_length(&headers(&[("Content-Length", " 1234 ")])),
-            Some(1234)
-        );
-        assert_eq!(
-            readable_body_length(&headers(&[
-                ("content-length", "1234"),
-                ("content-encoding", "Identity")
-            ])),
-            Some(1234)
-        );
-        for coding in ["gzip", "br", "deflate", "gzip, identity"] {
-            assert_eq!(
-                readable_body_length(&headers(&[
-                    ("content-length", "20480"),
-                    ("Content-Encoding", coding)
-                ])),
-                None,
-                "{coding}"
-            );
-        }
-        assert_eq!(readable_body_length(&headers(&[])), None);
-        assert_eq!(
-            readable_body_length(&headers(&[("content-length", "-1")])),
-            None
-        );
-        assert_eq!(
-            readable_body_length(&headers(&[("content-length", "1e6")])),
-            None
-        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub const JWT_BEARER_ASSERTION_TYPE: &str =
 pub const CLIENT_SKU: &str = "cctoken";
 /// Longest reply read, so a hostile or broken endpoint cannot exhaust memory.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The form field a cctoken broker reads as "skip your caches" (not an OAuth2 parameter):
+/// `BrokerClient` sends it with a forced refresh, since skipping its own cache is not enough,
+/// or the broker hands back the very token being replaced.
+pub const FORCE_REFRESH_PARAMETER: &str = "force_refresh";
 
 /// Everything one token request is made of.
 #[derive(Debug, Clone, Copy)]

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
+use crate::request::FORCE_REFRESH_PARAMETER;
 use crate::secret::BrokerKey;
 
 /// Largest request body read.
@@ -136,7 +137,7 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
             "client_secret" => &mut client_secret,
             // Not an OAuth2 parameter: cctoken's BrokerClient (and curl users) ask for a new
             // token this way; other clients never send it.
-            "force_refresh" => &mut force_refresh,
+            FORCE_REFRESH_PARAMETER => &mut force_refresh,
             _ => continue,
         };
         slot.get_or_insert(value.into_owned());

@@ -11,12 +11,11 @@ use crate::option_names::{
     CREDENTIAL_OPTIONS_DOTTED,
 };
 use crate::option_value::{Fields, OptionValue};
+use crate::request::FORCE_REFRESH_PARAMETER;
 use crate::secret::{ClientSecret, Secret};
 
-/// The form field that carries `forceRefresh` to the broker's token route: skipping this
-/// client's cache is not enough, the broker must skip its own caches too, or it hands back the
-/// very token being replaced.
-const FORCE_REFRESH_FIELD: (&str, &str) = ("force_refresh", "true");
+/// How `forceRefresh` reaches the broker's token route.
+const FORCE_REFRESH_FIELD: (&str, &str) = (FORCE_REFRESH_PARAMETER, "true");
 
 /// The options that are the host's functions, handed back for the host to resolve.
 pub struct HostFunctions<V> {
