@@ -221,8 +221,9 @@ impl Error {
 
     /// Whether the same request may succeed later with nothing changed on the caller's side:
     /// no answer arrived (network, timeout), the provider throttles, or it answered HTTP 429,
-    /// 500, 502, 503 or 504 without a [refusal](Self::is_refusal). The one rule behind the
-    /// client's retries, the broker's 503 (against 502) and the CLI's exit code.
+    /// 500, 502, 503 or 504 without a [refusal](Self::is_refusal). The one rule behind
+    /// whether the client tries again (the retry policy then only picks the delay, honouring
+    /// `Retry-After`), the broker's 503 (against 502) and the CLI's exit code.
     pub fn is_transient(&self) -> bool {
         match self.kind() {
             ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Throttled => true,

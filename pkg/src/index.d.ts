@@ -80,11 +80,11 @@ export interface ConfidentialClientOptions {
   expiryBufferSeconds?: number;
   /** Most scope sets kept in memory; the least recently used is evicted (default 1000). */
   maxCacheEntries?: number;
-  /** Retries after the first attempt, for network errors, 500/502/503/504 and 429 (default 2). */
+  /** Retries after the first attempt, for network errors, 500/502/503/504 and 429: 0 to 10 (default 2). */
   maxRetries?: number;
-  /** Longest wait for one attempt, in ms (default 10000). */
+  /** Longest wait for one attempt, in ms: a whole number from 1 to 600000 (default 10000). */
   attemptTimeoutMs?: number;
-  /** Longest time for a whole acquisition including retries, in ms (default 30000). */
+  /** Longest time for a whole acquisition including retries, in ms: 1 to 3600000 (default 30000). */
   totalTimeoutMs?: number;
   /** Called when a background refresh fails; callers keep getting the cached token meanwhile. */
   onRefreshError?: (error: ClientCredentialError) => void;
