@@ -3,8 +3,9 @@
 //! (`ureq`), the system clock and `std::thread::sleep`, driven by a single-threaded executor
 //! (`futures`' `LocalPool`). No async runtime.
 //!
-//! Settings come from the environment (the names `@azure/identity` and the demo use):
-//! `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `CCTOKEN_SCOPE` and, for another
+//! Settings come from the environment, read as the npm module's `fromEnvironment` reads them
+//! (the names `@azure/identity` and the demo use): `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
+//! `AZURE_CLIENT_SECRET` (or `AZURE_FEDERATED_TOKEN_FILE`), `CCTOKEN_SCOPE` and, for another
 //! cloud or the local token endpoint, `AZURE_AUTHORITY_HOST` (e.g. `http://127.0.0.1:PORT`).
 //! It asks twice and prints one JSON line per call, never the token itself:
 //! `{"runtime":"Rust (native, ureq)","source":"idp","ms":…,"expiresOn":…,"tokenType":"Bearer","tokenChars":…}`.
@@ -16,10 +17,13 @@
 //! in your own program `ureq = "3"` (default features: rustls with the webpki roots) is the
 //! whole change.
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cctoken::environment::settings_from_environment;
 use cctoken::ports::{BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Sleep, Spawn};
-use cctoken::{ClientConfig, ConfidentialClient, Credential, Error, TokenEndpoint, TokenRequest};
+use cctoken::settings::ReadFile;
+use cctoken::{ConfidentialClient, Error, TokenRequest};
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
 
@@ -144,19 +148,25 @@ fn setting(name: &'static str, what: &str) -> Result<String, Error> {
 }
 
 fn run() -> Result<(), Error> {
-    let tenant = setting("AZURE_TENANT_ID", "the Directory (tenant) ID")?;
-    let client_id = setting("AZURE_CLIENT_ID", "the Application (client) ID")?;
-    let secret = setting("AZURE_CLIENT_SECRET", "the app's client secret")?;
     let scope = setting(
         "CCTOKEN_SCOPE",
         "the scope to ask for, e.g. https://graph.microsoft.com/.default",
     )?;
-    let authority_host = std::env::var("AZURE_AUTHORITY_HOST")
-        .ok()
-        .filter(|host| !host.is_empty());
-
-    let endpoint = TokenEndpoint::from_tenant(&tenant, authority_host.as_deref())?;
-    let config = ClientConfig::new(&client_id, endpoint, Credential::client_secret(secret)?)?;
+    // The road every entry of the library takes: @azure/identity's variables (a secret, a
+    // certificate file or a federated token file), then the core's one validation of the
+    // options they make.
+    let settings = settings_from_environment(|name| std::env::var(name).ok())?;
+    let read_file: ReadFile = Rc::new(|field, path| {
+        std::fs::read_to_string(path).map_err(|error| {
+            Error::invalid_config(field, format!("{field}: cannot read {path}: {error}"))
+        })
+    });
+    let config = settings.into_client_options(read_file)?.into_config(&|_, _| {
+        Err(Error::invalid_config(
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "this example signs no client assertions: use AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or give your host a Signer (cctoken::ports::Signer)",
+        ))
+    })?;
     let mut pool = LocalPool::new();
     let client = ConfidentialClient::new(config, BlockingHost::new(pool.spawner()));
     let scopes = client.scopes([scope])?;
