@@ -23,6 +23,10 @@ use crate::secret::AccessToken;
 
 /// After a failed background refresh, the next one waits at least this long.
 const REFRESH_RETRY_MS: u64 = 30_000;
+/// A flight still under way this long after its total timeout has lost its task: a host may
+/// cut a task off without dropping it (a Worker ends a `waitUntil` about 30 s after its
+/// response). Later callers start a fetch of their own instead of waiting on it forever.
+const STALE_FLIGHT_MARGIN_MS: u64 = 60_000;
 /// How long a definitive refusal by the identity provider (`invalid_client`,
 /// `invalid_scope`, `unauthorized_client`…) is answered from memory for its scope set.
 /// Repeating a request the provider has refused cannot succeed, and a caller that keeps
@@ -209,7 +213,8 @@ struct Inner<H> {
     host: H,
     cache: RefCell<TokenCache>,
     store: Option<Rc<dyn TokenStore>>,
-    in_flight: RefCell<HashMap<FlightKey, FetchFlight>>,
+    /// Fetches under way, with when each started.
+    in_flight: RefCell<HashMap<FlightKey, (FetchFlight, u64)>>,
     throttled_until: RefCell<HashMap<String, u64>>,
     /// Definitive refusals per scope set: until when, and the provider's error.
     refused: RefCell<HashMap<String, (u64, Error)>>,
@@ -399,6 +404,8 @@ impl<H: Host> ConfidentialClient<H> {
     /// only wait for its result, woken through a signal of the host (see [`Flight`]).
     fn join_or_start(&self, request: &TokenRequest, origin: Origin) -> FetchFlight {
         let scopes = request.scopes.cache_key();
+        let now_ms = self.inner.host.now_ms();
+        let stale_after_ms = self.inner.stale_flight_ms();
         {
             let in_flight = self.inner.in_flight.borrow();
             for kind in origin.may_join() {
@@ -406,8 +413,13 @@ impl<H: Host> ConfidentialClient<H> {
                     kind: *kind,
                     scopes: scopes.to_owned(),
                 };
-                if let Some(flight) = in_flight.get(&key) {
-                    return flight.clone();
+                match in_flight.get(&key) {
+                    Some((flight, started_ms))
+                        if now_ms.saturating_sub(*started_ms) <= stale_after_ms =>
+                    {
+                        return flight.clone();
+                    }
+                    _ => {}
                 }
             }
         }
@@ -421,13 +433,22 @@ impl<H: Host> ConfidentialClient<H> {
         self.inner
             .in_flight
             .borrow_mut()
-            .insert(key.clone(), flight.clone());
+            .insert(key.clone(), (flight.clone(), now_ms));
         let inner = Rc::clone(&self.inner);
         let request = request.clone();
         let producer = flight.clone();
         self.inner.host.spawn(Box::pin(async move {
             let outcome = inner.fetch_through_tiers(&request, origin).await;
-            inner.in_flight.borrow_mut().remove(&key);
+            {
+                // A flight that went stale may have been replaced: only its own entry goes.
+                let mut in_flight = inner.in_flight.borrow_mut();
+                if in_flight
+                    .get(&key)
+                    .is_some_and(|(entry, _)| entry.is(&producer))
+                {
+                    in_flight.remove(&key);
+                }
+            }
             if let Err(error) = &outcome {
                 inner.remember_refusal(&key.scopes, error);
             }
@@ -442,11 +463,12 @@ impl<H: Host> ConfidentialClient<H> {
         if not_before.is_some_and(|at| now_ms < at) {
             return;
         }
-        // Marks the refresh as under way until it ends.
-        self.inner
-            .refresh_not_before
-            .borrow_mut()
-            .insert(key.clone(), u64::MAX);
+        // Marks the refresh as under way until it ends (or, if its task is lost, until its
+        // flight is stale).
+        self.inner.refresh_not_before.borrow_mut().insert(
+            key.clone(),
+            now_ms.saturating_add(self.inner.stale_flight_ms()),
+        );
         // Not forced (a memory hit never is): another client sharing the store may have
         // refreshed already, and a stored token past its own refresh point is never taken. The
         // refresh's request gets a correlation id of its own, not the caller's.
@@ -474,6 +496,14 @@ impl<H: Host> ConfidentialClient<H> {
 }
 
 impl<H: Host> Inner<H> {
+    /// How long after it started a flight is taken for lost.
+    fn stale_flight_ms(&self) -> u64 {
+        self.config
+            .retry
+            .total_timeout_ms
+            .saturating_add(STALE_FLIGHT_MARGIN_MS)
+    }
+
     fn remember_refusal(&self, scopes: &str, error: &Error) {
         if error.is_refusal() {
             let now_ms = self.host.now_ms();

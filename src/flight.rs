@@ -63,6 +63,11 @@ impl<T: Clone + 'static> Flight<T> {
         }
     }
 
+    /// Whether `other` is a handle on this same flight.
+    pub fn is(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.state, &other.state)
+    }
+
     /// Runs `hook` with the result once there is one (at once if there already is). Hooks run
     /// in the producing task: bookkeeping only, never a waiter's own work.
     pub fn on_complete(&self, hook: impl FnOnce(&T) + 'static) {

@@ -291,6 +291,34 @@ fn concurrent_cold_calls_share_one_request() {
     assert!(client.inner.in_flight.borrow().is_empty());
 }
 
+/// A host may cut a fetch's task off without dropping it (a Worker ends a `waitUntil` about
+/// 30 s after its response), leaving its flight under way for ever. Until the flight is past
+/// the total timeout plus a margin, callers still join it; after, they fetch anew, and the
+/// new flight replaces the lost one's entry.
+#[test]
+fn a_flight_whose_task_was_lost_is_not_joined_once_stale() {
+    let host = TestHost::new();
+    let client = client(&host);
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut lost = Box::pin(client.acquire_token_for_client(request(&client)));
+    assert!(lost.as_mut().poll(&mut cx).is_pending());
+    let lost_task = host.0.spawned.borrow_mut().pop().expect("the fetch's task");
+    let mut joined = Box::pin(client.acquire_token_for_client(request(&client)));
+    assert!(joined.as_mut().poll(&mut cx).is_pending());
+    assert!(
+        host.0.spawned.borrow().is_empty(),
+        "joined, no fetch of its own"
+    );
+    host.advance(RetryPolicy::default().total_timeout_ms + STALE_FLIGHT_MARGIN_MS + 1);
+    host.token(TOKEN_1);
+    let fresh = host.run(client.acquire_token_for_client(request(&client)));
+    assert_eq!(fresh.unwrap().access_token.expose(), "tok-1");
+    assert_eq!(host.request_count(), 1);
+    drop(lost_task);
+    assert!(client.inner.in_flight.borrow().is_empty());
+}
+
 #[test]
 fn concurrent_callers_share_one_failure_and_nothing_sticks() {
     let host = TestHost::new();
