@@ -174,7 +174,8 @@ fn settings_rule(field: &str, is_set: &dyn Fn(&str) -> bool) -> Option<Misconfig
                 .count();
             match chosen {
                 0 => Some(Misconfigured::missing("TENANT_ID", CLIENT_SETTINGS[0].2)),
-                1 if is_set("AUTHORITY_HOST") && !is_set("TENANT_ID") => Some(Misconfigured::missing(
+                // TENANT_ID takes AUTHORITY_HOST; its own refusals have other fields.
+                1 if is_set("AUTHORITY_HOST") => Some(Misconfigured::missing(
                     "AUTHORITY_HOST",
                     "AUTHORITY_HOST goes only with TENANT_ID: unset it, or set TENANT_ID in place of AUTHORITY or TOKEN_ENDPOINT",
                 )),
@@ -454,6 +455,35 @@ mod tests {
         let no_credential = client(&[("CLIENT_SECRET", "")]).unwrap_err();
         assert_eq!(no_credential.setting, "CLIENT_SECRET");
         assert!(no_credential.public().starts_with("no app credential"));
+    }
+
+    /// CLIENT_CERTIFICATE is one PEM holding the key (and the certificate): the key reaches
+    /// the signer factory.
+    #[test]
+    fn the_certificate_setting_reaches_the_signer() {
+        let key = include_str!("../../tests/fixtures/rsa-pkcs8.key.pem");
+        let cert = include_str!("../../tests/fixtures/rsa.cert.pem");
+        let pem = format!("{key}{cert}");
+        let settings = [
+            ("TENANT_ID", "contoso.onmicrosoft.com"),
+            ("CLIENT_ID", "app"),
+            ("CLIENT_CERTIFICATE", pem.as_str()),
+        ];
+        let problem = client_config(
+            &|name| {
+                let (_, value) = settings.iter().find(|(n, _)| *n == name)?;
+                Some(value.to_string())
+            },
+            &|_, _| {
+                Err(crate::Error::invalid_config(
+                    "credential.certificate",
+                    "the signer factory was reached",
+                ))
+            },
+        )
+        .unwrap_err();
+        assert_eq!(problem.setting, "CLIENT_CERTIFICATE");
+        assert_eq!(problem.detail, "the signer factory was reached");
     }
 
     #[test]
