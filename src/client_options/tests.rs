@@ -388,3 +388,45 @@ fn an_endpoint_override_replaces_the_whole_choice() {
     assert_eq!(config.token_endpoint().url(), "https://idp.example/token");
     assert_eq!(config.retry_policy().max_retries, 0);
 }
+
+#[test]
+fn extra_query_parameters_are_replaced_only_when_given() {
+    let with_slice = || ClientOptions {
+        extra_query_parameters: vec![("slice".into(), "testslice".into())],
+        ..options()
+    };
+    let mut kept = with_slice();
+    kept.merge(ClientOptions::default());
+    assert_eq!(
+        kept.extra_query_parameters,
+        with_slice().extra_query_parameters
+    );
+    let mut replaced = with_slice();
+    replaced.merge(ClientOptions {
+        extra_query_parameters: vec![("dc".into(), "ESTS-PUB-WUS2-AZ1-FD000-TEST1".into())],
+        ..ClientOptions::default()
+    });
+    assert_eq!(
+        replaced.extra_query_parameters,
+        [("dc".to_owned(), "ESTS-PUB-WUS2-AZ1-FD000-TEST1".to_owned())]
+    );
+}
+
+#[test]
+fn a_client_assertion_callback_is_the_credential() {
+    let callback: crate::credential::AssertionCallback =
+        Rc::new(|_| Box::pin(async { Ok(Secret::new("a.signed.jwt")) }));
+    let config = ClientOptions {
+        credential: Some(CredentialOptions {
+            client_assertion: Some(AssertionSource::Callback(callback)),
+            ..CredentialOptions::default()
+        }),
+        ..options()
+    }
+    .into_config(&fake_signer)
+    .unwrap();
+    assert!(matches!(
+        config.credential,
+        Credential::Assertion(AssertionSource::Callback(_))
+    ));
+}
