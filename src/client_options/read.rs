@@ -4,6 +4,7 @@
 
 use super::{CertificateKeyOptions, ClientOptions, CredentialOptions};
 use crate::authority::TokenEndpoint;
+use crate::client_id::ClientId;
 use crate::credential::AssertionSource;
 use crate::error::Error;
 use crate::option_names::{
@@ -123,8 +124,21 @@ impl ClientOptions {
         let caller_id =
             options.required_string("callerId", "the caller id configured in BROKER_CLIENTS")?;
         let key = options.required_string("key", "the caller's broker key")?;
+        // Checked here so that a problem names the option the caller set, not the client
+        // option it becomes (clientId, credential.clientSecret).
+        if ClientId::parse(&caller_id).is_err() {
+            return Err(Error::invalid_config(
+                "callerId",
+                "callerId must be the caller's id as configured in BROKER_CLIENTS: 1 to 256 characters without whitespace",
+            ));
+        }
+        if key.is_empty() {
+            return Err(Error::invalid_config(
+                "key",
+                "key is empty: pass the caller's broker key",
+            ));
+        }
         let token_url = format!("{}/token", url.trim_end_matches('/'));
-        // Checked here so a bad URL is reported as `url`, the option the caller set.
         TokenEndpoint::generic_named("url", &token_url)?;
         let client_options = ClientOptions {
             client_id: Some(caller_id),

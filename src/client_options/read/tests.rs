@@ -205,6 +205,23 @@ fn broker_options_make_a_client_of_the_broker() {
         ("key", text("k")),
     ]);
     assert_eq!(refusal(ClientOptions::read_broker(&bad_url)).0, Some("url"));
+    for (caller_id, key, field) in [
+        ("", "k", "callerId"),
+        ("my jobs", "k", "callerId"),
+        ("jobs", "", "key"),
+    ] {
+        let named = object([
+            ("url", text("https://b.example.com")),
+            ("callerId", text(caller_id)),
+            ("key", text(key)),
+        ]);
+        let (refused, message) = refusal(ClientOptions::read_broker(&named));
+        assert_eq!(refused, Some(field), "{caller_id:?} {key:?}");
+        assert!(
+            !message.contains("clientId") && !message.contains("clientSecret"),
+            "{message}"
+        );
+    }
     let extra = object([("secret", text("k"))]);
     assert_eq!(
         refusal(ClientOptions::read_broker(&extra)).1,
