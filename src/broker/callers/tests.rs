@@ -387,6 +387,12 @@ fn authenticates_each_way_a_key_is_presented() {
             &["k3 ", "k3"],
         ),
         (basic(None, pair("web", "k3")), Some("web"), &["k3"]),
+        // A key with nothing to decode reads the same both ways: one caller, taken.
+        (
+            basic(pair("jobs", "k1"), pair("jobs", "k1")),
+            Some("jobs"),
+            &["k1", "k1"],
+        ),
         (
             basic(pair("jobs", "k3"), pair("web", "k1")),
             None,
