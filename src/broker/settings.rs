@@ -186,12 +186,11 @@ fn settings_rule(field: &str, is_set: &dyn Fn(&str) -> bool) -> Option<Misconfig
                 )),
             }
         }
-        "credential" if is_set("CLIENT_SECRET") && is_set("CLIENT_CERTIFICATE") => {
-            Some(Misconfigured::missing(
-                "CLIENT_SECRET",
-                "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both",
-            ))
-        }
+        // The credential as a whole is refused only when none is set or both are.
+        "credential" if is_set("CLIENT_CERTIFICATE") => Some(Misconfigured::missing(
+            "CLIENT_SECRET",
+            "set CLIENT_SECRET or CLIENT_CERTIFICATE, not both",
+        )),
         _ => None,
     }
 }
