@@ -6,8 +6,7 @@
 #![no_main]
 
 use cctoken::broker::callers::Callers;
-use cctoken::broker::received_token_request::{parse, Presented};
-use cctoken::secret::LEAK_WINDOW;
+use cctoken::broker::received_token_request::{parse, Presented, Readings};
 use cctoken::{BrokerKey, ScopeRules};
 use cctoken_fuzz::text;
 use libfuzzer_sys::fuzz_target;
@@ -19,12 +18,13 @@ fuzz_target!(|data: &[u8]| {
     let authorization = text(authorization);
     let authorization = (!authorization.is_empty()).then_some(authorization.as_ref());
     if let Ok(parsed) = parse(Some(content_type.as_ref()), authorization, body) {
-        // Keys never show in Debug output (what ends up in logs).
-        let shown = format!("{:?}", parsed.presented);
+        // Keys never show in Debug output (what ends up in logs): it is the same whatever
+        // the keys hold.
+        assert_eq!(
+            format!("{:?}", parsed.presented),
+            format!("{:?}", with_keys_blanked(&parsed.presented))
+        );
         for key in keys(&parsed.presented) {
-            if key.expose().len() >= LEAK_WINDOW {
-                assert!(!shown.contains(key.expose()), "{shown}");
-            }
             assert!(!key.is_empty(), "an empty key is no credential");
         }
         if let Ok(wanted) = &parsed.wanted {
@@ -51,5 +51,22 @@ fn keys(presented: &Presented) -> Vec<&BrokerKey> {
             .map(|(_, key)| key)
             .collect(),
         Presented::Nothing => Vec::new(),
+    }
+}
+
+/// The same credentials with every key replaced by one of no text.
+fn with_keys_blanked(presented: &Presented) -> Presented {
+    let blank = || BrokerKey::new("");
+    let pair = |reading: &Option<(String, BrokerKey)>| {
+        reading.as_ref().map(|(id, _)| (id.clone(), blank()))
+    };
+    match presented {
+        Presented::Key(_) => Presented::Key(blank()),
+        Presented::IdAndKey(id, _) => Presented::IdAndKey(id.clone(), blank()),
+        Presented::Basic(readings) => Presented::Basic(Readings {
+            form_decoded: pair(&readings.form_decoded),
+            raw: pair(&readings.raw),
+        }),
+        Presented::Nothing => Presented::Nothing,
     }
 }
