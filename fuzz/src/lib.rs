@@ -104,15 +104,7 @@ pub fn check_settings(settings: &AppSettings) {
     let config = match config {
         Ok(config) => config,
         Err(error) => {
-            check_error(&error);
-            assert!(
-                matches!(
-                    error.kind(),
-                    ErrorKind::InvalidAuthority | ErrorKind::InvalidConfig
-                ),
-                "{error:?}"
-            );
-            assert!(error.field().is_some());
+            check_config_refusal(&error);
             return;
         }
     };
@@ -131,21 +123,26 @@ fn no_signer(_: PrivateKey, _: JwsAlgorithm) -> Result<Rc<dyn Signer>, Error> {
     ))
 }
 
+/// A refused setting or endpoint: a configuration error naming its field (and no secret).
+fn check_config_refusal(error: &Error) {
+    check_error(error);
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::InvalidAuthority | ErrorKind::InvalidConfig
+        ),
+        "{error:?}"
+    );
+    assert!(error.field().is_some());
+}
+
 /// An accepted endpoint is an https URL (or http to loopback) without whitespace, query or
 /// fragment; an Entra endpoint is `<host>/<tenant>/oauth2/v2.0/token` for a single tenant.
 pub fn check_endpoint(result: Result<TokenEndpoint, Error>) -> Option<TokenEndpoint> {
     let endpoint = match result {
         Ok(endpoint) => endpoint,
         Err(error) => {
-            check_error(&error);
-            assert!(
-                matches!(
-                    error.kind(),
-                    ErrorKind::InvalidAuthority | ErrorKind::InvalidConfig
-                ),
-                "{error:?}"
-            );
-            assert!(error.field().is_some());
+            check_config_refusal(&error);
             return None;
         }
     };
