@@ -181,11 +181,39 @@ mod tests {
         assert_eq!(closest("x", &options), None);
     }
 
+    /// The rules' edges: the edit budget grows with the name (a third of it, 1 to 3), a
+    /// shared start counts from 5 characters and two thirds of the name, the shortest
+    /// container wins, and of equals the first listed.
+    #[test]
+    fn the_rules_edges() {
+        assert_eq!(closest("siganl", REQUEST), Some("signal"), "2 edits of 6");
+        assert_eq!(closest("xignxx", REQUEST), None, "3 edits of 6");
+        let timeouts = ["attemptTimeoutMs", "totalTimeoutMs"];
+        assert_eq!(
+            closest("attemptTimeoutSeconds", &timeouts),
+            Some("attemptTimeoutMs"),
+            "14 shared of 21"
+        );
+        assert_eq!(
+            closest("clientAuthenticationMethodName", &["clientId"]),
+            None,
+            "6 shared of 30"
+        );
+        assert_eq!(
+            closest("secret", &["credential.clientSecret", "clientSecret"]),
+            Some("clientSecret")
+        );
+        assert_eq!(closest("scope", &["scopes", "scoped"]), Some("scopes"));
+    }
+
     #[test]
     fn edit_distance_counts_single_character_edits() {
         assert_eq!(edit_distance(b"", b"abc"), 3);
         assert_eq!(edit_distance(b"kitten", b"sitting"), 3);
         assert_eq!(edit_distance(b"signal", b"signal"), 0);
+        assert_eq!(edit_distance(b"ab", b"b"), 1);
+        assert_eq!(edit_distance(b"abc", b"ac"), 1);
+        assert_eq!(edit_distance(b"flaw", b"lawn"), 2);
     }
 
     #[test]

@@ -139,6 +139,7 @@ mod tests {
         })
         .into_client_options(read)
         .unwrap();
+        assert_eq!(options.client_id.as_deref(), Some("app"));
         assert_eq!(options.tenant_id.as_deref(), Some("t1"));
         assert_eq!(
             options.authority_host.as_deref(),

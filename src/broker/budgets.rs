@@ -81,6 +81,11 @@ mod tests {
             "one request per 20 s at 3/min"
         );
         assert!(limiter.take("b", 3, 0).is_ok(), "budgets are per caller");
+        assert_eq!(
+            limiter.take("a", 3, 10_000),
+            Err(10),
+            "half a request refilled: the other half in 10 s"
+        );
         assert!(limiter.take("a", 3, 20_000).is_ok());
         assert!(limiter.take("a", 3, 20_000).is_err());
     }

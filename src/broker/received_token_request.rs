@@ -143,9 +143,9 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
         slot.get_or_insert(value.into_owned());
     }
     let basic = authorization.and_then(basic_credentials);
+    // RFC 6749 §2.3: one authentication method per request, so Basic with a client_secret
+    // in the body is none (the last arm).
     let presented = match (basic, client_id, client_secret) {
-        // RFC 6749 §2.3: one authentication method per request.
-        (Some(_), _, Some(_)) => Presented::Nothing,
         (Some(readings), body_id, None) => {
             // A client that also sends client_id names the same caller in both places.
             let named = |reading: Option<(String, BrokerKey)>| {
@@ -448,6 +448,11 @@ mod tests {
         assert_eq!(
             parse(JSON, None, &vec![b'x'; MAX_BODY_BYTES + 1]).err(),
             Some(Refusal::TooLarge)
+        );
+        assert_ne!(
+            parse(JSON, None, &vec![b' '; MAX_BODY_BYTES]).err(),
+            Some(Refusal::TooLarge),
+            "exactly the limit is read"
         );
         assert_eq!(
             parse(Some("text/plain"), None, b"{}").err(),

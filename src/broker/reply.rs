@@ -177,6 +177,26 @@ mod tests {
     }
 
     #[test]
+    fn a_token_is_the_oauth2_body_with_its_tier() {
+        let token = AuthResult {
+            access_token: crate::AccessToken::new("tok"),
+            token_type: "Bearer".into(),
+            expires_on_ms: 3_600_999,
+            ext_expires_on_ms: 3_600_999,
+            refresh_on_ms: None,
+            served_as_is_until_ms: 0,
+            scopes: vec!["api://a/.default".into()],
+            source: TokenSource::Store,
+            correlation_id: None,
+            tenant_id: None,
+        };
+        assert_eq!(
+            token_body(&token, 1_000),
+            json!({"access_token": "tok", "token_type": "Bearer", "expires_in": 3599, "expires_on": 3600, "cache": "kv"})
+        );
+    }
+
+    #[test]
     fn slow_down_is_429_with_retry_after() {
         let reply = ErrorReply::slow_down("over budget", 7);
         assert_eq!(reply.status, 429);

@@ -310,7 +310,12 @@ fn a_flight_whose_task_was_lost_is_not_joined_once_stale() {
         host.0.spawned.borrow().is_empty(),
         "joined, no fetch of its own"
     );
-    host.advance(RetryPolicy::default().total_timeout_ms + STALE_FLIGHT_MARGIN_MS + 1);
+    // At the limit it is still joined; a moment later it is not.
+    host.advance(RetryPolicy::default().total_timeout_ms + STALE_FLIGHT_MARGIN_MS);
+    let mut at_the_limit = Box::pin(client.acquire_token_for_client(request(&client)));
+    assert!(at_the_limit.as_mut().poll(&mut cx).is_pending());
+    assert!(host.0.spawned.borrow().is_empty(), "still joined");
+    host.advance(1);
     host.token(TOKEN_1);
     let fresh = host.run(client.acquire_token_for_client(request(&client)));
     assert_eq!(fresh.unwrap().access_token.expose(), "tok-1");
