@@ -36,6 +36,10 @@ pub struct CachedToken {
     pub ext_expires_on_ms: u64,
     /// When to refresh in the background while still serving this token.
     pub refresh_on_ms: Option<u64>,
+    /// Until when this copy may be served without asking its source again (a fleet
+    /// coordinator's lease, see [`crate::coordinator`]); past it the copy is not fresh. It
+    /// belongs to this copy, so it is never written to a store or serialized.
+    pub lease_until_ms: Option<u64>,
 }
 
 impl CachedToken {
@@ -67,13 +71,15 @@ impl CachedToken {
                 sent_at_ms.saturating_add(s.saturating_mul(1000))
             }),
             refresh_on_ms,
+            lease_until_ms: None,
         }
     }
 
-    /// True while the token has more than `buffer_ms` left at `now_ms`. Every cache tier
-    /// (memory, the Worker's KV) uses this one rule.
+    /// True while the token has more than `buffer_ms` left at `now_ms` and its lease (if any)
+    /// has not run out. Every cache tier (memory, the Worker's KV) uses this one rule.
     pub fn is_fresh(&self, now_ms: u64, buffer_ms: u64) -> bool {
         self.expires_on_ms > now_ms.saturating_add(buffer_ms)
+            && self.lease_until_ms.is_none_or(|until| now_ms < until)
     }
 
     /// True once the refresh point has passed.
@@ -126,6 +132,7 @@ impl From<StoredToken> for CachedToken {
             expires_on_ms: stored.expires_on_ms,
             ext_expires_on_ms: stored.ext_expires_on_ms.unwrap_or(stored.expires_on_ms),
             refresh_on_ms: stored.refresh_on_ms,
+            lease_until_ms: None,
         }
     }
 }
@@ -381,6 +388,7 @@ mod tests {
             expires_on_ms,
             ext_expires_on_ms: expires_on_ms,
             refresh_on_ms: None,
+            lease_until_ms: None,
         }
     }
 
@@ -452,6 +460,7 @@ mod tests {
             expires_on_ms: 1_800_000_000_123,
             ext_expires_on_ms: 1_800_000_100_000,
             refresh_on_ms: Some(1_700_000_000_000),
+            lease_until_ms: None,
         };
         assert_eq!(
             CachedToken::from_json(&original.to_json()).unwrap(),

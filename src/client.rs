@@ -12,6 +12,7 @@ use futures_util::future::{select, Either};
 use crate::assertion::uuid_v4;
 use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
 pub use crate::client_config::ClientConfig;
+use crate::coordinator::{Coordinator, CoordinatorFailure};
 use crate::error::{Error, ErrorKind};
 use crate::flight::Flight;
 use crate::ports::Host;
@@ -121,6 +122,8 @@ pub enum TokenSource {
     Memory,
     /// The shared [`TokenStore`].
     Store,
+    /// The fleet's [`Coordinator`].
+    Coordinator,
     /// A new token from the identity provider.
     IdentityProvider,
 }
@@ -213,6 +216,7 @@ struct Inner<H> {
     host: H,
     cache: RefCell<TokenCache>,
     store: Option<Rc<dyn TokenStore>>,
+    coordinator: Option<Rc<dyn Coordinator>>,
     /// Fetches under way, with when each started.
     in_flight: RefCell<HashMap<FlightKey, (FetchFlight, u64)>>,
     throttled_until: RefCell<HashMap<String, u64>>,
@@ -245,6 +249,17 @@ impl<H: Host> ConfidentialClient<H> {
 
     /// A client with a shared [`TokenStore`] beneath its memory.
     pub fn with_store(config: ClientConfig, host: H, store: Option<Rc<dyn TokenStore>>) -> Self {
+        Self::with_shared_tiers(config, host, store, None)
+    }
+
+    /// A client with a shared [`TokenStore`] beneath its memory and a fleet [`Coordinator`]
+    /// beneath that, before the identity provider.
+    pub fn with_shared_tiers(
+        config: ClientConfig,
+        host: H,
+        store: Option<Rc<dyn TokenStore>>,
+        coordinator: Option<Rc<dyn Coordinator>>,
+    ) -> Self {
         let cache = TokenCache::new(config.expiry_buffer_ms, config.cache_capacity);
         ConfidentialClient {
             inner: Rc::new(Inner {
@@ -252,6 +267,7 @@ impl<H: Host> ConfidentialClient<H> {
                 host,
                 cache: RefCell::new(cache),
                 store,
+                coordinator,
                 in_flight: RefCell::new(HashMap::new()),
                 throttled_until: RefCell::new(HashMap::new()),
                 refused: RefCell::new(HashMap::new()),
@@ -544,7 +560,8 @@ impl<H: Host> Inner<H> {
     ) -> AuthResult {
         let fresh_until = token
             .expires_on_ms
-            .saturating_sub(self.config.expiry_buffer_ms);
+            .saturating_sub(self.config.expiry_buffer_ms)
+            .min(token.lease_until_ms.unwrap_or(u64::MAX));
         AuthResult {
             served_as_is_until_ms: token
                 .refresh_on_ms
@@ -569,7 +586,8 @@ impl<H: Host> Inner<H> {
         )
     }
 
-    /// Store (unless forced), then identity provider; writes every tier it passes.
+    /// Store (unless forced), then the coordinator, then the identity provider; writes every
+    /// tier it passes (but the store with a coordinator's token, which the coordinator wrote).
     async fn fetch_through_tiers(
         &self,
         request: &TokenRequest,
@@ -589,6 +607,27 @@ impl<H: Host> Inner<H> {
                     source: TokenSource::Store,
                     correlation_id: request.correlation_id.clone(),
                 });
+            }
+        }
+        if let Some(coordinator) = &self.coordinator {
+            let store_key = self.store_key(&request.scopes);
+            match coordinator.acquire(&store_key, request).await {
+                Ok(token) => {
+                    let now_ms = self.host.now_ms();
+                    // An answer that is no longer servable here (a slow reply, a skewed
+                    // clock) is not worth a second round: the IdP is asked instead.
+                    if token.is_fresh(now_ms, self.config.expiry_buffer_ms) {
+                        self.cache.borrow_mut().put(key, token.clone(), now_ms);
+                        return Ok(Fetched {
+                            token,
+                            source: TokenSource::Coordinator,
+                            correlation_id: request.correlation_id.clone(),
+                        });
+                    }
+                }
+                Err(CoordinatorFailure::Answered(error)) => return Err(error),
+                // The adapter reported why; the identity provider still answers.
+                Err(CoordinatorFailure::Unavailable(_)) => {}
             }
         }
         let (token, correlation_id) = self.fetch_from_idp(request, origin).await?;

@@ -88,6 +88,7 @@ pub mod client_config;
 pub mod client_id;
 pub mod client_options;
 pub mod config_file;
+pub mod coordinator;
 pub mod credential;
 pub mod environment;
 pub mod error;

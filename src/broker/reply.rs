@@ -14,6 +14,7 @@ pub fn token_body(token: &AuthResult, now_ms: u64) -> Value {
     let cache = match token.source {
         TokenSource::Memory => "memory",
         TokenSource::Store => "kv",
+        TokenSource::Coordinator => "coordinator",
         TokenSource::IdentityProvider => "idp",
     };
     json!({

@@ -1253,3 +1253,5 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
         "never more than the capacity"
     );
 }
+
+mod coordinated;
