@@ -101,6 +101,7 @@ proptest! {
                         expires_on_ms: now_ms + lifetime_ms,
                         ext_expires_on_ms: now_ms + lifetime_ms,
                         refresh_on_ms: None,
+                        lease_until_ms: None,
                     };
                     cache.put(&key, token.clone(), now_ms);
                     model.put(&key, token, now_ms);
