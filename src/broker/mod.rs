@@ -8,7 +8,9 @@
 //! and fuzzing, where the Worker's code runs only under workerd. The Worker keeps the I/O
 //! around them: routing, reading `Env`, KV and WebCrypto, building the `Response`.
 
+pub mod address_throttle;
 pub mod admission;
+pub mod budget_lease;
 pub mod budgets;
 pub mod callers;
 pub mod kv_entry;
