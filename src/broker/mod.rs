@@ -11,7 +11,6 @@
 pub mod address_throttle;
 pub mod admission;
 pub mod budget_lease;
-pub mod budgets;
 pub mod callers;
 pub mod kv_entry;
 pub mod received_token_request;
