@@ -14,5 +14,6 @@ pub mod budget_lease;
 pub mod callers;
 pub mod kv_entry;
 pub mod received_token_request;
+pub mod refresh_schedule;
 pub mod reply;
 pub mod settings;
