@@ -12,6 +12,7 @@ pub mod address_throttle;
 pub mod admission;
 pub mod budget_lease;
 pub mod callers;
+pub mod coordination;
 pub mod kv_entry;
 pub mod received_token_request;
 pub mod refresh_schedule;
