@@ -1,10 +1,12 @@
 //! What an authenticated caller's request becomes: the token request to make, or the reply
-//! that refuses it. The checks run in a fixed order: the caller's request budget first (so a
-//! caller looping on a bad request is slowed down too), then the body, the scopes and the
-//! caller's grants, and last the budget of forced refreshes (spent only on a request that
-//! would be served).
+//! that refuses it. This checks the body, the scopes and the caller's grants, in that order.
+//!
+//! The budgets ([`super::budget_lease`]) are the Worker's to charge around it, because they
+//! may take a round trip to the caller's ledger: the request budget before [`admit`] (so a
+//! caller looping on a bad request is slowed down too), and the forced-refresh budget after
+//! it, only for an admitted request with `force_refresh` (spent only on a request that would
+//! be served).
 
-use super::budgets::Budgets;
 use super::callers::Caller;
 use super::received_token_request::{BadBody, Wanted};
 use super::reply::{describe, ErrorReply};
@@ -12,27 +14,14 @@ use crate::client::TokenRequest;
 use crate::error::Error;
 use crate::scope::ScopeSet;
 
-/// The token request `caller` may make for `wanted` at `now_ms`, charging its budgets, or the
-/// reply refusing it. `scopes` validates the requested scopes for the app's token endpoint
+/// The token request `caller` may make for `wanted`, or the reply refusing it. `scopes`
+/// validates the requested scopes for the app's token endpoint
 /// ([`crate::ConfidentialClient::scopes`]).
 pub fn admit(
     caller: &Caller,
-    budgets: &mut Budgets,
     wanted: Result<Wanted, BadBody>,
     scopes: impl FnOnce(&[String]) -> Result<ScopeSet, Error>,
-    now_ms: u64,
 ) -> Result<TokenRequest, ErrorReply> {
-    budgets
-        .take_request(&caller.id, caller.rate_per_minute, now_ms)
-        .map_err(|retry_after_s| {
-            ErrorReply::slow_down(
-                &format!(
-                    "caller {} is over its budget of {} requests per minute",
-                    caller.id, caller.rate_per_minute
-                ),
-                retry_after_s,
-            )
-        })?;
     let wanted = wanted.map_err(|bad| match bad {
         BadBody::Invalid(why) => ErrorReply::new(400, "invalid_request", why),
         BadBody::UnsupportedGrantType => ErrorReply::new(
@@ -54,19 +43,6 @@ pub fn admit(
             ),
         ));
     }
-    if wanted.force_refresh {
-        budgets
-            .take_forced_refresh(&caller.id, caller.force_refresh_per_minute, now_ms)
-            .map_err(|retry_after_s| {
-                ErrorReply::slow_down(
-                    &format!(
-                        "caller {} is over its budget of {} forced refreshes per minute; requests without forceRefresh are still served",
-                        caller.id, caller.force_refresh_per_minute
-                    ),
-                    retry_after_s,
-                )
-            })?;
-    }
     Ok(TokenRequest {
         force_refresh: wanted.force_refresh,
         ..TokenRequest::new(scopes)
@@ -78,6 +54,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::broker::budget_lease::{over_budget_reply, Budget, CallerLedger, Leases, NoLease};
     use crate::broker::callers::Callers;
     use crate::scope::ScopeRules;
 
@@ -110,24 +87,10 @@ mod tests {
     fn a_granted_request_becomes_the_token_request() {
         let callers = callers();
         let jobs = callers.by_key(&[1; 32]).unwrap();
-        let mut budgets = Budgets::default();
-        let request = admit(
-            jobs,
-            &mut budgets,
-            wanted("api://a/.default", true),
-            entra,
-            0,
-        )
-        .unwrap();
+        let request = admit(jobs, wanted("api://a/.default", true), entra).unwrap();
         assert!(request.force_refresh);
         assert_eq!(request.scopes.to_request_param(), "api://a/.default");
-        let plain = admit(
-            jobs,
-            &mut budgets,
-            wanted("api://a/.default", false),
-            entra,
-            0,
-        );
+        let plain = admit(jobs, wanted("api://a/.default", false), entra);
         assert!(!plain.unwrap().force_refresh);
     }
 
@@ -157,22 +120,44 @@ mod tests {
                 ),
             ),
         ] {
-            let (status, error, description) =
-                refusal(admit(jobs, &mut Budgets::default(), wanted, entra, 0));
+            let (status, error, description) = refusal(admit(jobs, wanted, entra));
             assert_eq!((status, error.as_str(), description.as_str()), expected);
         }
-        let (status, error, description) = refusal(admit(
-            jobs,
-            &mut Budgets::default(),
-            wanted("User.Read", false),
-            entra,
-            0,
-        ));
+        let (status, error, description) = refusal(admit(jobs, wanted("User.Read", false), entra));
         assert_eq!((status, error.as_str()), (400, "invalid_scope"));
         assert_eq!(
             description,
             describe(&entra(&["User.Read".to_owned()]).unwrap_err())
         );
+    }
+
+    /// The Worker's path around [`admit`], with a local ledger (as without the binding): the
+    /// request budget first, then admission, then the forced-refresh budget.
+    fn worker(
+        caller: &Caller,
+        leases: &mut Leases,
+        ledger: &mut CallerLedger,
+        wanted: Result<Wanted, BadBody>,
+    ) -> Result<TokenRequest, ErrorReply> {
+        let mut take = |budget, per_minute| {
+            let taken = match leases.take(&caller.id, budget, per_minute, 0) {
+                Ok(()) => Ok(()),
+                Err(NoLease::Refused(retry_after_s)) => Err(retry_after_s),
+                Err(NoLease::Ask(request)) => {
+                    let grant = ledger.grant(&request, 0);
+                    leases.install(&caller.id, &request, &grant, 0)
+                }
+            };
+            taken.map_err(|retry_after_s| {
+                over_budget_reply(&caller.id, budget, per_minute, retry_after_s)
+            })
+        };
+        take(Budget::Requests, caller.rate_per_minute)?;
+        let request = admit(caller, wanted, entra)?;
+        if request.force_refresh {
+            take(Budget::ForcedRefreshes, caller.force_refresh_per_minute)?;
+        }
+        Ok(request)
     }
 
     /// The request budget is charged first, whatever the body; forced refreshes are charged
@@ -181,29 +166,26 @@ mod tests {
     fn budgets_in_order() {
         let callers = callers();
         let jobs = callers.by_key(&[1; 32]).unwrap();
-        let mut budgets = Budgets::default();
-        let not_granted = admit(
+        let (mut leases, mut ledger) = (Leases::default(), CallerLedger::default());
+        let not_granted = worker(
             jobs,
-            &mut budgets,
+            &mut leases,
+            &mut ledger,
             wanted("api://b/.default", true),
-            entra,
-            0,
         );
         assert_eq!(refusal(not_granted).0, 403, "no forced refresh charged");
-        assert!(admit(
+        assert!(worker(
             jobs,
-            &mut budgets,
-            wanted("api://a/.default", true),
-            entra,
-            0
+            &mut leases,
+            &mut ledger,
+            wanted("api://a/.default", true)
         )
         .is_ok());
-        let over = admit(
+        let over = worker(
             jobs,
-            &mut budgets,
+            &mut leases,
+            &mut ledger,
             Err(BadBody::UnsupportedGrantType),
-            entra,
-            0,
         );
         let over = over.unwrap_err();
         assert_eq!(over.status, 429);
@@ -213,21 +195,19 @@ mod tests {
         );
         assert_eq!(over.retry_after_s, Some(30));
 
-        let mut budgets = Budgets::default();
-        assert!(admit(
+        let (mut leases, mut ledger) = (Leases::default(), CallerLedger::default());
+        assert!(worker(
             jobs,
-            &mut budgets,
-            wanted("api://a/.default", true),
-            entra,
-            0
+            &mut leases,
+            &mut ledger,
+            wanted("api://a/.default", true)
         )
         .is_ok());
-        let forced = admit(
+        let forced = worker(
             jobs,
-            &mut budgets,
+            &mut leases,
+            &mut ledger,
             wanted("api://a/.default", true),
-            entra,
-            0,
         );
         let forced = forced.unwrap_err();
         assert_eq!((forced.status, forced.retry_after_s), (429, Some(60)));

@@ -4,6 +4,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use serde_json::Value;
+
+use crate::cache::CachedToken;
 
 /// KV refuses TTLs under 60 seconds.
 const MIN_KV_TTL_S: u64 = 60;
@@ -46,9 +49,72 @@ pub fn decode_sealed(sealed: &str) -> Result<Vec<u8>, &'static str> {
     Ok(bytes)
 }
 
+/// The plaintext sealed into a KV entry: [`CachedToken::to_json`]'s object with one more
+/// member, `sealed_at_ms`, from which an isolate in fleet mode leases the entry (so an entry
+/// answers only briefly after the coordinator wrote it).
+pub fn kv_plaintext(token: &CachedToken, sealed_at_ms: u64) -> String {
+    let mut stored: Value = serde_json::from_str(&token.to_json()).unwrap_or(Value::Null);
+    if let Some(members) = stored.as_object_mut() {
+        members.insert("sealed_at_ms".to_owned(), sealed_at_ms.into());
+    }
+    stored.to_string()
+}
+
+/// The token and `sealed_at_ms` of an opened KV entry; entries written before it existed have
+/// none. `None` when the plaintext is not a stored token.
+pub fn read_kv_plaintext(json: &str) -> Option<(CachedToken, Option<u64>)> {
+    let token = CachedToken::from_json(json).ok()?;
+    let stored: Value = serde_json::from_str(json).ok()?;
+    let sealed_at_ms = match stored.get("sealed_at_ms") {
+        None => None,
+        // Present but not a time: not what this module wrote.
+        Some(at) => Some(at.as_u64()?),
+    };
+    Some((token, sealed_at_ms))
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::secret::AccessToken;
+
+    fn token() -> CachedToken {
+        CachedToken::issued(
+            AccessToken::new("tok"),
+            "Bearer".into(),
+            1_000,
+            3_600,
+            None,
+            None,
+        )
+    }
+
+    #[test]
+    fn the_plaintext_is_the_stored_token_with_when_it_was_sealed() {
+        let plaintext = kv_plaintext(&token(), 77);
+        assert_eq!(
+            serde_json::from_str::<Value>(&plaintext).unwrap(),
+            json!({"access_token": "tok", "token_type": "Bearer", "expires_on_ms": 3_601_000, "ext_expires_on_ms": 3_601_000, "refresh_on_ms": null, "sealed_at_ms": 77})
+        );
+        assert_eq!(read_kv_plaintext(&plaintext), Some((token(), Some(77))));
+    }
+
+    #[test]
+    fn entries_from_before_sealed_at_still_open() {
+        assert_eq!(read_kv_plaintext(&token().to_json()), Some((token(), None)));
+        let unreadable = [
+            "",
+            "[]",
+            r#"{"access_token": "tok"}"#,
+            r#"{"access_token": "tok", "token_type": "Bearer", "expires_on_ms": 1, "sealed_at_ms": "soon"}"#,
+            r#"{"access_token": "tok", "token_type": "Bearer", "expires_on_ms": 1, "sealed_at_ms": -1}"#,
+        ];
+        for plaintext in unreadable {
+            assert_eq!(read_kv_plaintext(plaintext), None, "{plaintext}");
+        }
+    }
 
     const BUFFER_MS: u64 = 5 * 60 * 1000;
     const NOW_MS: u64 = 1_700_000_000_000;

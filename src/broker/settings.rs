@@ -21,8 +21,11 @@ pub struct BrokerSettings {
     pub client: ClientConfig,
     /// Who may call.
     pub callers: Callers,
-    /// AES-256-GCM key for KV values.
+    /// AES-256-GCM key for KV values: seals every write, opens entries.
     pub cache_key: [u8; 32],
+    /// The key `cache_key` replaced, while rotating: opens entries sealed before the rotation
+    /// (they are sealed again with `cache_key` on their next write).
+    pub previous_cache_key: Option<[u8; 32]>,
 }
 
 /// A missing or unusable setting. Anyone can read `/healthz` and the 500 on `/token`, so what
@@ -253,7 +256,8 @@ fn client_config(
 impl BrokerSettings {
     /// Reads `TENANT_ID` (+ `AUTHORITY_HOST`) or `AUTHORITY` or `TOKEN_ENDPOINT`, `CLIENT_ID`,
     /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, and optionally
-    /// `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`, `TOTAL_TIMEOUT_MS`, through `lookup` (a setting's
+    /// `CACHE_KEY_PREVIOUS`, `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`, `TOTAL_TIMEOUT_MS`, through
+    /// `lookup` (a setting's
     /// text; blank counts as unset). `make_signer` turns a certificate's key into a signer.
     pub fn read(
         lookup: impl Fn(&str) -> Option<String>,
@@ -277,15 +281,28 @@ impl BrokerSettings {
                 })
             })?;
         let cache_key = lookup("CACHE_KEY")
-            .and_then(|b64| STANDARD.decode(b64.trim()).ok())
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .and_then(|b64| aes_key(&b64))
             .ok_or_else(|| Misconfigured::missing("CACHE_KEY", "CACHE_KEY must be 32 random bytes in base64: `openssl rand -base64 32 | wrangler secret put CACHE_KEY`"))?;
+        // Optional, but once set held to the same rule: a mistyped previous key would
+        // otherwise only show as every old entry missing.
+        let previous_cache_key = lookup("CACHE_KEY_PREVIOUS")
+            .map(|b64| {
+                aes_key(&b64).ok_or_else(|| Misconfigured::missing("CACHE_KEY_PREVIOUS", "CACHE_KEY_PREVIOUS must be 32 random bytes in base64: the CACHE_KEY being replaced, `wrangler secret put CACHE_KEY_PREVIOUS`"))
+            })
+            .transpose()?;
         Ok(BrokerSettings {
             client,
             callers,
             cache_key,
+            previous_cache_key,
         })
     }
+}
+
+/// An AES-256 key from its base64 text: exactly 32 bytes.
+fn aes_key(b64: &str) -> Option<[u8; 32]> {
+    let bytes = STANDARD.decode(b64.trim()).ok()?;
+    <[u8; 32]>::try_from(bytes).ok()
 }
 
 #[cfg(test)]

@@ -251,6 +251,18 @@ fn reads_callers_and_the_cache_key_after_the_client() {
     };
     let settings = read(&[]).unwrap();
     assert_eq!(settings.cache_key, [7; 32]);
+    assert_eq!(settings.previous_cache_key, None);
+    let previous = STANDARD.encode([9u8; 32]);
+    let settings = read(&[("CACHE_KEY_PREVIOUS", &format!(" {previous}\n"))]).unwrap();
+    assert_eq!(settings.previous_cache_key, Some([9; 32]));
+    assert_eq!(settings.cache_key, [7; 32], "writes keep CACHE_KEY");
+    assert_eq!(
+        read(&[("CACHE_KEY_PREVIOUS", " ")])
+            .unwrap()
+            .previous_cache_key,
+        None,
+        "blank is unset"
+    );
     assert_eq!(settings.callers.by_key(&[1; 32]).unwrap().id, "jobs");
     for (pairs, name, public) in [
         (
@@ -279,6 +291,22 @@ fn reads_callers_and_the_cache_key_after_the_client() {
             "CACHE_KEY",
             "CACHE_KEY must be 32",
         ),
+        (
+            &[("CACHE_KEY_PREVIOUS", "AAAA")],
+            "CACHE_KEY_PREVIOUS",
+            "CACHE_KEY_PREVIOUS must be 32",
+        ),
+        (
+            &[("CACHE_KEY_PREVIOUS", "not base64 at all!")],
+            "CACHE_KEY_PREVIOUS",
+            "CACHE_KEY_PREVIOUS must be 32",
+        ),
+        // CACHE_KEY is read first.
+        (
+            &[("CACHE_KEY", "AAAA"), ("CACHE_KEY_PREVIOUS", "AAAA")],
+            "CACHE_KEY",
+            "CACHE_KEY must be 32",
+        ),
         // The client is read first: its problem is the one named.
         (
             &[("CLIENT_ID", ""), ("CACHE_KEY", "")],
@@ -298,6 +326,21 @@ fn reads_callers_and_the_cache_key_after_the_client() {
             problem.public().starts_with(public),
             "{pairs:?}: {}",
             problem.public()
+        );
+        if problem.setting.starts_with("CACHE_KEY") {
+            // Never the value: the detail is the same fixed text.
+            assert_eq!(problem.detail, problem.public(), "{pairs:?}");
+        }
+    }
+    // 31 and 33 bytes are refused alike, and the value is never quoted.
+    for bytes in [31, 33] {
+        let key = STANDARD.encode(vec![5u8; bytes]);
+        let problem = read(&[("CACHE_KEY_PREVIOUS", key.as_str())]).err().unwrap();
+        assert_eq!(problem.setting, "CACHE_KEY_PREVIOUS");
+        assert!(!problem.log_line().contains(&key));
+        assert_eq!(
+            problem.public(),
+            "CACHE_KEY_PREVIOUS must be 32 random bytes in base64: the CACHE_KEY being replaced, `wrangler secret put CACHE_KEY_PREVIOUS`"
         );
     }
 }
