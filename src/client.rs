@@ -594,7 +594,10 @@ impl<H: Host> Inner<H> {
         origin: Origin,
     ) -> Result<Fetched, Error> {
         let key = request.scopes.cache_key();
-        if let (Some(store), false) = (&self.store, request.force_refresh) {
+        // A coordinator's copy is revalidated with the coordinator: the store holds at best
+        // the same token, and a fleet reads it in vain on every revalidation.
+        let revalidating = origin == Origin::BackgroundRefresh && self.coordinator.is_some();
+        if let (Some(store), false) = (&self.store, request.force_refresh || revalidating) {
             let store_key = self.store_key(&request.scopes);
             let now_ms = self.host.now_ms();
             let stored = store.get(&store_key).await.filter(|token| {

@@ -30,7 +30,7 @@ pub const LEASE_MS: u64 = 55_000;
 pub const MIN_REVALIDATE_MS: u64 = 5_000;
 
 /// Why a coordinator gave no token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoordinatorFailure {
     /// It could not be asked, or its answer was not one (a missing binding, a runtime error,
     /// a malformed reply): the client asks the identity provider itself. The text says why,

@@ -26,24 +26,23 @@ pub const MAX_ADDRESSES: usize = 10_000;
 
 /// The key failures are counted under for a `CF-Connecting-IP` value: an IPv4 address as its
 /// canonical text; an IPv6 address by its /64 (one subscriber's usual allocation, so rotating
-/// through it gains nothing), an IPv4-mapped one as the IPv4 address; anything else
-/// `"unknown"`, never the input itself (it is not trusted text).
-pub fn address_key(cf_connecting_ip: Option<&str>) -> String {
-    let Some(text) = cf_connecting_ip.map(str::trim) else {
-        return "unknown".to_owned();
-    };
+/// through it gains nothing), an IPv4-mapped one as the IPv4 address. `None` without a usable
+/// address: Cloudflare sets the header on every request from the internet, so only local
+/// development and the operator's own Workers (service bindings) come without one, and there
+/// is no address to hold their failures against (the input itself is never used: it is not
+/// trusted text).
+pub fn address_key(cf_connecting_ip: Option<&str>) -> Option<String> {
+    let text = cf_connecting_ip.map(str::trim)?;
     if let Ok(v4) = text.parse::<Ipv4Addr>() {
-        return v4.to_string();
+        return Some(v4.to_string());
     }
-    let Ok(v6) = text.parse::<Ipv6Addr>() else {
-        return "unknown".to_owned();
-    };
+    let v6 = text.parse::<Ipv6Addr>().ok()?;
     if let Some(v4) = v6.to_ipv4_mapped() {
-        return v4.to_string();
+        return Some(v4.to_string());
     }
     let s = v6.segments();
     let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-    format!("{prefix}/64")
+    Some(format!("{prefix}/64"))
 }
 
 /// The times of an address's most recent failures (at most [`FAILURE_THRESHOLD`], oldest
@@ -74,7 +73,7 @@ impl FailureLog {
     }
 
     /// True once no recorded failure can count any more: the log may be forgotten.
-    fn is_stale(&self, now_ms: u64) -> bool {
+    pub fn is_stale(&self, now_ms: u64) -> bool {
         self.times_ms
             .last()
             .is_none_or(|&newest| newest.saturating_add(FAILURE_WINDOW_MS) <= now_ms)
@@ -168,21 +167,21 @@ mod tests {
     #[test]
     fn addresses_are_keyed_by_ipv4_or_ipv6_slash_64() {
         for (given, key) in [
-            (Some("203.0.113.7"), "203.0.113.7"),
-            (Some(" 203.0.113.7 "), "203.0.113.7"),
-            (Some("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64"),
-            (Some("2001:0DB8:0001:0002::ffff"), "2001:db8:1:2::/64"),
-            (Some("2001:db8::1"), "2001:db8::/64"),
-            (Some("::ffff:198.51.100.9"), "198.51.100.9"),
-            (Some("::1"), "::/64"),
-            (None, "unknown"),
-            (Some(""), "unknown"),
-            (Some("203.0.113.256"), "unknown"),
-            (Some("fe80::1%eth0"), "unknown"),
-            (Some("<script>"), "unknown"),
-            (Some("203.0.113.7, 10.0.0.1"), "unknown"),
+            (Some("203.0.113.7"), Some("203.0.113.7")),
+            (Some(" 203.0.113.7 "), Some("203.0.113.7")),
+            (Some("2001:db8:1:2:3:4:5:6"), Some("2001:db8:1:2::/64")),
+            (Some("2001:0DB8:0001:0002::ffff"), Some("2001:db8:1:2::/64")),
+            (Some("2001:db8::1"), Some("2001:db8::/64")),
+            (Some("::ffff:198.51.100.9"), Some("198.51.100.9")),
+            (Some("::1"), Some("::/64")),
+            (None, None),
+            (Some(""), None),
+            (Some("203.0.113.256"), None),
+            (Some("fe80::1%eth0"), None),
+            (Some("<script>"), None),
+            (Some("203.0.113.7, 10.0.0.1"), None),
         ] {
-            assert_eq!(address_key(given), key, "{given:?}");
+            assert_eq!(address_key(given).as_deref(), key, "{given:?}");
         }
     }
 

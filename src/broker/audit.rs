@@ -37,10 +37,10 @@ impl Tier {
 
 /// The tier of a token the core client answered with.
 pub fn tier_of(source: TokenSource) -> Tier {
-    // lead adds Coordinator: `TokenSource::Coordinator => Tier::Coordinator`.
     match source {
         TokenSource::Memory => Tier::Memory,
         TokenSource::Store => Tier::Kv,
+        TokenSource::Coordinator => Tier::Coordinator,
         TokenSource::IdentityProvider => Tier::Idp,
     }
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cache::CachedToken;
+use crate::client::TokenRequest;
 use crate::error::{Error, ErrorKind, IdpErrorDetails};
+use crate::scope::ScopeSet;
 
 /// The status of a token reply.
 pub const TOKEN_STATUS: u16 = 200;
@@ -34,15 +36,37 @@ pub struct CoordinatorRequest {
     pub correlation_id: Option<String>,
 }
 
-/// Why a coordinator gave no token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CoordinatorFailure {
-    /// No usable answer (why, in fixed text without secrets): acquire from the identity
-    /// provider directly.
-    Unavailable(String),
-    /// The coordinator asked the identity provider, which failed: this is the outcome (a second
-    /// request would only double the load on a failing provider).
-    Answered(Error),
+pub use crate::coordinator::CoordinatorFailure;
+
+/// The body an isolate sends for `request` (plain requests only reach a coordinator: the
+/// client sends claims challenges and extra parameters to the provider itself).
+pub fn encode_request(request: &TokenRequest) -> String {
+    let wire = CoordinatorRequest {
+        scopes: request.scopes.iter().map(str::to_owned).collect(),
+        force_refresh: request.force_refresh,
+        correlation_id: request.correlation_id.clone(),
+    };
+    serde_json::to_string(&wire).unwrap_or_default()
+}
+
+/// The coordinator's reading of an isolate's body, its scopes parsed by `scopes` (the
+/// client's rules). A body that is not a request is an invalid-request error, answered as
+/// one, without quoting it.
+pub fn decode_request(
+    body: &str,
+    scopes: impl FnOnce(&[String]) -> Result<ScopeSet, Error>,
+) -> Result<TokenRequest, Error> {
+    let wire: CoordinatorRequest = serde_json::from_str(body).map_err(|_| {
+        Error::invalid_config(
+            "coordinator request",
+            "the coordinator was sent something that is not a token request",
+        )
+    })?;
+    Ok(TokenRequest {
+        force_refresh: wire.force_refresh,
+        correlation_id: wire.correlation_id,
+        ..TokenRequest::new(scopes(&wire.scopes)?)
+    })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -238,6 +262,40 @@ mod tests {
             Err(CoordinatorFailure::Unavailable(why)) => why,
             other => panic!("not unavailable: {other:?}"),
         }
+    }
+
+    fn scopes(scopes: &[String]) -> Result<ScopeSet, Error> {
+        ScopeSet::parse(scopes, crate::scope::ScopeRules::Entra)
+    }
+
+    #[test]
+    fn a_request_carries_scopes_force_and_correlation_id_and_reads_back_through_the_scope_rules() {
+        let request = TokenRequest {
+            force_refresh: true,
+            correlation_id: Some("6f1c4a52-3c1d-4c55-9a53-3f0b4f2a9d10".into()),
+            ..TokenRequest::new(scopes(&["api://x/.default".into()]).unwrap())
+        };
+        let body = encode_request(&request);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            json!({"scopes": ["api://x/.default"], "force_refresh": true, "correlation_id": "6f1c4a52-3c1d-4c55-9a53-3f0b4f2a9d10"})
+        );
+        let read = decode_request(&body, scopes).unwrap();
+        assert_eq!(read.scopes.cache_key(), "api://x/.default");
+        assert!(read.force_refresh);
+        assert_eq!(read.correlation_id, request.correlation_id);
+
+        let plain = decode_request(r#"{"scopes":["api://x/.default"]}"#, scopes).unwrap();
+        assert!(!plain.force_refresh);
+        assert_eq!(plain.correlation_id, None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_request_or_has_bad_scopes_is_refused_without_quoting_it() {
+        let error = decode_request("{\"scopes\": \"secret-ish\"}", scopes).unwrap_err();
+        assert!(!error.message().contains("secret-ish"), "{error:?}");
+        let bad_scope = decode_request(r#"{"scopes":[""]}"#, scopes).unwrap_err();
+        assert_eq!(bad_scope.kind(), ErrorKind::InvalidScope);
     }
 
     #[test]

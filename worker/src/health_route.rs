@@ -1,9 +1,11 @@
-//! `GET /healthz`: the version, and whether the configuration is complete (names only).
+//! `GET /healthz`: the version, whether the configuration is complete (names only), and
+//! whether fleet coordination is on.
 
 use cctoken::broker::reply::health_body;
 use worker::{Env, Response, Result};
 
 use crate::config::{log_once, BrokerConfig};
+use crate::fleet::coordination_status;
 
 /// Handles `GET /healthz`. Always 200: the body names the setting to fix (and which entry of
 /// it) with fixed text; what exactly is wrong goes to the log, since anyone may ask.
@@ -12,7 +14,8 @@ pub fn handle(env: &Env) -> Result<Response> {
     if let Some(problem) = &problem {
         log_once(problem);
     }
-    let body = health_body(env!("CARGO_PKG_VERSION"), problem.as_ref());
+    let mut body = health_body(env!("CARGO_PKG_VERSION"), problem.as_ref());
+    body["coordination"] = coordination_status(env).into();
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("cache-control", "no-store")?;
     Ok(response)

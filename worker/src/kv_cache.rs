@@ -4,9 +4,15 @@
 //! they reveal no scope text; values are AES-256-GCM sealed with the KV key as associated
 //! data, so a KV reader learns nothing. Freshness is the core's rule; KV's TTL only lets dead
 //! entries disappear. Any KV failure is logged and read as a miss: the IdP still answers.
+//!
+//! Each value records when it was sealed. With the fleet's coordinator, an isolate takes an
+//! entry as a copy the coordinator vouched for then ([`leased`]): KV may lag a forced refresh
+//! by a minute or more across locations, and the lease is what bounds how long anyone serves
+//! the replaced token. Without a coordinator, entries serve until their refresh point.
 
-use cctoken::broker::kv_entry::{kv_key_for_hash, kv_ttl_s};
+use cctoken::broker::kv_entry::{kv_key_for_hash, kv_plaintext, kv_ttl_s, read_kv_plaintext};
 use cctoken::cache::{CachedToken, TokenStore};
+use cctoken::coordinator::leased;
 use cctoken::js::describe_js_error;
 use cctoken::js::object::{call_async, object};
 use cctoken::js::webcrypto::sha256;
@@ -21,15 +27,23 @@ pub struct KvTokenStore {
     namespace: JsValue,
     cipher: CacheCipher,
     expiry_buffer_ms: u64,
+    leased: bool,
 }
 
 impl KvTokenStore {
-    /// A store over the KV binding `namespace`.
-    pub fn new(namespace: JsValue, cipher: CacheCipher, expiry_buffer_ms: u64) -> Self {
+    /// A store over the KV binding `namespace`; `leased` when a fleet coordinator vouches
+    /// for tokens (entries are then leased from when they were sealed).
+    pub fn new(
+        namespace: JsValue,
+        cipher: CacheCipher,
+        expiry_buffer_ms: u64,
+        leased: bool,
+    ) -> Self {
         KvTokenStore {
             namespace,
             cipher,
             expiry_buffer_ms,
+            leased,
         }
     }
 
@@ -47,7 +61,15 @@ impl KvTokenStore {
         };
         let plain = self.cipher.open(&sealed, kv_key.as_bytes()).await?;
         let json = String::from_utf8(plain).map_err(|_| JsValue::from_str("not UTF-8"))?;
-        Ok(CachedToken::from_json(&json).ok())
+        let Some((token, sealed_at_ms)) = read_kv_plaintext(&json) else {
+            return Ok(None);
+        };
+        Ok(match (self.leased, sealed_at_ms) {
+            (false, _) => Some(token),
+            (true, Some(sealed_at_ms)) => Some(leased(token, sealed_at_ms)),
+            // Sealed before entries said when: nothing vouches for it, the coordinator decides.
+            (true, None) => None,
+        })
     }
 
     async fn write(&self, store_key: &str, token: &CachedToken) -> Result<(), JsValue> {
@@ -58,7 +80,7 @@ impl KvTokenStore {
         let kv_key = Self::kv_key(store_key).await?;
         let sealed = self
             .cipher
-            .seal(token.to_json().as_bytes(), kv_key.as_bytes())
+            .seal(kv_plaintext(token, now_ms).as_bytes(), kv_key.as_bytes())
             .await?;
         let options = object(&[("expirationTtl", JsValue::from_f64(ttl_s as f64))]);
         call_async(

@@ -1,5 +1,7 @@
 //! AES-256-GCM for KV values (WebCrypto): a random 96-bit IV per value, the KV key as
-//! associated data so a value copied to another key does not decrypt.
+//! associated data so a value copied to another key does not decrypt. Values are sealed with
+//! `CACHE_KEY`; during a rotation, values `CACHE_KEY_PREVIOUS` sealed still open (and are
+//! sealed anew with `CACHE_KEY` on their next write).
 
 use std::cell::RefCell;
 
@@ -9,16 +11,48 @@ use cctoken::js::webcrypto::{random_bytes, subtle_call};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
-/// Seals and opens KV values with the `CACHE_KEY` secret.
+/// Seals with the `CACHE_KEY` secret; opens with it or `CACHE_KEY_PREVIOUS`.
 pub struct CacheCipher {
+    current: AesKey,
+    previous: Option<AesKey>,
+}
+
+/// A raw key and, once imported, its WebCrypto key.
+struct AesKey {
     raw_key: [u8; 32],
     key: RefCell<Option<JsValue>>,
 }
 
 impl CacheCipher {
-    /// A cipher for a 32-byte key.
-    pub fn new(raw_key: [u8; 32]) -> Self {
+    /// A cipher sealing with `current`, opening with `current` or `previous`.
+    pub fn new(current: [u8; 32], previous: Option<[u8; 32]>) -> Self {
         CacheCipher {
+            current: AesKey::new(current),
+            previous: previous.map(AesKey::new),
+        }
+    }
+
+    /// `base64(iv || ciphertext+tag)`.
+    pub async fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Result<String, JsValue> {
+        self.current.seal(plaintext, associated_data).await
+    }
+
+    /// The plaintext of a [`CacheCipher::seal`] value stored under the same associated data,
+    /// sealed with either key.
+    pub async fn open(&self, sealed: &str, associated_data: &[u8]) -> Result<Vec<u8>, JsValue> {
+        match (
+            self.current.open(sealed, associated_data).await,
+            &self.previous,
+        ) {
+            (Err(_), Some(previous)) => previous.open(sealed, associated_data).await,
+            (outcome, _) => outcome,
+        }
+    }
+}
+
+impl AesKey {
+    fn new(raw_key: [u8; 32]) -> Self {
+        AesKey {
             raw_key,
             key: RefCell::new(None),
         }
@@ -47,8 +81,7 @@ impl CacheCipher {
         Ok(key)
     }
 
-    /// `base64(iv || ciphertext+tag)`.
-    pub async fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Result<String, JsValue> {
+    async fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Result<String, JsValue> {
         let iv = random_bytes(IV_BYTES)?;
         let sealed = subtle_call(
             "encrypt",
@@ -62,8 +95,7 @@ impl CacheCipher {
         Ok(encode_sealed(&iv, &Uint8Array::new(&sealed).to_vec()))
     }
 
-    /// The plaintext of a [`CacheCipher::seal`] value stored under the same associated data.
-    pub async fn open(&self, sealed: &str, associated_data: &[u8]) -> Result<Vec<u8>, JsValue> {
+    async fn open(&self, sealed: &str, associated_data: &[u8]) -> Result<Vec<u8>, JsValue> {
         let bytes = decode_sealed(sealed).map_err(JsValue::from_str)?;
         let (iv, ciphertext) = bytes.split_at(IV_BYTES);
         let plain = subtle_call(

@@ -2,19 +2,31 @@
 //! secrets, authenticates its callers, and shares tokens through isolate memory and
 //! encrypted Workers KV, so a fleet makes one identity-provider request per scope set.
 //!
+//! Across isolates and locations, one Durable Object class ([`Coordinator`]) makes the fleet
+//! one broker: a coordinator per token acquires it once and keeps it warm, a ledger per
+//! caller holds its budgets, a counter per address throttles failed authentications.
+//!
 //! This crate is the I/O around the core's decisions: routing, reading `Env`, KV, WebCrypto,
-//! requests and responses. Requests to the identity provider, caching rules, single-flight
+//! Durable Objects, requests and responses. Requests to the identity provider, caching rules, single-flight
 //! and refresh come from the core's client; the broker's own rules (callers and their keys,
 //! budgets, settings, replies, KV entries) from its `broker` module.
 
+mod address_guard;
+mod audit_log;
+mod budget_check;
 mod config;
+mod coordinator_object;
+mod fleet;
 mod health_route;
 mod kv_cache;
 mod kv_crypto;
 mod oauth_response;
 mod request_body;
 mod state;
+mod token_coordinator;
 mod token_route;
+
+pub use coordinator_object::Coordinator;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
 

@@ -18,10 +18,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 
-use cctoken::broker::budgets::Budgets;
 use cctoken::broker::callers::Callers;
 use cctoken::broker::settings::Misconfigured;
 use cctoken::cache::TokenStore;
+use cctoken::coordinator::Coordinator;
 use cctoken::js::{JsFetch, JsHost};
 use cctoken::ports::{
     BackgroundTask, Clock, Fetch, HttpRequest, HttpResponse, Signal, Sleep, Spawn,
@@ -29,9 +29,13 @@ use cctoken::ports::{
 use cctoken::ConfidentialClient;
 use worker::{console_error, console_log, Context, Env};
 
+use crate::address_guard::AddressGuard;
+use crate::budget_check::BudgetCheck;
 use crate::config::BrokerConfig;
+use crate::fleet::Fleet;
 use crate::kv_cache::KvTokenStore;
 use crate::kv_crypto::CacheCipher;
+use crate::token_coordinator::FleetCoordinator;
 
 thread_local! {
     static BROKER: RefCell<Option<Rc<Broker>>> = const { RefCell::new(None) };
@@ -43,7 +47,7 @@ thread_local! {
 /// One request's context, as its code hands it to background work.
 pub struct RequestScope {
     context: Context,
-    ray: String,
+    ray: Option<String>,
 }
 
 impl RequestScope {
@@ -57,9 +61,17 @@ impl RequestScope {
                     .take(64)
                     .collect::<String>()
             })
-            .filter(|ray| !ray.is_empty())
-            .unwrap_or_else(|| "(no cf-ray)".to_owned());
+            .filter(|ray| !ray.is_empty());
         Rc::new(RequestScope { context, ray })
+    }
+
+    /// The request's `cf-ray`, when it had a usable one.
+    pub fn ray(&self) -> Option<&str> {
+        self.ray.as_deref()
+    }
+
+    fn ray_for_log(&self) -> &str {
+        self.ray().unwrap_or("(no cf-ray)")
     }
 }
 
@@ -99,12 +111,17 @@ pub fn in_request<T>(scope: &Rc<RequestScope>, f: impl FnOnce() -> T) -> T {
 
 /// The broker's per-isolate state.
 pub struct Broker {
-    /// The app's client: isolate memory, then encrypted KV, then the IdP.
+    /// The app's client: isolate memory, then encrypted KV, then the fleet's coordinator,
+    /// then the IdP.
     pub client: ConfidentialClient<WorkerHost>,
     /// Who may call.
     pub callers: Callers,
-    /// Per-caller budgets.
-    pub budgets: RefCell<Budgets>,
+    /// The fleet's Durable Objects, when the deployment binds them.
+    pub fleet: Option<Fleet>,
+    /// Per-caller budgets: leases from the fleet.
+    pub budgets: BudgetCheck,
+    /// Failed authentications per client address.
+    pub guard: AddressGuard,
 }
 
 /// The isolate's broker, built from `env` on first use. Configuration errors are not
@@ -118,20 +135,30 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
         token_cache,
     } = BrokerConfig::from_env(env)?;
     let fetch = JsFetch::global().map_err(|e| Misconfigured::refused("fetch", e.message()))?;
+    let fleet = Fleet::from_env(env);
     let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
         token_cache,
-        CacheCipher::new(settings.cache_key),
+        CacheCipher::new(settings.cache_key, settings.previous_cache_key),
         settings.client.expiry_buffer_ms(),
+        fleet.is_some(),
     ));
-    let client = ConfidentialClient::with_store(
+    let coordinator = fleet
+        .clone()
+        .map(|fleet| Rc::new(FleetCoordinator::new(fleet)) as Rc<dyn Coordinator>);
+    let client = ConfidentialClient::with_shared_tiers(
         settings.client,
-        WorkerHost(JsHost::new(fetch)),
+        WorkerHost::new(JsHost::new(fetch)),
         Some(store),
+        coordinator,
     );
     // Callers keep getting the cached token meanwhile; the operator should still hear of it.
     client.on_refresh_error(Some(Rc::new(|error: &cctoken::Error| {
         // Runs inside the refresh task, which carries the scope of the request that started it.
-        let ray = RUNNING.with(|slot| slot.borrow().as_ref().map(|scope| scope.ray.clone()));
+        let ray = RUNNING.with(|slot| {
+            slot.borrow()
+                .as_ref()
+                .map(|scope| scope.ray_for_log().to_owned())
+        });
         console_error!(
             "background refresh started by request {} failed; the cached token is served until it expires: {error}",
             ray.as_deref().unwrap_or("(unknown)")
@@ -140,7 +167,9 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
     let broker = Rc::new(Broker {
         client,
         callers: settings.callers,
-        budgets: RefCell::new(Budgets::default()),
+        fleet,
+        budgets: BudgetCheck::default(),
+        guard: AddressGuard::default(),
     });
     BROKER.with(|slot| *slot.borrow_mut() = Some(broker.clone()));
     Ok(broker)
@@ -149,6 +178,14 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
 /// The JS host, with background tasks handed to the `ctx.waitUntil` of the request that
 /// started them, so the runtime lets them finish after its response is sent.
 pub struct WorkerHost(JsHost);
+
+impl WorkerHost {
+    /// Background tasks go to the running request's `waitUntil`, or (outside any request, in
+    /// a Durable Object) to the JS host.
+    pub fn new(host: JsHost) -> Self {
+        WorkerHost(host)
+    }
+}
 
 impl Fetch for WorkerHost {
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, cctoken::Error> {
@@ -172,7 +209,10 @@ impl Spawn for WorkerHost {
     fn spawn(&self, task: BackgroundTask) {
         match RUNNING.with(|slot| slot.borrow().clone()) {
             Some(scope) => {
-                console_log!("token fetch in the background of request {}", scope.ray);
+                console_log!(
+                    "token fetch in the background of request {}",
+                    scope.ray_for_log()
+                );
                 // The task keeps the scope, so whatever it starts stays with the same request.
                 scope
                     .context

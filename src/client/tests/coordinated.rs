@@ -157,7 +157,7 @@ fn a_refusal_the_coordinator_relays_is_the_outcome_and_is_not_asked_again() {
 #[test]
 fn a_copy_is_revalidated_in_the_background_then_no_longer_served_past_its_lease() {
     let host = TestHost::new();
-    let (client, coordinator, _) = coordinated(&host);
+    let (client, coordinator, store) = coordinated(&host);
     coordinator.answer(Ok("fleet-1")).answer(Ok("fleet-2"));
     acquire(&client, request(&client)).unwrap();
 
@@ -178,6 +178,11 @@ fn a_copy_is_revalidated_in_the_background_then_no_longer_served_past_its_lease(
     );
     host.run_background_tasks();
     assert_eq!(coordinator.calls().len(), 2);
+    assert_eq!(
+        store.gets.get(),
+        1,
+        "revalidation asks the coordinator, not the store"
+    );
     let after = acquire(&client, request(&client)).unwrap();
     assert_eq!(
         after.access_token.expose(),

@@ -1,0 +1,294 @@
+//! The `Coordinator` Durable Object class. One class, three kinds of object by name:
+//! - `token:v2:<hash>` (the token's KV key): acquires the token for the whole fleet with a
+//!   client of its own (memory, then KV, then the identity provider, one request at a time),
+//!   writes it to KV, and keeps it warm with an alarm before its refresh point while anyone
+//!   still asks for it;
+//! - `caller:<id>`: the caller's budgets, leased to isolates in slices;
+//! - `address:<key>`: failed authentications from one client address.
+//!
+//! The rules are the core's ([`cctoken::broker`]); this is their I/O: storage, alarms, KV.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use cctoken::broker::address_throttle::{FailureLog, FailureVerdict, FAILURE_WINDOW_MS};
+use cctoken::broker::budget_lease::{CallerLedger, LeaseRequest};
+use cctoken::broker::coordination::{decode_request, encode_error, encode_token};
+use cctoken::broker::refresh_schedule::{
+    keeps_warm, refresh_at, retry_at, should_persist_request, WarmState,
+};
+use cctoken::cache::{CachedToken, TokenStore};
+use cctoken::client::{AuthResult, TokenRequest};
+use cctoken::js::{JsFetch, JsHost};
+use cctoken::{ConfidentialClient, Error};
+use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
+
+use crate::config::BrokerConfig;
+use crate::kv_cache::KvTokenStore;
+use crate::kv_crypto::CacheCipher;
+use crate::state::WorkerHost;
+
+const WARM: &str = "warm";
+const FAILURES: &str = "failures";
+
+/// One coordinator object (see the module docs for the three kinds).
+#[durable_object]
+pub struct Coordinator {
+    state: State,
+    env: Env,
+    /// The token object's client, built on first use.
+    client: RefCell<Option<ConfidentialClient<WorkerHost>>>,
+    /// The token object's keep-warm state, as last read or written.
+    warm: RefCell<Option<WarmState>>,
+    /// When `warm.last_requested_ms` was last written to storage.
+    persisted_ms: Cell<u64>,
+    /// The caller object's budgets (memory only: an object is evicted only after sitting idle
+    /// longer than a bucket takes to refill, so a restart forgets nothing that matters).
+    ledger: RefCell<CallerLedger>,
+    /// The address object's failures, loaded from storage on first use.
+    failures: RefCell<Option<FailureLog>>,
+}
+
+impl DurableObject for Coordinator {
+    fn new(state: State, env: Env) -> Self {
+        Coordinator {
+            state,
+            env,
+            client: RefCell::new(None),
+            warm: RefCell::new(None),
+            persisted_ms: Cell::new(0),
+            ledger: RefCell::new(CallerLedger::default()),
+            failures: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let body = request.text().await?;
+        match request.path().as_str() {
+            "/token" => self.token(&body).await,
+            "/lease" => self.lease(&body),
+            "/failure" => self.failure().await,
+            _ => Response::error("no such coordinator route", 404),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if let Err(error) = self.refresh_before_expiry().await {
+            console_error!("the token coordinator's alarm failed: {error}");
+        }
+        Response::empty()
+    }
+}
+
+impl Coordinator {
+    fn client(&self) -> std::result::Result<ConfidentialClient<WorkerHost>, String> {
+        if let Some(client) = self.client.borrow().as_ref() {
+            return Ok(client.clone());
+        }
+        let config = BrokerConfig::from_env(&self.env).map_err(|problem| problem.log_line())?;
+        let settings = config.settings;
+        let fetch = JsFetch::global().map_err(|e| e.message().to_owned())?;
+        let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
+            config.token_cache,
+            CacheCipher::new(settings.cache_key, settings.previous_cache_key),
+            settings.client.expiry_buffer_ms(),
+            false,
+        ));
+        let client = ConfidentialClient::with_store(
+            settings.client,
+            WorkerHost::new(JsHost::new(fetch)),
+            Some(store),
+        );
+        client.on_refresh_error(Some(Rc::new(|error: &Error| {
+            console_error!("the token coordinator's background refresh failed; the cached token is served until it expires: {error}");
+        })));
+        *self.client.borrow_mut() = Some(client.clone());
+        Ok(client)
+    }
+
+    async fn token(&self, body: &str) -> Result<Response> {
+        let client = match self.client() {
+            Ok(client) => client,
+            // The isolate falls back to the identity provider (and reports the same setting).
+            Err(why) => {
+                return Response::error(format!("the coordinator is not configured: {why}"), 500)
+            }
+        };
+        let request = match decode_request(body, |scopes| client.scopes(scopes)) {
+            Ok(request) => request,
+            Err(error) => return reply(encode_error(&error)),
+        };
+        let scopes: Vec<String> = request.scopes.iter().map(str::to_owned).collect();
+        match client.acquire_token_for_client(request).await {
+            Ok(result) => {
+                let now_ms = now();
+                if let Err(error) = self.keep_warm(scopes, &result, now_ms).await {
+                    console_error!("the token coordinator could not schedule its refresh: {error}");
+                }
+                reply((200, encode_token(&cached(&result), now_ms)))
+            }
+            Err(error) => reply(encode_error(&error)),
+        }
+    }
+
+    /// Remembers who asked and when, and keeps an alarm before the token's refresh point.
+    async fn keep_warm(&self, scopes: Vec<String>, result: &AuthResult, now_ms: u64) -> Result<()> {
+        let storage = self.state.storage();
+        let loaded = self.warm.borrow().clone();
+        let mut warm = match loaded {
+            Some(warm) => warm,
+            None => storage.get::<WarmState>(WARM).await?.unwrap_or_default(),
+        };
+        let fetched = !result.from_cache();
+        let changed = warm.scopes != scopes || fetched;
+        warm.scopes = scopes;
+        warm.last_requested_ms = now_ms;
+        if fetched {
+            warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
+            warm.failures = 0;
+        }
+        if changed || should_persist_request(self.persisted_ms.get(), now_ms) {
+            storage.put(WARM, &warm).await?;
+            self.persisted_ms.set(now_ms);
+        }
+        *self.warm.borrow_mut() = Some(warm);
+        if fetched || storage.get_alarm().await?.is_none() {
+            let buffer = self
+                .client()
+                .map(|c| c.config().expiry_buffer_ms())
+                .unwrap_or_default();
+            set_alarm_at(
+                &storage,
+                refresh_at(&cached(result), now_ms, buffer),
+                now_ms,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A token object's alarm: refresh the token before anyone has to wait for it, unless
+    /// nobody asked for it during a whole lifetime; after a failure keep serving the old one
+    /// and try again.
+    async fn refresh_before_expiry(&self) -> std::result::Result<(), String> {
+        let storage = self.state.storage();
+        let Some(mut warm) = storage
+            .get::<WarmState>(WARM)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            // Not a token object: an address object's alarm.
+            return self.forget_old_failures().await.map_err(|e| e.to_string());
+        };
+        let now_ms = now();
+        if !keeps_warm(warm.last_requested_ms, warm.lifetime_ms, now_ms) {
+            *self.warm.borrow_mut() = None;
+            return storage.delete_all().await.map_err(|e| e.to_string());
+        }
+        let client = self.client()?;
+        let scopes = client.scopes(&warm.scopes).map_err(|e| e.to_string())?;
+        let forced = TokenRequest {
+            force_refresh: true,
+            ..TokenRequest::new(scopes.clone())
+        };
+        let buffer = client.config().expiry_buffer_ms();
+        let next = match client.acquire_token_for_client(forced).await {
+            Ok(result) => {
+                warm.failures = 0;
+                warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
+                Some(refresh_at(&cached(&result), now_ms, buffer))
+            }
+            Err(error) => {
+                warm.failures = warm.failures.saturating_add(1);
+                console_error!("the token coordinator's refresh failed (attempt {}); the current token is served until it expires: {error}", warm.failures);
+                client
+                    .acquire_from_memory(&TokenRequest::new(scopes))
+                    .and_then(|current| {
+                        retry_at(
+                            warm.failures,
+                            error.retry_after_ms(),
+                            now(),
+                            current.expires_on_ms,
+                            buffer,
+                        )
+                    })
+            }
+        };
+        storage.put(WARM, &warm).await.map_err(|e| e.to_string())?;
+        *self.warm.borrow_mut() = Some(warm);
+        if let Some(at) = next {
+            set_alarm_at(&storage, at, now())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn lease(&self, body: &str) -> Result<Response> {
+        let Ok(request) = serde_json::from_str::<LeaseRequest>(body) else {
+            return Response::error("not a lease request", 400);
+        };
+        let grant = self.ledger.borrow_mut().grant(&request, now());
+        Response::from_json(&grant)
+    }
+
+    async fn failure(&self) -> Result<Response> {
+        let storage = self.state.storage();
+        let loaded = self.failures.borrow().clone();
+        let mut log = match loaded {
+            Some(log) => log,
+            None => storage
+                .get::<FailureLog>(FAILURES)
+                .await?
+                .unwrap_or_default(),
+        };
+        let now_ms = now();
+        let blocked_until_ms = log.record(now_ms);
+        // Kept across evictions: a pause must not hand a guesser a fresh allowance. Forgotten
+        // once the window has passed, so an address leaves nothing behind for long.
+        storage.put(FAILURES, &log).await?;
+        set_alarm_at(&storage, now_ms.saturating_add(FAILURE_WINDOW_MS), now_ms).await?;
+        *self.failures.borrow_mut() = Some(log);
+        Response::from_json(&FailureVerdict { blocked_until_ms })
+    }
+
+    /// The address object's alarm: its failures are deleted once none is in the window.
+    async fn forget_old_failures(&self) -> Result<()> {
+        let storage = self.state.storage();
+        if let Some(log) = storage.get::<FailureLog>(FAILURES).await? {
+            let now_ms = now();
+            if log.is_stale(now_ms) {
+                *self.failures.borrow_mut() = None;
+                return storage.delete_all().await;
+            }
+            set_alarm_at(&storage, now_ms.saturating_add(FAILURE_WINDOW_MS), now_ms).await?;
+        }
+        Ok(())
+    }
+}
+
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+fn cached(result: &AuthResult) -> CachedToken {
+    CachedToken {
+        access_token: result.access_token.clone(),
+        token_type: result.token_type.clone(),
+        expires_on_ms: result.expires_on_ms,
+        ext_expires_on_ms: result.ext_expires_on_ms,
+        refresh_on_ms: result.refresh_on_ms,
+        lease_until_ms: None,
+    }
+}
+
+async fn set_alarm_at(storage: &worker::Storage, at_ms: u64, now_ms: u64) -> Result<()> {
+    storage
+        .set_alarm(Duration::from_millis(at_ms.saturating_sub(now_ms)))
+        .await
+}
+
+fn reply((status, body): (u16, String)) -> Result<Response> {
+    Ok(Response::ok(body)?.with_status(status))
+}
