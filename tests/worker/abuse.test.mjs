@@ -364,6 +364,7 @@ test("forceRefreshPerMinute sets a caller's forced-refresh budget; 0 refuses the
 test("healthz shows no secret", async () => {
   const health = await broker.request("/healthz");
   assert.equal(health.status, 200);
-  assert.deepEqual(Object.keys(health.json).sort(), ["configured", "version"]);
+  assert.deepEqual(Object.keys(health.json).sort(), ["configured", "coordination", "version"]);
+  assert.match(health.json.coordination, /^off: the COORDINATOR Durable Object binding is missing/, "this suite binds no coordinator");
   assertNoSecret(health, "healthz");
 });

@@ -67,7 +67,7 @@ test("malformed BROKER_CLIENTS: the index in public, caller ids, scopes and deta
   for (const [what, clients, index, detail] of cases) {
     const { health, token, log } = await misconfigured({ BROKER_CLIENTS: clients }, /broker misconfigured: BROKER_CLIENTS\[\d+\]: .*/);
     assert.equal(health.status, 200, what);
-    assert.deepEqual(health.json, { version: health.json.version, configured: false, setting: "BROKER_CLIENTS", index, problem: UNUSABLE_ENTRY }, what);
+    assert.deepEqual(health.json, { version: health.json.version, configured: false, setting: "BROKER_CLIENTS", index, problem: UNUSABLE_ENTRY, coordination: health.json.coordination }, what);
     assert.equal(token.status, 500, what);
     assert.deepEqual(token.json, { error: "server_misconfigured", error_description: `BROKER_CLIENTS[${index}]: ${UNUSABLE_ENTRY}` }, what);
     assertWithout([health.text, token.text], [PAYROLL, AUDIT, "canary", PAYROLL_SCOPE, AUDIT_SCOPE, ...hashes], what);
