@@ -53,7 +53,7 @@ test("a COORDINATOR whose calls throw: requests succeed through the IdP, budgets
   for (const reply of burst) assert.ok(["idp", "kv"].includes(reply.json.cache), `through ${reply.script}: ${reply.json.cache}`);
   assert.ok(endpoint.tokenRequests >= 1 && endpoint.tokenRequests <= 2, `${endpoint.tokenRequests} IdP requests: at most one per isolate`);
   assert.ok(!burst.some((r) => /coordinat/i.test(r.text)), "the coordinator's failure is not shown to callers");
-  await fleet.logMatching(/coordinat/i);
+  await fleet.logMatching(/coordinat|durable object/i);
   await assertCoordination(fleet, "off");
 
   // Budgets fall back to each isolate's own ledger: still answered, still bounded.
