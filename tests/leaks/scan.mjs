@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { LOCAL_APP } from "../token-endpoint/server.mjs";
 import { TOKEN_SIGNATURE_MARKER } from "../token-endpoint/access-token.mjs";
 import { CACHE_KEY, CALLERS, SUITE_KEYS, WRONG_CACHE_KEY } from "../worker/broker.mjs";
+import { FLEET_KEYS, NEW_CACHE_KEY, OLD_CACHE_KEY, WRONG_KEY as FLEET_WRONG_KEY } from "../worker/fleet.mjs";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
 
@@ -46,6 +47,8 @@ export function canaries() {
   const cacheKeys = [
     ["the broker's CACHE_KEY", CACHE_KEY],
     ["the other CACHE_KEY the suites configure", WRONG_CACHE_KEY],
+    ["the fleet suites' CACHE_KEY_PREVIOUS (rotation)", OLD_CACHE_KEY],
+    ["the fleet suites' new CACHE_KEY (rotation)", NEW_CACHE_KEY],
   ];
   const found = [
     ["the local app's client secret", LOCAL_APP.clientSecret],
@@ -62,6 +65,14 @@ export function canaries() {
     ]),
     ...SUITE_CANARIES.map((secret) => [`a suite's secret ${secret.slice(0, 4)}…`, secret]),
     ...Object.entries(CALLERS).flatMap(([id, caller]) => caller.keys.map((key) => [`broker key of ${id}`, key])),
+    // The fleet suites' callers (tests/worker/fleet.mjs), and the wrong key they guess with:
+    // a presented key is never logged, right or wrong.
+    ...[...Object.entries(FLEET_KEYS), ["a fleet guess", [FLEET_WRONG_KEY]]].flatMap(([id, keys]) =>
+      keys.flatMap((key) => [
+        [`broker key of ${id} (fleet)`, key],
+        [`broker key of ${id} (fleet), as HTTP Basic`, Buffer.from(`${id}:${key}`).toString("base64")],
+      ]),
+    ),
     ...Object.entries(SUITE_KEYS).flatMap(([id, keys]) =>
       keys.flatMap((key) => [
         [`broker key of ${id} (suite)`, key],

@@ -43,7 +43,8 @@ export async function startTokenEndpoint(options = {}) {
   };
   /**
    * Every request received, in order: method, path (with query), headers, raw body, status,
-   * and `accessToken` when one was issued (so tests compare with the exact token).
+   * `at` (Date.now() on arrival, for tests of when a refresh happened) and `accessToken` when
+   * one was issued (so tests compare with the exact token).
    */
   const requests = [];
   /** Scripted replies for the next token requests, consumed first (see faults.mjs). */
@@ -56,7 +57,7 @@ export async function startTokenEndpoint(options = {}) {
 
   const handler = async (req, res) => {
     const [path, query = ""] = req.url.split("?");
-    const record = { method: req.method, path: req.url, query, headers: req.headers, body: "", status: 0 };
+    const record = { method: req.method, path: req.url, query, headers: req.headers, body: "", status: 0, at: Date.now() };
     requests.push(record);
     const reply = (status, body, extraHeaders = {}) => {
       record.status = status;

@@ -41,6 +41,7 @@ const open = openKvValue;
 const entries = async (kv = broker.kv()) => (await (await kv).list()).keys;
 
 test("a KV value is AES-256-GCM over the token JSON, with CACHE_KEY and the KV key as associated data", async () => {
+  const sent = Date.now();
   const issued = await broker.token({ scopes: [SCOPE] });
   assert.equal(issued.json.cache, "idp", issued.text);
   const keys = await entries();
@@ -50,7 +51,9 @@ test("a KV value is AES-256-GCM over the token JSON, with CACHE_KEY and the KV k
 
   const json = await open(value, kvKeyFor(SCOPE));
   const stored = JSON.parse(json);
-  assert.deepEqual(Object.keys(stored), ["access_token", "token_type", "expires_on_ms", "ext_expires_on_ms", "refresh_on_ms"]);
+  // Since issue 15 an entry also says when it was sealed (fleet mode trusts it for 30 s after).
+  assert.deepEqual(Object.keys(stored), ["access_token", "token_type", "expires_on_ms", "ext_expires_on_ms", "refresh_on_ms", "sealed_at_ms"]);
+  assert.ok(Number.isInteger(stored.sealed_at_ms) && stored.sealed_at_ms >= sent - 1000 && stored.sealed_at_ms <= Date.now(), `sealed_at_ms ${stored.sealed_at_ms}, request sent at ${sent}`);
   assert.equal(stored.access_token, issued.json.access_token);
   assert.equal(stored.token_type, "Bearer");
   assert.equal(Math.floor(stored.expires_on_ms / 1000), issued.json.expires_on);

@@ -1,0 +1,80 @@
+// Degrades, never fails closed on coordination (issue 15, goal 8): without the COORDINATOR
+// binding (an older deployment), or with one whose every call throws, the broker answers as
+// before (per-isolate single-flight, KV, local budgets) and /healthz says fleet coordination
+// is off. A coordinator failure is logged, never shown to callers while the IdP answers.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { FLEET_CALLERS, SCOPE, WRONG_KEY, bearer, sleep, tally, withFleet } from "./fleet.mjs";
+
+let endpoint;
+before(async () => {
+  endpoint = await startTokenEndpoint();
+});
+after(() => endpoint?.close());
+beforeEach(() => endpoint.reset());
+
+async function assertCoordination(fleet, expected) {
+  for (const script of [fleet.a, fleet.b]) {
+    const health = await script.healthz();
+    assert.equal(health.status, 200, health.text);
+    assert.equal(health.json.configured, true);
+    if (expected === "on") assert.equal(health.json.coordination, "on", `${script.name}: ${health.text}`);
+    else assert.match(String(health.json.coordination), /^off/, `${script.name}: ${health.text}`);
+  }
+}
+
+test("with the coordinator bound, /healthz says coordination is on, before and after requests", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint });
+  await assertCoordination(fleet, "on");
+  for (const script of [fleet.a, fleet.b]) assert.equal((await script.token({ scopes: [SCOPE] })).status, 200);
+  await assertCoordination(fleet, "on");
+});
+
+test("no COORDINATOR binding: tokens from the IdP, KV and memory as before; /healthz coordination off", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint, coordinator: false });
+  await assertCoordination(fleet, "off");
+  const burst = await Promise.all(Array.from({ length: 10 }, () => fleet.a.token({ scopes: [SCOPE] })));
+  assert.deepEqual(tally(burst.map((r) => `${r.status}:${r.json?.cache}`)), { "200:idp": 10 }, "one isolate's single flight");
+  assert.equal(endpoint.tokenRequests, 1);
+  const fromB = [await fleet.b.token({ scopes: [SCOPE] }), await fleet.b.token({ scopes: [SCOPE] })];
+  assert.deepEqual(fromB.map((r) => r.json.cache), ["kv", "memory"]);
+  assert.equal(new Set([...burst, ...fromB].map((r) => r.json.access_token)).size, 1);
+  assert.equal(endpoint.tokenRequests, 1);
+  const forced = await fleet.b.token({ scopes: [SCOPE], forceRefresh: true });
+  assert.deepEqual([forced.status, forced.json.cache], [200, "idp"]);
+  assert.ok(!/panicked|RuntimeError|unreachable/.test(fleet.logs()), "no crash logged");
+});
+
+test("a COORDINATOR whose calls throw: requests succeed through the IdP, budgets and throttling hold per isolate, /healthz says off", { timeout: 30_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint, coordinator: "broken" });
+  const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? fleet.b : fleet.a).token({ scopes: [SCOPE] })));
+  assert.deepEqual(tally(burst.map((r) => r.status)), { 200: 10 }, burst.find((r) => r.status !== 200)?.text);
+  for (const reply of burst) assert.ok(["idp", "kv"].includes(reply.json.cache), `through ${reply.script}: ${reply.json.cache}`);
+  assert.ok(endpoint.tokenRequests >= 1 && endpoint.tokenRequests <= 2, `${endpoint.tokenRequests} IdP requests: at most one per isolate`);
+  assert.ok(!burst.some((r) => /coordinat/i.test(r.text)), "the coordinator's failure is not shown to callers");
+  await fleet.logMatching(/coordinat|durable object/i);
+  await assertCoordination(fleet, "off");
+
+  // Budgets fall back to each isolate's own ledger: still answered, still bounded.
+  const metered = [];
+  for (let i = 0; i < 15; i += 1) metered.push(await fleet.a.token({ scopes: [SCOPE] }, bearer("fleet-metered")));
+  const ok = metered.filter((r) => r.status === 200).length;
+  assert.ok(ok >= 1 && ok <= FLEET_CALLERS["fleet-metered"].ratePerMinute + 1, `${ok} of 15 answered at 10/min`);
+  for (const refused of metered.filter((r) => r.status !== 200)) {
+    assert.equal(refused.status, 429, refused.text);
+    assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
+  }
+  // Wrong keys: still 401 (and, past the threshold, 429 from this isolate's own log).
+  const guesses = [];
+  for (let i = 0; i < 12; i += 1) guesses.push((await fleet.b.token({ scopes: [SCOPE] }, { authorization: `Bearer ${WRONG_KEY}` })).status);
+  assert.deepEqual(guesses.slice(0, 10), Array(10).fill(401));
+  assert.ok(guesses.slice(10).every((s) => s === 429), JSON.stringify(guesses));
+  // A forced refresh still reaches the IdP.
+  const before = endpoint.tokenRequests;
+  const forced = await fleet.a.token({ scopes: [SCOPE], forceRefresh: true });
+  assert.deepEqual([forced.status, forced.json.cache], [200, "idp"], forced.text);
+  assert.equal(endpoint.tokenRequests, before + 1);
+  await sleep(100);
+  assert.ok(!/panicked|RuntimeError|unreachable/.test(fleet.logs()), "no crash logged");
+});

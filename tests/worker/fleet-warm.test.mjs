@@ -1,0 +1,68 @@
+// Always-warm tokens (issue 15, goal 2): the scope set's coordinator refreshes its token from an
+// alarm before the token's refresh point, so after the first acquisition no caller waits on the
+// identity provider. The endpoint issues tokens for 360 s with `refresh_in` 20 s; the alarm's
+// IdP request is held for 4 s, and every request answered meanwhile shows nobody waited for it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { SCOPE, sleep, tally, withFleet } from "./fleet.mjs";
+
+const REFRESH_IN_S = 20;
+const RUN_MS = 50_000;
+const HOLD_MS = 4000;
+let endpoint;
+before(async () => {
+  endpoint = await startTokenEndpoint({ tokenLifetimeSeconds: 360, refreshInSeconds: REFRESH_IN_S });
+});
+after(() => endpoint?.close());
+
+test("the coordinator's alarm refreshes before refresh_in; over the next 30 s and more, no caller waits on the IdP", { timeout: 60_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint });
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  assert.equal(first.status, 200, first.text);
+  const t0 = endpoint.requests[0].at;
+  const firstToken = first.json.access_token;
+
+  // The alarm's IdP request is held HOLD_MS: a caller waiting on it would be answered only after.
+  let release;
+  endpoint.failNext({ token: { expires_in: 360, ext_expires_in: 360, refresh_in: REFRESH_IN_S }, until: new Promise((resolve) => (release = resolve)) });
+  let heldAt;
+  let releasedAt;
+
+  const replies = [];
+  while (Date.now() - t0 < RUN_MS) {
+    if (heldAt === undefined && endpoint.tokenRequests >= 2) {
+      heldAt = Date.now();
+      setTimeout(() => {
+        releasedAt = Date.now();
+        release();
+      }, HOLD_MS);
+    }
+    const sentAt = Date.now();
+    const both = await Promise.all([fleet.a.token({ scopes: [SCOPE] }), fleet.b.token({ scopes: [SCOPE] })]);
+    for (const reply of both) replies.push({ ...reply, sentAt, doneAt: Date.now() });
+    await sleep(500);
+  }
+  const ats = endpoint.requests.map((r) => r.at - t0);
+  t.diagnostic(`IdP requests at ${ats.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; held ${heldAt - t0}..${releasedAt - t0} ms; tiers ${JSON.stringify(tally(replies.map((r) => `${r.script}:${r.json?.cache}`)))}`);
+
+  assert.deepEqual(tally(replies.map((r) => r.status)), { 200: replies.length });
+  assert.ok(!replies.some((r) => r.json.cache === "idp"), "no caller's answer came from the IdP");
+  // The refresh came from the alarm, before the first token's refresh point, not much earlier.
+  assert.ok(heldAt !== undefined, "the coordinator refreshed the token at all");
+  assert.ok(ats[1] >= 10_000 && ats[1] < REFRESH_IN_S * 1000, `the first refresh at ${ats[1]} ms, refresh_in ${REFRESH_IN_S} s`);
+  // Requests sent while the refresh was held were answered before it was released.
+  const duringHold = replies.filter((r) => r.sentAt >= heldAt && r.sentAt < releasedAt - 1000);
+  assert.ok(duringHold.length >= 4, `${duringHold.length} requests sent while the IdP was held`);
+  for (const r of duringHold) {
+    assert.ok(r.doneAt < releasedAt, `a request to ${r.script} sent ${r.sentAt - t0} ms in waited for the held IdP request (answered ${r.doneAt - t0} ms in)`);
+    assert.equal(r.json.access_token, firstToken, "the current token was served meanwhile");
+  }
+  // The next refresh comes the same way, REFRESH_IN_S after the refreshed token arrived.
+  assert.ok(ats.length >= 3, `IdP requests at ${ats.join(", ")} ms: the refreshed token was refreshed again`);
+  assert.ok(ats[2] - (releasedAt - t0) >= 10_000 && ats[2] - (releasedAt - t0) < REFRESH_IN_S * 1000, `the second refresh ${ats[2] - (releasedAt - t0)} ms after the first one's token arrived`);
+  assert.ok(ats.length <= 4, `IdP requests at ${ats.join(", ")} ms: about one per ${REFRESH_IN_S} s`);
+  // Both isolates moved on to the refreshed token.
+  const renewed = replies.filter((r) => r.sentAt > releasedAt + 10_000);
+  assert.ok(renewed.length > 0 && renewed.every((r) => r.json.access_token !== firstToken), "10 s after the refresh, nobody serves the first token");
+});
