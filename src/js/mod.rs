@@ -36,3 +36,4 @@ pub use fetch::{describe_js_error, JsFetch};
 pub use host::JsHost;
 pub use host_bridge::{read_capped, BodyTooLarge};
 pub use signer::WebCryptoSigner;
+pub use timer::Timer;

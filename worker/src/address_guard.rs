@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use cctoken::broker::address_throttle::{FailureVerdict, KnownBlocks, LocalFailures};
 use worker::console_error;
 
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, OBJECT_TIMEOUT_MS};
 
 /// What this isolate knows of failing addresses.
 #[derive(Default)]
@@ -57,7 +57,12 @@ impl AddressGuard {
 
     async fn report(fleet: &Fleet, address: &str) -> Result<FailureVerdict, String> {
         let (status, reply) = fleet
-            .post(&format!("address:{address}"), "/failure", String::new())
+            .post(
+                &format!("address:{address}"),
+                "/failure",
+                String::new(),
+                OBJECT_TIMEOUT_MS,
+            )
             .await?;
         if status != 200 {
             return Err(format!("the failure counter answered {status}"));

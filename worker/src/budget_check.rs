@@ -12,7 +12,7 @@ use cctoken::broker::budget_lease::{
 };
 use worker::console_error;
 
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, OBJECT_TIMEOUT_MS};
 
 /// The isolate's leases, and its own ledgers for when the fleet cannot answer.
 #[derive(Default)]
@@ -67,7 +67,12 @@ impl BudgetCheck {
     async fn ask(fleet: &Fleet, caller: &str, asked: &LeaseRequest) -> Result<LeaseGrant, String> {
         let body = serde_json::to_string(asked).map_err(|e| e.to_string())?;
         let (status, reply) = fleet
-            .post(&format!("caller:{caller}"), "/lease", body)
+            .post(
+                &format!("caller:{caller}"),
+                "/lease",
+                body,
+                OBJECT_TIMEOUT_MS,
+            )
             .await?;
         if status != 200 {
             return Err(format!("the budget object answered {status}"));

@@ -3,11 +3,17 @@
 //! "coordination unavailable": every fleet decision has a per-isolate fallback.
 
 use std::cell::Cell;
+use std::pin::pin;
 
+use cctoken::js::Timer;
+use futures_util::future::{select, Either};
 use worker::{Env, Method, ObjectNamespace, Request, RequestInit};
 
 /// The binding of the `Coordinator` class.
 pub const BINDING: &str = "COORDINATOR";
+/// How long a budget or address object may take: they answer from memory (or one storage
+/// write), so a slower one is failing, and the isolate decides on its own instead.
+pub const OBJECT_TIMEOUT_MS: u64 = 5_000;
 /// How long after a failed call `/healthz` still reports it.
 const FAILURE_REPORTED_MS: f64 = 60_000.0;
 
@@ -37,18 +43,25 @@ impl Fleet {
             .map(|namespace| Fleet { namespace })
     }
 
-    /// Sends `body` to `path` of the object named `name`; the reply's status and text.
+    /// Sends `body` to `path` of the object named `name`; the reply's status and text, or
+    /// why there is none. A call unanswered after `timeout_ms` fails: an object that hangs
+    /// must not hold its callers (and everyone sharing their flight) for ever.
     pub async fn post(
         &self,
         name: &str,
         path: &str,
         body: String,
+        timeout_ms: u64,
     ) -> Result<(u16, String), String> {
-        let outcome = self.send(name, path, body).await;
+        let call = pin!(self.send(name, path, body));
+        let outcome = match select(call, pin!(Timer::start(timeout_ms))).await {
+            Either::Left((outcome, _)) => outcome.map_err(|error| error.to_string()),
+            Either::Right(_) => Err(format!("no answer within {timeout_ms} ms")),
+        };
         if outcome.is_err() {
             LAST_FAILURE_MS.with(|last| last.set(Some(js_sys::Date::now())));
         }
-        outcome.map_err(|error| error.to_string())
+        outcome
     }
 
     async fn send(&self, name: &str, path: &str, body: String) -> worker::Result<(u16, String)> {

@@ -142,9 +142,10 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
         settings.client.expiry_buffer_ms(),
         fleet.is_some(),
     ));
-    let coordinator = fleet
-        .clone()
-        .map(|fleet| Rc::new(FleetCoordinator::new(fleet)) as Rc<dyn Coordinator>);
+    let total_timeout_ms = settings.client.retry_policy().total_timeout_ms;
+    let coordinator = fleet.clone().map(|fleet| {
+        Rc::new(FleetCoordinator::new(fleet, total_timeout_ms)) as Rc<dyn Coordinator>
+    });
     let client = ConfidentialClient::with_shared_tiers(
         settings.client,
         WorkerHost::new(JsHost::new(fetch)),

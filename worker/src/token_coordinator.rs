@@ -17,12 +17,21 @@ use crate::fleet::Fleet;
 /// Asks the fleet's token coordinators.
 pub struct FleetCoordinator {
     fleet: Fleet,
+    timeout_ms: u64,
 }
 
+/// What a coordinator may take beyond the identity provider's own deadline (it retries within
+/// the same total timeout as the isolate would).
+const COORDINATOR_MARGIN_MS: u64 = 5_000;
+
 impl FleetCoordinator {
-    /// A coordinator port over `fleet`.
-    pub fn new(fleet: Fleet) -> Self {
-        FleetCoordinator { fleet }
+    /// A coordinator port over `fleet`, for a client whose requests to the identity provider
+    /// end within `total_timeout_ms`.
+    pub fn new(fleet: Fleet, total_timeout_ms: u64) -> Self {
+        FleetCoordinator {
+            fleet,
+            timeout_ms: total_timeout_ms.saturating_add(COORDINATOR_MARGIN_MS),
+        }
     }
 
     async fn ask(
@@ -35,7 +44,12 @@ impl FleetCoordinator {
         })?;
         let (status, body) = self
             .fleet
-            .post(&kv_key_for_hash(&hash), "/token", encode_request(request))
+            .post(
+                &kv_key_for_hash(&hash),
+                "/token",
+                encode_request(request),
+                self.timeout_ms,
+            )
             .await
             .map_err(CoordinatorFailure::Unavailable)?;
         let (token, validated_at_ms) = decode_reply(status, &body)?;
