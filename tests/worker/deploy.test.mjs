@@ -40,6 +40,6 @@ test("every Durable Object class the Worker binds is created by a migration, SQL
   assert.deepEqual(config.migrations.flatMap((migration) => migration.new_classes ?? []), [], "no key-value-backed classes");
   for (const name of bound) assert.ok(created.includes(name), `${name} has a new_sqlite_classes migration`);
   const { readFile } = await import("node:fs/promises");
-  const entry = await readFile(join(ROOT, config.main), "utf8");
+  const entry = await readFile(config.main, "utf8"); // absolute, resolved by wrangler
   assert.match(entry, /as Coordinator[,}]/, "the built entry exports the class");
 });
