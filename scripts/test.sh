@@ -58,6 +58,7 @@ step "npm module, Deno $(deno --version | head -n1 | cut -d' ' -f2)" \
   bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" deno test --allow-read --allow-write --allow-net=127.0.0.1 --allow-env "${SUITE[@]}"
 step "npm module, Bun $(bun --version)" \
   bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" bun test "${SUITE[@]/#/./}"
+step "wrangler deploy --dry-run (wrangler.toml, migrations)" "$NODE22" --test tests/deploy/*.test.mjs
 step "Worker broker (workerd, Miniflare)" "$NODE22" --test tests/worker/*.test.mjs
 # Last: every suite's output so far (stdout, stderr, Worker logs) must hold none of the
 # suite's secrets, private keys or tokens.

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 
+// Its own step in scripts/test.sh, before the Worker suites: the dry run runs the [build]
+// command, which must not rewrite worker/build under a running suite.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 test("wrangler deploy --dry-run accepts wrangler.toml: the COORDINATOR Durable Object, its SQLite migration, the KV namespace", async () => {
