@@ -597,21 +597,53 @@ impl<H: Host> Inner<H> {
         // A coordinator's copy is revalidated with the coordinator: the store holds at best
         // the same token, and a fleet reads it in vain on every revalidation.
         let revalidating = origin == Origin::BackgroundRefresh && self.coordinator.is_some();
+        // A stored token past its refresh point is not taken, but a caller with nothing in
+        // memory still gets it if nobody can issue a new one (stale-if-error, as memory does).
+        let mut fallback = None;
         if let (Some(store), false) = (&self.store, request.force_refresh || revalidating) {
             let store_key = self.store_key(&request.scopes);
             let now_ms = self.host.now_ms();
-            let stored = store.get(&store_key).await.filter(|token| {
-                token.is_fresh(now_ms, self.config.expiry_buffer_ms) && !token.needs_refresh(now_ms)
-            });
-            if let Some(token) = stored {
+            let stored = store
+                .get(&store_key)
+                .await
+                .filter(|token| token.is_fresh(now_ms, self.config.expiry_buffer_ms));
+            match stored {
+                Some(token) if !token.needs_refresh(now_ms) => {
+                    self.cache.borrow_mut().put(key, token.clone(), now_ms);
+                    return Ok(Fetched {
+                        token,
+                        source: TokenSource::Store,
+                        correlation_id: request.correlation_id.clone(),
+                    });
+                }
+                stale => fallback = stale.filter(|_| origin == Origin::Plain),
+            }
+        }
+        let outcome = self.fetch_beyond_store(request, origin).await;
+        match (outcome, fallback) {
+            (Err(error), Some(token)) => {
+                let now_ms = self.host.now_ms();
+                if !token.is_fresh(now_ms, self.config.expiry_buffer_ms) {
+                    return Err(error);
+                }
                 self.cache.borrow_mut().put(key, token.clone(), now_ms);
-                return Ok(Fetched {
+                Ok(Fetched {
                     token,
                     source: TokenSource::Store,
                     correlation_id: request.correlation_id.clone(),
-                });
+                })
             }
+            (outcome, _) => outcome,
         }
+    }
+
+    /// The coordinator, then the identity provider.
+    async fn fetch_beyond_store(
+        &self,
+        request: &TokenRequest,
+        origin: Origin,
+    ) -> Result<Fetched, Error> {
+        let key = request.scopes.cache_key();
         if let Some(coordinator) = &self.coordinator {
             let store_key = self.store_key(&request.scopes);
             match coordinator.acquire(&store_key, request).await {

@@ -69,6 +69,10 @@ pub struct WarmState {
     pub lifetime_ms: u64,
     /// Failed refreshes in a row.
     pub failures: u32,
+    /// When the token the object last had expires: after a failed refresh the object keeps
+    /// trying until then, even if it restarted and its memory is empty.
+    #[serde(default)]
+    pub expires_on_ms: u64,
 }
 
 /// Whether a request at `now_ms` should be written down, the last written at `persisted_ms`:
@@ -214,13 +218,22 @@ mod tests {
             last_requested_ms: T0,
             lifetime_ms: 3_600_000,
             failures: 2,
+            expires_on_ms: T0 + 3_600_000,
         };
         let text = serde_json::to_string(&state).unwrap();
         assert_eq!(
             text,
-            r#"{"scopes":["api://a/.default"],"last_requested_ms":1700000000000,"lifetime_ms":3600000,"failures":2}"#
+            r#"{"scopes":["api://a/.default"],"last_requested_ms":1700000000000,"lifetime_ms":3600000,"failures":2,"expires_on_ms":1700003600000}"#
         );
         assert_eq!(serde_json::from_str::<WarmState>(&text).unwrap(), state);
+        let written_before_expiry_was_kept =
+            r#"{"scopes":[],"last_requested_ms":1,"lifetime_ms":2,"failures":0}"#;
+        assert_eq!(
+            serde_json::from_str::<WarmState>(written_before_expiry_was_kept)
+                .unwrap()
+                .expires_on_ms,
+            0
+        );
         assert_eq!(WarmState::default().failures, 0);
     }
 }

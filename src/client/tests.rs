@@ -1255,3 +1255,4 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
 }
 
 mod coordinated;
+mod stale_store;

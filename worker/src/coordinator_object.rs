@@ -146,6 +146,7 @@ impl Coordinator {
         warm.last_requested_ms = now_ms;
         if fetched {
             warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
+            warm.expires_on_ms = result.expires_on_ms;
             warm.failures = 0;
         }
         if changed || should_persist_request(self.persisted_ms.get(), now_ms) {
@@ -197,22 +198,21 @@ impl Coordinator {
             Ok(result) => {
                 warm.failures = 0;
                 warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
+                warm.expires_on_ms = result.expires_on_ms;
                 Some(refresh_at(&cached(&result), now_ms, buffer))
             }
             Err(error) => {
                 warm.failures = warm.failures.saturating_add(1);
                 console_error!("the token coordinator's refresh failed (attempt {}); the current token is served until it expires: {error}", warm.failures);
-                client
-                    .acquire_from_memory(&TokenRequest::new(scopes))
-                    .and_then(|current| {
-                        retry_at(
-                            warm.failures,
-                            error.retry_after_ms(),
-                            now(),
-                            current.expires_on_ms,
-                            buffer,
-                        )
-                    })
+                // The object's memory may be empty (it restarted): the token it last had
+                // is still served from KV, so keep trying until that one expires.
+                retry_at(
+                    warm.failures,
+                    error.retry_after_ms(),
+                    now(),
+                    warm.expires_on_ms,
+                    buffer,
+                )
             }
         };
         storage.put(WARM, &warm).await.map_err(|e| e.to_string())?;
