@@ -227,7 +227,10 @@ function scriptClient(name, worker) {
     } catch {
       json = undefined;
     }
-    return { script: name, status: response.status, headers: response.headers, json, text, ms: performance.now() - started };
+    // For assertion messages: the reply without its access token (a failed test's output
+    // goes through the leak scan too).
+    const summary = json?.access_token ? JSON.stringify({ ...json, access_token: "<redacted>" }) : text.slice(0, 500);
+    return { script: name, status: response.status, headers: response.headers, json, text, summary, ms: performance.now() - started };
   };
   return {
     name,
