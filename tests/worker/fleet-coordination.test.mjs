@@ -5,7 +5,7 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { issueAccessToken } from "../token-endpoint/access-token.mjs";
-import { CACHE_KEY, REPORTS_SCOPE, SCOPE, kvKeyFor, sealKvValue, sleep, tally, withFleet } from "./fleet.mjs";
+import { CACHE_KEY, REPORTS_SCOPE, SCOPE, kvKeyFor, openKvValue, sealKvValue, sleep, tally, withFleet } from "./fleet.mjs";
 
 let endpoint;
 before(async () => {
@@ -126,4 +126,22 @@ test("without the coordinator binding KV serves as before: an entry sealed 40 s 
     assert.deepEqual([served.json.cache, served.json.access_token], ["kv", old]);
   }
   assert.equal(endpoint.tokenRequests, 0);
+});
+
+test("one acquisition writes KV once (the coordinator, not the isolates); memory hits read no KV", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint, kvCounting: true });
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  assert.equal(first.json.cache, "coordinator", first.summary);
+  const fromB = await fleet.b.token({ scopes: [SCOPE] });
+  assert.equal(fromB.json.cache, "kv", fromB.summary);
+  const warmed = fleet.kvCalls();
+  t.diagnostic(`KV calls to warm both isolates: ${JSON.stringify(warmed)}`);
+  assert.equal(warmed.put, 1, "the coordinator wrote the token once; the isolate that got it from the coordinator did not");
+  const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? fleet.b : fleet.a).token({ scopes: [SCOPE] })));
+  assert.deepEqual(tally(hits.map((r) => r.json.cache)), { memory: 40 });
+  assert.deepEqual(fleet.kvCalls(), warmed, "memory hits touch no KV");
+  assert.equal(endpoint.tokenRequests, 1);
+  // What KV holds opens to the served token.
+  const kvKey = kvKeyFor(endpoint, LOCAL_APP.clientId, SCOPE);
+  assert.equal(JSON.parse(await openKvValue(await (await fleet.kv()).get(kvKey), kvKey)).access_token, first.json.access_token);
 });
