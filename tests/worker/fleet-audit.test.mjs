@@ -166,3 +166,26 @@ test("no key, token or secret in any log line; a bound Miniflare Analytics Engin
   assert.deepEqual(findLeaks(fleet.logs(), index), [], "the fleet's whole log");
   for (const line of lines) assert.deepEqual(findLeaks(line.raw, index), [], `audit line ${line.correlation_id}`);
 });
+
+test("refusals before any key check (413, 415, a blocked address's 429) log one line each, with no caller", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint });
+  const send = async (script, init, expected) => {
+    const correlation = guid();
+    const reply = await script.request("/token", { method: "POST", ...init, headers: { "client-request-id": correlation, ...bearer("fleet-jobs"), ...init.headers } });
+    assert.equal(reply.status, expected, reply.summary);
+    return { reply, correlation };
+  };
+  const sent = [
+    await send(fleet.a, { headers: { "content-type": "application/json" }, body: JSON.stringify({ scopes: [SCOPE], pad: "x".repeat(17 * 1024) }) }, 413),
+    await send(fleet.b, { headers: { "content-type": "text/plain" }, body: JSON.stringify({ scopes: [SCOPE] }) }, 415),
+  ];
+  for (let i = 0; i < 10; i += 1) await fleet.a.token({ scopes: [SCOPE] }, { authorization: `Bearer ${WRONG_KEY}`, "cf-connecting-ip": "192.0.2.44" });
+  sent.push(await send(fleet.a, { headers: { "content-type": "application/json", "cf-connecting-ip": "192.0.2.44" }, body: JSON.stringify({ scopes: [SCOPE] }) }, 429));
+  const lines = await linesFor(fleet, sent);
+  assert.equal(lines.length, sent.length + 10, "one line per request, the ten failures included");
+  for (const { reply, correlation } of sent) {
+    const mine = lines.filter((l) => l.correlation_id === correlation);
+    assert.equal(mine.length, 1, `${reply.status}: one line`);
+    assert.deepEqual([mine[0].status, mine[0].caller, mine[0].scopes, mine[0].tier], [reply.status, null, null, null], `${reply.status}`);
+  }
+});
