@@ -310,6 +310,13 @@ mod tests {
         assert_eq!(blocks.check("1", 1_000), Some(9));
         assert_eq!(blocks.check("new", 1_000), Some(8));
 
+        // Under the bound nothing is scanned (a scan per learned block would be O(n) each):
+        // an expired block stays until checked or evicted.
+        let mut blocks = KnownBlocks::default();
+        blocks.learn("old", 100, 0);
+        blocks.learn("young", 9_000, 200);
+        assert_eq!(blocks.until_ms.len(), 2);
+
         let mut blocks = KnownBlocks::default();
         for i in 0..MAX_ADDRESSES as u64 {
             blocks.learn(&i.to_string(), 9_000, 0);

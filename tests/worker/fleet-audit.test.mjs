@@ -7,7 +7,7 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { canaries, findLeaks, leakIndex } from "../leaks/scan.mjs";
-import { REPORTS_SCOPE, SCOPE, WRONG_KEY, bearer, guid, sleep, tally, withFleet } from "./fleet.mjs";
+import { FLEET_CALLERS, REPORTS_SCOPE, SCOPE, WRONG_KEY, bearer, guid, sleep, tally, withFleet } from "./fleet.mjs";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 let endpoint;
@@ -108,7 +108,12 @@ test("every /token request (200 from each tier, 400, 401, 403, 429) logs exactly
     assert.equal(point.blobs[5], s.ray, `${what}: cf-ray`);
     assert.equal(point.doubles[0], s.reply.status, `${what}: status`);
     assert.ok(point.doubles[1] >= 0, `${what}: ms`);
-    assert.deepEqual(point.indexes, [caller ?? ""], `${what}: indexed by caller`);
+    // Indexed by caller; requests with no authenticated caller share one label of their own.
+    if (caller) assert.deepEqual(point.indexes, [caller], `${what}: indexed by caller`);
+    else {
+      assert.equal(point.indexes.length, 1, what);
+      assert.ok(point.indexes[0] && !Object.keys(FLEET_CALLERS).includes(point.indexes[0]), `${what}: index ${point.indexes[0]}`);
+    }
   }
 
   // /healthz and other routes are not /token requests.
@@ -160,4 +165,27 @@ test("no key, token or secret in any log line; a bound Miniflare Analytics Engin
   const index = leakIndex([...canaries(), ...tokens.map((token, i) => [`access token ${i + 1}`, token])]);
   assert.deepEqual(findLeaks(fleet.logs(), index), [], "the fleet's whole log");
   for (const line of lines) assert.deepEqual(findLeaks(line.raw, index), [], `audit line ${line.correlation_id}`);
+});
+
+test("refusals before any key check (413, 415, a blocked address's 429) log one line each, with no caller", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint });
+  const send = async (script, init, expected) => {
+    const correlation = guid();
+    const reply = await script.request("/token", { method: "POST", ...init, headers: { "client-request-id": correlation, ...bearer("fleet-jobs"), ...init.headers } });
+    assert.equal(reply.status, expected, reply.summary);
+    return { reply, correlation };
+  };
+  const sent = [
+    await send(fleet.a, { headers: { "content-type": "application/json" }, body: JSON.stringify({ scopes: [SCOPE], pad: "x".repeat(17 * 1024) }) }, 413),
+    await send(fleet.b, { headers: { "content-type": "text/plain" }, body: JSON.stringify({ scopes: [SCOPE] }) }, 415),
+  ];
+  for (let i = 0; i < 10; i += 1) await fleet.a.token({ scopes: [SCOPE] }, { authorization: `Bearer ${WRONG_KEY}`, "cf-connecting-ip": "192.0.2.44" });
+  sent.push(await send(fleet.a, { headers: { "content-type": "application/json", "cf-connecting-ip": "192.0.2.44" }, body: JSON.stringify({ scopes: [SCOPE] }) }, 429));
+  const lines = await linesFor(fleet, sent);
+  assert.equal(lines.length, sent.length + 10, "one line per request, the ten failures included");
+  for (const { reply, correlation } of sent) {
+    const mine = lines.filter((l) => l.correlation_id === correlation);
+    assert.equal(mine.length, 1, `${reply.status}: one line`);
+    assert.deepEqual([mine[0].status, mine[0].caller, mine[0].scopes, mine[0].tier], [reply.status, null, null, null], `${reply.status}`);
+  }
 });

@@ -20,7 +20,7 @@ const metered = bearer("fleet-metered");
 const refilled = (perMinute, ms) => Math.floor((ms * perMinute) / 60_000);
 
 function assertSlowDown(response, what) {
-  assert.equal(response.status, 429, `${what}: ${response.text}`);
+  assert.equal(response.status, 429, `${what}: ${response.summary}`);
   assert.equal(response.json?.error, "slow_down", what);
   assert.match(response.headers.get("retry-after") ?? "", /^[1-9]\d*$/, `${what}: Retry-After in whole seconds`);
   assert.ok(Number(response.headers.get("retry-after")) <= 60, `${what}: Retry-After within the minute`);
@@ -68,10 +68,10 @@ test("forceRefreshPerMinute 2 across both scripts: two forced refreshes, then 42
   const fleet = await withFleet(t, { endpoint });
   const forcer = bearer("fleet-forcer");
   const warm = await fleet.a.token({ scopes: [SCOPE] }, forcer);
-  assert.equal(warm.status, 200, warm.text);
+  assert.equal(warm.status, 200, warm.summary);
   const forced = [];
   for (const script of [fleet.a, fleet.b, fleet.a, fleet.b, fleet.b]) forced.push(await script.token({ scopes: [SCOPE], forceRefresh: true }, forcer));
-  assert.deepEqual(forced.map((r) => r.status), [200, 200, 429, 429, 429], forced.map((r) => r.text).join("\n"));
+  assert.deepEqual(forced.map((r) => r.status), [200, 200, 429, 429, 429], forced.map((r) => r.summary).join("\n"));
   for (const refused of forced.slice(2)) assertSlowDown(refused, `forced refresh through ${refused.script}`);
   assert.equal(endpoint.tokenRequests, 3, "the first token and two forced refreshes");
   const tokens = [warm, ...forced.slice(0, 2)].map((r) => r.json.access_token);
@@ -79,6 +79,6 @@ test("forceRefreshPerMinute 2 across both scripts: two forced refreshes, then 42
   // Not forced: served, and the newest token.
   for (const script of [fleet.a, fleet.b]) {
     const plain = await script.token({ scopes: [SCOPE] }, forcer);
-    assert.equal(plain.status, 200, plain.text);
+    assert.equal(plain.status, 200, plain.summary);
   }
 });

@@ -5,7 +5,7 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { issueAccessToken } from "../token-endpoint/access-token.mjs";
-import { CACHE_KEY, REPORTS_SCOPE, SCOPE, kvKeyFor, sealKvValue, sleep, tally, withFleet } from "./fleet.mjs";
+import { CACHE_KEY, REPORTS_SCOPE, SCOPE, kvKeyFor, openKvValue, sealKvValue, sleep, tally, withFleet } from "./fleet.mjs";
 
 let endpoint;
 before(async () => {
@@ -31,7 +31,7 @@ test("2 × 25 concurrent cold requests for one scope set: exactly one IdP reques
   await sleep(500); // every request is in flight, the IdP's one answer held
   release();
   const replies = await Promise.all(pending);
-  assert.deepEqual(tally(replies.map((r) => r.status)), { 200: 50 }, replies.find((r) => r.status !== 200)?.text);
+  assert.deepEqual(tally(replies.map((r) => r.status)), { 200: 50 }, replies.find((r) => r.status !== 200)?.summary);
   assert.equal(endpoint.tokenRequests, 1, "one IdP request for the whole fleet");
   assert.deepEqual([...new Set(replies.map((r) => r.json.access_token))], [endpoint.requests[0].accessToken]);
   // Both isolates missed memory and KV, so both got the token from the coordinator.
@@ -41,7 +41,7 @@ test("2 × 25 concurrent cold requests for one scope set: exactly one IdP reques
 test("after one acquisition: the other script answers from KV, then memory; the IdP saw one request", { timeout: 20_000 }, async (t) => {
   const fleet = await withFleet(t, { endpoint });
   const first = await fleet.a.token({ scopes: [SCOPE] });
-  assert.equal(first.status, 200, first.text);
+  assert.equal(first.status, 200, first.summary);
   assert.equal(first.json.cache, "coordinator");
   const sequence = [first];
   for (const script of [fleet.a, fleet.b, fleet.b, fleet.a]) sequence.push(await script.token({ scopes: [SCOPE] }));
@@ -105,13 +105,13 @@ test("in fleet mode KV answers for 30 s after sealing: a fresh entry is served a
   const fleet = await withFleet(t, { endpoint });
   const fresh = await plantKvEntry(fleet, 1_000);
   const served = await fleet.a.token({ scopes: [SCOPE] });
-  assert.equal(served.status, 200, served.text);
+  assert.equal(served.status, 200, served.summary);
   assert.deepEqual([served.json.cache, served.json.access_token], ["kv", fresh]);
   assert.equal(endpoint.tokenRequests, 0);
 
   const old = await plantKvEntry(fleet, 40_000);
   const fromB = await fleet.b.token({ scopes: [SCOPE] });
-  assert.equal(fromB.status, 200, fromB.text);
+  assert.equal(fromB.status, 200, fromB.summary);
   assert.equal(fromB.json.cache, "coordinator", `an entry sealed 40 s ago is not trusted from KV (got ${fromB.json.cache})`);
   // Whatever the coordinator answered, the old entry was not taken as is by the isolate.
   assert.ok(fromB.json.access_token === old || endpoint.tokenRequests === 1, "the coordinator's token: the entry it vouches for, or the IdP's");
@@ -122,8 +122,26 @@ test("without the coordinator binding KV serves as before: an entry sealed 40 s 
   const old = await plantKvEntry(fleet, 40_000);
   for (const script of [fleet.a, fleet.b]) {
     const served = await script.token({ scopes: [SCOPE] });
-    assert.equal(served.status, 200, served.text);
+    assert.equal(served.status, 200, served.summary);
     assert.deepEqual([served.json.cache, served.json.access_token], ["kv", old]);
   }
   assert.equal(endpoint.tokenRequests, 0);
+});
+
+test("one acquisition writes KV once (the coordinator, not the isolates); memory hits read no KV", { timeout: 20_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint, kvCounting: true });
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  assert.equal(first.json.cache, "coordinator", first.summary);
+  const fromB = await fleet.b.token({ scopes: [SCOPE] });
+  assert.equal(fromB.json.cache, "kv", fromB.summary);
+  const warmed = fleet.kvCalls();
+  t.diagnostic(`KV calls to warm both isolates: ${JSON.stringify(warmed)}`);
+  assert.equal(warmed.put, 1, "the coordinator wrote the token once; the isolate that got it from the coordinator did not");
+  const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? fleet.b : fleet.a).token({ scopes: [SCOPE] })));
+  assert.deepEqual(tally(hits.map((r) => r.json.cache)), { memory: 40 });
+  assert.deepEqual(fleet.kvCalls(), warmed, "memory hits touch no KV");
+  assert.equal(endpoint.tokenRequests, 1);
+  // What KV holds opens to the served token.
+  const kvKey = kvKeyFor(endpoint, LOCAL_APP.clientId, SCOPE);
+  assert.equal(JSON.parse(await openKvValue(await (await fleet.kv()).get(kvKey), kvKey)).access_token, first.json.access_token);
 });

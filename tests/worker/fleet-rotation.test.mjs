@@ -41,7 +41,7 @@ test("CACHE_KEY=new with CACHE_KEY_PREVIOUS=old serves an entry the old key seal
   let sealedOld;
   try {
     sealedOld = await before.a.token({ scopes: [SCOPE] });
-    assert.equal(sealedOld.status, 200, sealedOld.text);
+    assert.equal(sealedOld.status, 200, sealedOld.summary);
     assert.equal(sealedOld.json.cache, "idp");
   } finally {
     await before.dispose();
@@ -53,14 +53,14 @@ test("CACHE_KEY=new with CACHE_KEY_PREVIOUS=old serves an entry the old key seal
 
   for (const script of [after.a, after.b]) {
     const served = await script.token({ scopes: [SCOPE] });
-    assert.equal(served.status, 200, served.text);
+    assert.equal(served.status, 200, served.summary);
     assert.deepEqual([served.json.cache, served.json.access_token], ["kv", sealedOld.json.access_token], `through ${script.name}`);
   }
   assert.equal(endpoint.tokenRequests, 1);
   assert.ok(!after.logs().includes("KV read failed"), "the old entry opened without a failure");
 
   const forced = await after.b.token({ scopes: [SCOPE], forceRefresh: true });
-  assert.equal(forced.status, 200, forced.text);
+  assert.equal(forced.status, 200, forced.summary);
   const newValue = await kv.get(kvKey());
   assert.equal(JSON.parse(await openKvValue(newValue, kvKey(), NEW_CACHE_KEY)).access_token, forced.json.access_token, "re-sealed with CACHE_KEY");
   await assert.rejects(openKvValue(newValue, kvKey(), OLD_CACHE_KEY), "not with the previous key");
@@ -71,7 +71,7 @@ test("with the coordinator bound, a fresh entry sealed with the previous key is 
   const planted = await plant(fleet, OLD_CACHE_KEY);
   for (const script of [fleet.a, fleet.b]) {
     const served = await script.token({ scopes: [SCOPE] });
-    assert.equal(served.status, 200, served.text);
+    assert.equal(served.status, 200, served.summary);
     assert.deepEqual([served.json.cache, served.json.access_token], ["kv", planted], `through ${script.name}`);
   }
   assert.equal(endpoint.tokenRequests, 0);
@@ -84,7 +84,7 @@ test("without CACHE_KEY_PREVIOUS an entry the old key sealed is a miss, with or 
     try {
       const planted = await plant(fleet, OLD_CACHE_KEY);
       const served = await fleet.a.token({ scopes: [SCOPE] });
-      assert.equal(served.status, 200, served.text);
+      assert.equal(served.status, 200, served.summary);
       assert.equal(served.json.cache, coordinator ? "coordinator" : "idp", `coordinator ${coordinator}`);
       assert.notEqual(served.json.access_token, planted);
       assert.equal(endpoint.tokenRequests, 1);

@@ -19,7 +19,7 @@ after(() => endpoint?.close());
 test("the coordinator's alarm refreshes before refresh_in; over the next 30 s and more, no caller waits on the IdP", { timeout: 60_000 }, async (t) => {
   const fleet = await withFleet(t, { endpoint });
   const first = await fleet.a.token({ scopes: [SCOPE] });
-  assert.equal(first.status, 200, first.text);
+  assert.equal(first.status, 200, first.summary);
   const t0 = endpoint.requests[0].at;
   const firstToken = first.json.access_token;
 
@@ -65,4 +65,39 @@ test("the coordinator's alarm refreshes before refresh_in; over the next 30 s an
   // Both isolates moved on to the refreshed token.
   const renewed = replies.filter((r) => r.sentAt > releasedAt + 10_000);
   assert.ok(renewed.length > 0 && renewed.every((r) => r.json.access_token !== firstToken), "10 s after the refresh, nobody serves the first token");
+});
+
+test("a failed alarm refresh is retried by the alarm (5 s later) with nobody asking: the token stays warm", { timeout: 50_000 }, async (t) => {
+  endpoint.reset();
+  const fleet = await withFleet(t, { endpoint });
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  assert.equal(first.status, 200, first.summary);
+  const t0 = endpoint.requests[0].at;
+  // The IdP is down until the alarm's refresh (≈18 s, with the client's retries) has failed.
+  endpoint.failAll({ status: 503, body: "" });
+  // Callers ask before the refresh point, then nobody does: only the alarm can ask the IdP.
+  for (let i = 0; i < 5; i += 1) {
+    await sleep(2000);
+    for (const reply of await Promise.all([fleet.a.token({ scopes: [SCOPE] }), fleet.b.token({ scopes: [SCOPE] })])) {
+      assert.deepEqual([reply.status, reply.json.access_token], [200, first.json.access_token]);
+    }
+  }
+  while (!endpoint.requests.some((r) => r.status === 503) && Date.now() - t0 < 20_000) await sleep(100);
+  assert.ok(endpoint.requests.some((r) => r.status === 503), "the alarm asked the IdP before the refresh point");
+  // Let the failed refresh finish (the client's own retries), then the IdP is back.
+  await sleep(2500);
+  endpoint.recover();
+  const recoveredAt = Date.now();
+  while (!endpoint.requests.some((r) => r.at >= recoveredAt) && Date.now() - recoveredAt < 15_000) await sleep(200);
+  const idp = endpoint.requests.map((r) => `${((r.at - t0) / 1000).toFixed(1)}s:${r.status}`);
+  t.diagnostic(`IdP requests ${idp.join(" ")}; recovered ${((recoveredAt - t0) / 1000).toFixed(1)} s`);
+  const retried = endpoint.requests.find((r) => r.at >= recoveredAt);
+  assert.ok(retried !== undefined, `no retry within 15 s of the IdP's recovery (design: 5 s after a failure, then 10 s, …): ${idp.join(" ")}`);
+  assert.equal(retried.status, 200);
+  // The refreshed token is what the fleet serves now, without a caller waiting on the IdP.
+  await sleep(500);
+  const b = await fleet.b.token({ scopes: [SCOPE] });
+  assert.equal(b.status, 200, b.summary);
+  assert.notEqual(b.json.cache, "idp");
+  assert.equal(b.json.access_token, retried.accessToken);
 });

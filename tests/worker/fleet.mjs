@@ -58,6 +58,18 @@ const COMPATIBILITY_DATE = "2026-07-30";
 const KV_ID = "fleet-token-cache";
 const BROKEN_COORDINATOR = "broken-coordinator";
 const AUDIT_RECORDER = "audit-recorder";
+const COUNTED_KV = "counted-kv";
+
+/** A wrapped KV binding: every method call counted in Node, then passed on to the shared KV. */
+const COUNTED_KV_SCRIPT = `
+export default function (env) {
+  const counted = (method) => async (...args) => {
+    await env.COUNT.fetch("http://count/" + method);
+    return env.INNER[method](...args);
+  };
+  return { get: counted("get"), put: counted("put"), getWithMetadata: counted("getWithMetadata"), delete: counted("delete"), list: counted("list") };
+}
+`;
 
 /** A Durable Object class named like the broker's whose every call throws. */
 const BROKEN_COORDINATOR_SCRIPT = `
@@ -95,6 +107,8 @@ export default function (env) { return new AnalyticsEngineDataset(env); }
  * - `analytics`: false; "miniflare" binds AUDIT with Miniflare's own dataset option;
  *   "recorded" binds AUDIT to a recording dataset (`dataPoints()`).
  * - `kvPersist` keeps KV in a folder (shared with other fleets or brokers over it).
+ * - `kvCounting` puts the shared KV namespace behind a proxy that counts the `get`s and `put`s
+ *   of every script, the coordinator's included (`kvCalls()`).
  * - `captureLogs` keeps the scripts' console output (still passed on to this process's stdout
  *   and stderr, which the leak scan reads).
  * Returns one client per script (`fleet.a.token(…)`), plus logs, KV and `dispose()`.
@@ -109,6 +123,7 @@ export async function startFleet({
   coordinator = true,
   analytics = false,
   kvPersist,
+  kvCounting = false,
   captureLogs = true,
 }) {
   let logged = "";
@@ -134,10 +149,10 @@ export async function startFleet({
     modulesRoot: BUILD_DIR,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: COMPATIBILITY_DATE,
-    kvNamespaces: { TOKEN_CACHE: KV_ID },
+    ...(kvCounting ? { wrappedBindings: { TOKEN_CACHE: COUNTED_KV } } : { kvNamespaces: { TOKEN_CACHE: KV_ID } }),
     durableObjects,
     ...(analytics === "miniflare" ? { analyticsEngineDatasets: { AUDIT: { dataset: "cctoken_audit" } } } : {}),
-    ...(analytics === "recorded" ? { wrappedBindings: { AUDIT: AUDIT_RECORDER } } : {}),
+    ...(analytics === "recorded" ? { wrappedBindings: { ...(kvCounting ? { TOKEN_CACHE: COUNTED_KV } : {}), AUDIT: AUDIT_RECORDER } } : {}),
     bindings: Object.fromEntries(
       Object.entries({
         AUTHORITY: endpoint.authority,
@@ -153,6 +168,23 @@ export async function startFleet({
   const workers = scripts.map(worker);
   if (coordinator === "broken") {
     workers.push({ name: BROKEN_COORDINATOR, modules: true, script: BROKEN_COORDINATOR_SCRIPT, compatibilityDate: COMPATIBILITY_DATE });
+  }
+  const kvCalls = {};
+  if (kvCounting) {
+    workers.push({
+      name: COUNTED_KV,
+      modules: true,
+      script: COUNTED_KV_SCRIPT,
+      kvNamespaces: { INNER: KV_ID },
+      serviceBindings: {
+        // Runs in this process before the call reaches KV: the count is there when it returns.
+        COUNT(request) {
+          const method = new URL(request.url).pathname.slice(1);
+          kvCalls[method] = (kvCalls[method] ?? 0) + 1;
+          return new Response(null, { status: 204 });
+        },
+      },
+    });
   }
   if (analytics === "recorded") {
     workers.push({
@@ -190,7 +222,9 @@ export async function startFleet({
     /** The audit lines logged so far, parsed: `{"event":"cctoken.token",…}` objects. */
     auditLines: () => auditLines(logged),
     /** The shared KV namespace (as the first script sees it). */
-    kv: () => mf.getKVNamespace("TOKEN_CACHE", scripts[0]),
+    kv: () => (kvCounting ? mf.getKVNamespace("INNER", COUNTED_KV) : mf.getKVNamespace("TOKEN_CACHE", scripts[0])),
+    /** The scripts' KV calls so far by method (with `kvCounting`), e.g. `{ get: 2, put: 1 }`. */
+    kvCalls: () => ({ ...kvCalls }),
     /** Data points the recording AUDIT dataset received (with analytics "recorded"). */
     dataPoints: () => [...points],
     /** Waits (at most `ms`) until `count` data points arrived; returns them. */
@@ -227,7 +261,10 @@ function scriptClient(name, worker) {
     } catch {
       json = undefined;
     }
-    return { script: name, status: response.status, headers: response.headers, json, text, ms: performance.now() - started };
+    // For assertion messages: the reply without its access token (a failed test's output
+    // goes through the leak scan too).
+    const summary = json?.access_token ? JSON.stringify({ ...json, access_token: "<redacted>" }) : text.slice(0, 500);
+    return { script: name, status: response.status, headers: response.headers, json, text, summary, ms: performance.now() - started };
   };
   return {
     name,
