@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_APP, startTokenEndpoint } from "../tests/token-endpoint/server.mjs";
 import { measureBroker } from "./worker.mjs";
+import { fleetRows, measureFleet } from "./fleet.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..");
@@ -133,6 +134,13 @@ try {
   target("broker memory-hit p50 ≤ 1 ms (loopback client, one at a time)", `${broker.memoryAloneP50.toFixed(2)} ms (a GET /healthz: ${broker.floorP50.toFixed(2)} ms)`, broker.memoryAloneP50 <= 1);
   row("7. broker: KV hit / IdP miss", [`KV ${broker.kv}; IdP ${broker.idp}`, "", "", ""]);
   row("7. broker: KV reads per memory hit", ["0 (the store is read only on a memory miss; core unit test)", "", "", ""]);
+
+  // The fleet (issue 15): bench/fleet.mjs. CCTOKEN_BENCH_BASE_BUILD names a pre-fleet Worker
+  // build (worker/build of commit 303f4f3) for the "before" memory-hit figure.
+  const baseBuild = process.env.CCTOKEN_BENCH_BASE_BUILD;
+  const fleet = await measureFleet({ baseBuild, rounds: 5 });
+  for (const [label, text] of fleetRows(fleet, baseBuild)) row(label, [text, "", "", ""]);
+  target("2 × 50 concurrent cold requests: 1 IdP request", fleet.burst.join(", "), fleet.burst.every((n) => n === 1));
 
   const npmWasm = size(join(ROOT, "pkg/dist/web/cctoken_bg.wasm"));
   const workerWasm = size(join(ROOT, "worker/build/index_bg.wasm"));
