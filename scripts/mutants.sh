@@ -22,11 +22,12 @@ else
 fi
 
 CORE_FILES=(src/client.rs src/cache.rs src/response.rs src/request.rs src/scope.rs src/retry.rs src/credential.rs
-  src/secret.rs src/error.rs src/client_options.rs src/option_value.rs src/request_fields.rs src/flight.rs)
+  src/secret.rs src/error.rs src/client_options.rs src/option_value.rs src/request_fields.rs src/flight.rs src/coordinator.rs)
 # The broker's rules live in the core behind the `broker` feature; the Worker crate is their I/O
 # (KV, WebCrypto), which native tests cannot reach (TESTING.md says how those were checked).
-BROKER_FILES=(src/broker/callers.rs src/broker/kv_entry.rs src/broker/budgets.rs src/broker/admission.rs src/broker/settings.rs
-  src/broker/reply.rs src/broker/received_token_request.rs)
+BROKER_FILES=(src/broker/callers.rs src/broker/kv_entry.rs src/broker/budget_lease.rs src/broker/admission.rs src/broker/settings.rs
+  src/broker/reply.rs src/broker/received_token_request.rs src/broker/address_throttle.rs src/broker/refresh_schedule.rs
+  src/broker/coordination.rs src/broker/audit.rs)
 
 # Doctests are skipped: they build slowly and test nothing the unit tests do not.
 run() {
