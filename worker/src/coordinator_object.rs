@@ -43,6 +43,8 @@ pub struct Coordinator {
     warm: RefCell<Option<WarmState>>,
     /// When `warm.last_requested_ms` was last written to storage.
     persisted_ms: Cell<u64>,
+    /// True while this instance knows an alarm is set, so requests need not ask storage.
+    alarm_pending: Cell<bool>,
     /// The caller object's budgets (memory only: an object is evicted only after sitting idle
     /// longer than a bucket takes to refill, so a restart forgets nothing that matters).
     ledger: RefCell<CallerLedger>,
@@ -58,6 +60,7 @@ impl DurableObject for Coordinator {
             client: RefCell::new(None),
             warm: RefCell::new(None),
             persisted_ms: Cell::new(0),
+            alarm_pending: Cell::new(false),
             ledger: RefCell::new(CallerLedger::default()),
             failures: RefCell::new(None),
         }
@@ -74,6 +77,7 @@ impl DurableObject for Coordinator {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.alarm_pending.set(false);
         if let Err(error) = self.refresh_before_expiry().await {
             console_error!("the token coordinator's alarm failed: {error}");
         }
@@ -154,7 +158,9 @@ impl Coordinator {
             self.persisted_ms.set(now_ms);
         }
         *self.warm.borrow_mut() = Some(warm);
-        if fetched || storage.get_alarm().await?.is_none() {
+        let unscheduled = !self.alarm_pending.get() && storage.get_alarm().await?.is_none();
+        self.alarm_pending.set(true);
+        if fetched || unscheduled {
             let buffer = self
                 .client()
                 .map(|c| c.config().expiry_buffer_ms())
