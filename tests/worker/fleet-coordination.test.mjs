@@ -33,7 +33,7 @@ test("2 × 25 concurrent cold requests for one scope set: exactly one IdP reques
   const replies = await Promise.all(pending);
   assert.deepEqual(tally(replies.map((r) => r.status)), { 200: 50 }, replies.find((r) => r.status !== 200)?.summary);
   assert.equal(endpoint.tokenRequests, 1, "one IdP request for the whole fleet");
-  assert.deepEqual([...new Set(replies.map((r) => r.json.access_token))], [endpoint.requests[0].accessToken]);
+  assert.ok(replies.every((r) => r.json.access_token === endpoint.requests[0].accessToken), "every request got the one token the IdP issued");
   // Both isolates missed memory and KV, so both got the token from the coordinator.
   assert.deepEqual(tally(replies.map((r) => `${r.script}:${r.json.cache}`)), { "a:coordinator": 25, "b:coordinator": 25 });
 });
@@ -46,7 +46,7 @@ test("after one acquisition: the other script answers from KV, then memory; the 
   const sequence = [first];
   for (const script of [fleet.a, fleet.b, fleet.b, fleet.a]) sequence.push(await script.token({ scopes: [SCOPE] }));
   assert.deepEqual(sequence.map((r) => `${r.script}:${r.json.cache}`), ["a:coordinator", "a:memory", "b:kv", "b:memory", "a:memory"]);
-  assert.deepEqual(new Set(sequence.map((r) => r.json.access_token)), new Set([first.json.access_token]));
+  assert.ok(sequence.every((r) => r.json.access_token === first.json.access_token), "one token throughout");
   assert.equal(endpoint.tokenRequests, 1);
 });
 
@@ -64,7 +64,7 @@ test("two scope sets missed at once across both scripts: one IdP request each, n
   const byScope = (scope) => new Set(replies.filter((_, i) => (Math.floor(i / 2) % 2 ? REPORTS_SCOPE : SCOPE) === scope).map((r) => r.json.access_token));
   assert.equal(byScope(SCOPE).size, 1);
   assert.equal(byScope(REPORTS_SCOPE).size, 1);
-  assert.notDeepEqual([...byScope(SCOPE)], [...byScope(REPORTS_SCOPE)]);
+  assert.ok([...byScope(SCOPE)][0] !== [...byScope(REPORTS_SCOPE)][0], "each scope set its own token");
 });
 
 test("an IdP refusal reached through the coordinator is every waiting request's answer, with no second IdP request", { timeout: 20_000 }, async (t) => {
@@ -106,7 +106,7 @@ test("in fleet mode KV answers for 30 s after sealing: a fresh entry is served a
   const fresh = await plantKvEntry(fleet, 1_000);
   const served = await fleet.a.token({ scopes: [SCOPE] });
   assert.equal(served.status, 200, served.summary);
-  assert.deepEqual([served.json.cache, served.json.access_token], ["kv", fresh]);
+  assert.deepEqual([served.json.cache, served.json.access_token === fresh], ["kv", true]);
   assert.equal(endpoint.tokenRequests, 0);
 
   const old = await plantKvEntry(fleet, 40_000);
@@ -123,7 +123,7 @@ test("without the coordinator binding KV serves as before: an entry sealed 40 s 
   for (const script of [fleet.a, fleet.b]) {
     const served = await script.token({ scopes: [SCOPE] });
     assert.equal(served.status, 200, served.summary);
-    assert.deepEqual([served.json.cache, served.json.access_token], ["kv", old]);
+    assert.deepEqual([served.json.cache, served.json.access_token === old], ["kv", true]);
   }
   assert.equal(endpoint.tokenRequests, 0);
 });
@@ -143,5 +143,5 @@ test("one acquisition writes KV once (the coordinator, not the isolates); memory
   assert.equal(endpoint.tokenRequests, 1);
   // What KV holds opens to the served token.
   const kvKey = kvKeyFor(endpoint, LOCAL_APP.clientId, SCOPE);
-  assert.equal(JSON.parse(await openKvValue(await (await fleet.kv()).get(kvKey), kvKey)).access_token, first.json.access_token);
+  assert.ok(JSON.parse(await openKvValue(await (await fleet.kv()).get(kvKey), kvKey)).access_token === first.json.access_token, "KV holds the served token");
 });
