@@ -12,7 +12,7 @@ use futures_util::future::{select, Either};
 use crate::assertion::uuid_v4;
 use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
 pub use crate::client_config::ClientConfig;
-use crate::coordinator::{Coordinator, CoordinatorFailure};
+use crate::coordinator::Coordinator;
 use crate::error::{Error, ErrorKind};
 use crate::flight::Flight;
 use crate::ports::Host;
@@ -586,98 +586,6 @@ impl<H: Host> Inner<H> {
         )
     }
 
-    /// Store (unless forced), then the coordinator, then the identity provider; writes every
-    /// tier it passes (but the store with a coordinator's token, which the coordinator wrote).
-    async fn fetch_through_tiers(
-        &self,
-        request: &TokenRequest,
-        origin: Origin,
-    ) -> Result<Fetched, Error> {
-        let key = request.scopes.cache_key();
-        // A coordinator's copy is revalidated with the coordinator: the store holds at best
-        // the same token, and a fleet reads it in vain on every revalidation.
-        let revalidating = origin == Origin::BackgroundRefresh && self.coordinator.is_some();
-        // A stored token past its refresh point is not taken, but a caller with nothing in
-        // memory still gets it if nobody can issue a new one (stale-if-error, as memory does).
-        let mut fallback = None;
-        if let (Some(store), false) = (&self.store, request.force_refresh || revalidating) {
-            let store_key = self.store_key(&request.scopes);
-            let now_ms = self.host.now_ms();
-            let stored = store
-                .get(&store_key)
-                .await
-                .filter(|token| token.is_fresh(now_ms, self.config.expiry_buffer_ms));
-            match stored {
-                Some(token) if !token.needs_refresh(now_ms) => {
-                    self.cache.borrow_mut().put(key, token.clone(), now_ms);
-                    return Ok(Fetched {
-                        token,
-                        source: TokenSource::Store,
-                        correlation_id: request.correlation_id.clone(),
-                    });
-                }
-                stale => fallback = stale.filter(|_| origin == Origin::Plain),
-            }
-        }
-        let outcome = self.fetch_beyond_store(request, origin).await;
-        match (outcome, fallback) {
-            (Err(error), Some(token)) => {
-                let now_ms = self.host.now_ms();
-                if !token.is_fresh(now_ms, self.config.expiry_buffer_ms) {
-                    return Err(error);
-                }
-                self.cache.borrow_mut().put(key, token.clone(), now_ms);
-                Ok(Fetched {
-                    token,
-                    source: TokenSource::Store,
-                    correlation_id: request.correlation_id.clone(),
-                })
-            }
-            (outcome, _) => outcome,
-        }
-    }
-
-    /// The coordinator, then the identity provider.
-    async fn fetch_beyond_store(
-        &self,
-        request: &TokenRequest,
-        origin: Origin,
-    ) -> Result<Fetched, Error> {
-        let key = request.scopes.cache_key();
-        if let Some(coordinator) = &self.coordinator {
-            let store_key = self.store_key(&request.scopes);
-            match coordinator.acquire(&store_key, request).await {
-                Ok(token) => {
-                    let now_ms = self.host.now_ms();
-                    // An answer that is no longer servable here (a slow reply, a skewed
-                    // clock) is not worth a second round: the IdP is asked instead.
-                    if token.is_fresh(now_ms, self.config.expiry_buffer_ms) {
-                        self.cache.borrow_mut().put(key, token.clone(), now_ms);
-                        return Ok(Fetched {
-                            token,
-                            source: TokenSource::Coordinator,
-                            correlation_id: request.correlation_id.clone(),
-                        });
-                    }
-                }
-                Err(CoordinatorFailure::Answered(error)) => return Err(error),
-                // The adapter reported why; the identity provider still answers.
-                Err(CoordinatorFailure::Unavailable(_)) => {}
-            }
-        }
-        let (token, correlation_id) = self.fetch_from_idp(request, origin).await?;
-        let now_ms = self.host.now_ms();
-        self.cache.borrow_mut().put(key, token.clone(), now_ms);
-        if let Some(store) = &self.store {
-            store.put(&self.store_key(&request.scopes), &token).await;
-        }
-        Ok(Fetched {
-            token,
-            source: TokenSource::IdentityProvider,
-            correlation_id: Some(correlation_id),
-        })
-    }
-
     /// Sends the token request, retrying as the policy says within the total deadline.
     async fn fetch_from_idp(
         &self,
@@ -837,5 +745,7 @@ fn random_u64() -> u64 {
     let _ = crate::random::fill(&mut bytes);
     u64::from_le_bytes(bytes)
 }
+mod tiers;
+
 #[cfg(test)]
 mod tests;

@@ -226,3 +226,54 @@ fn a_forced_request_goes_to_the_coordinator_forced_without_reading_the_store() {
         "fleet-2"
     );
 }
+
+#[test]
+fn a_token_fetched_while_the_coordinator_was_unavailable_is_a_leased_copy_too() {
+    let host = TestHost::new();
+    host.token(TOKEN_1);
+    let (client, coordinator, _) = coordinated(&host);
+    coordinator
+        .answer(Err(CoordinatorFailure::Unavailable("timed out".into())))
+        .answer(Ok("fleet-2"));
+    let own = acquire(&client, request(&client)).unwrap();
+    assert_eq!(own.source, TokenSource::IdentityProvider);
+    assert_eq!(
+        own.served_as_is_until_ms,
+        START_MS + REVALIDATE_AFTER_MS,
+        "revalidated like any copy"
+    );
+
+    // Once the coordinator answers again, the fleet's token (a forced refresh's, say)
+    // replaces the one this isolate fetched on its own.
+    host.advance(REVALIDATE_AFTER_MS);
+    acquire(&client, request(&client)).unwrap();
+    host.run_background_tasks();
+    let after = acquire(&client, request(&client)).unwrap();
+    assert_eq!(after.access_token.expose(), "fleet-2");
+    assert_eq!(host.request_count(), 1);
+}
+
+#[test]
+fn a_revalidation_the_coordinator_cannot_answer_leases_the_copy_again_without_the_provider() {
+    let host = TestHost::new();
+    let (client, coordinator, _) = coordinated(&host);
+    coordinator
+        .answer(Ok("fleet-1"))
+        .answer(Err(CoordinatorFailure::Unavailable("timed out".into())));
+    acquire(&client, request(&client)).unwrap();
+
+    host.advance(REVALIDATE_AFTER_MS);
+    acquire(&client, request(&client)).unwrap();
+    host.run_background_tasks();
+    assert_eq!(coordinator.calls().len(), 2);
+    assert_eq!(host.request_count(), 0, "the provider is not asked");
+
+    // Past the first lease, the copy is still served: its lease started again.
+    host.advance(LEASE_MS - REVALIDATE_AFTER_MS);
+    let later = acquire(&client, request(&client)).unwrap();
+    assert_eq!(
+        (later.source, later.access_token.expose()),
+        (TokenSource::Memory, "fleet-1")
+    );
+    assert_eq!(coordinator.calls().len(), 2);
+}
