@@ -5,9 +5,10 @@
 //! The count lives in one Durable Object per address (`address:<key>`) holding a
 //! [`FailureLog`]; it answers each recorded failure with a [`FailureVerdict`]. Each isolate
 //! remembers the blocks it learned in [`KnownBlocks`] and checks them before any key check, so
-//! a blocked address costs no Durable Object call. Past the threshold, each isolate checks at
-//! most one more key from that address (the one whose failure told it of the block). Without
-//! the binding, [`LocalFailures`] keeps the same log per isolate.
+//! a blocked address costs no Durable Object call. The Worker also keeps at most
+//! [`FAILURE_THRESHOLD`] key checks per address unresolved at a time, so past the threshold
+//! each isolate checks at most that many more keys from the address, however many arrive at
+//! once. Without the binding, [`LocalFailures`] keeps the same log per isolate.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};

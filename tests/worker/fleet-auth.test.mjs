@@ -80,3 +80,23 @@ test("IPv6 addresses are throttled by their /64: another host in it is blocked, 
   const neighbour = await fleet.a.token({ scopes: [SCOPE] }, from("2001:db8:5:7::1", rightKey));
   assert.equal(neighbour.status, 200, neighbour.summary);
 });
+
+test("40 wrong keys from one address all at once to one script: at most 10 key checks, the rest 429 before any check; then blocked", { timeout: 30_000 }, async (t) => {
+  const fleet = await withFleet(t, { endpoint });
+  // Without a cap on unresolved checks, all 40 would be checked before the first failure's
+  // verdict came back, and a right guess among them would get a token.
+  const replies = await Promise.all(Array.from({ length: 40 }, () => fleet.a.token({ scopes: [SCOPE] }, from(ADDRESS))));
+  const counts = tally(replies.map((r) => r.status));
+  t.diagnostic(JSON.stringify(counts));
+  assert.deepEqual(Object.keys(counts).sort(), ["401", "429"], JSON.stringify(counts));
+  assert.ok(counts[401] <= THRESHOLD, `at most ${THRESHOLD} keys checked: ${JSON.stringify(counts)}`);
+  for (const reply of replies.filter((r) => r.status === 429)) assertBlocked(reply, "a guess past the cap");
+  // Enough failures were recorded to block the address, or it is blocked after a few more.
+  let blocked;
+  for (let i = 0; i < THRESHOLD && blocked === undefined; i += 1) {
+    const reply = await fleet.a.token({ scopes: [SCOPE] }, from(ADDRESS, rightKey));
+    if (reply.status === 429) blocked = reply;
+    else assert.ok(reply.status === 200, reply.summary);
+  }
+  assert.ok(blocked, "the address ends up blocked, right key or not");
+});

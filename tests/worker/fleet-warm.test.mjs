@@ -4,8 +4,8 @@
 // IdP request is held for 4 s, and every request answered meanwhile shows nobody waited for it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTokenEndpoint } from "../token-endpoint/server.mjs";
-import { SCOPE, sleep, tally, withFleet } from "./fleet.mjs";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { CACHE_KEY, SCOPE, kvKeyFor, sealKvValue, sleep, tally, withFleet } from "./fleet.mjs";
 
 const REFRESH_IN_S = 20;
 const RUN_MS = 50_000;
@@ -104,4 +104,27 @@ test("a failed alarm refresh is retried by the alarm (5 s later) with nobody ask
   const c = await fleet.c.token({ scopes: [SCOPE] });
   assert.equal(c.status, 200, c.summary);
   assert.deepEqual([c.json.cache, c.json.access_token === retried.accessToken], ["kv", true], "a fresh isolate gets the refreshed token from KV");
+});
+
+test("a token the coordinator first found in KV (an entry from before the fleet) is kept warm too", { timeout: 40_000 }, async (t) => {
+  endpoint.reset();
+  const fleet = await withFleet(t, { endpoint });
+  const plantedAt = Date.now();
+  // Sealed as the broker sealed entries before the fleet: without sealed_at_ms, so isolates
+  // leave it to the coordinator, whose own client takes it from KV.
+  const entry = { access_token: "planted-before-the-fleet", token_type: "Bearer", expires_on_ms: plantedAt + 360_000, ext_expires_on_ms: plantedAt + 360_000, refresh_on_ms: plantedAt + REFRESH_IN_S * 1000 };
+  const kvKey = kvKeyFor(endpoint, LOCAL_APP.clientId, SCOPE);
+  await (await fleet.kv()).put(kvKey, await sealKvValue(entry, kvKey, CACHE_KEY));
+
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  assert.equal(first.status, 200, first.summary);
+  assert.deepEqual([first.json.cache, first.json.access_token === entry.access_token], ["coordinator", true]);
+  assert.equal(endpoint.tokenRequests, 0, "nobody asked the IdP");
+
+  // The coordinator adopted the token: its alarm refreshes it before the refresh point.
+  while (endpoint.tokenRequests === 0 && Date.now() - plantedAt < REFRESH_IN_S * 1000 + 5000) await sleep(200);
+  const at = endpoint.requests[0]?.at - plantedAt;
+  t.diagnostic(`the first IdP request ${at} ms after the entry was planted`);
+  assert.ok(endpoint.tokenRequests >= 1, "the alarm refreshed the token");
+  assert.ok(at >= 10_000 && at < REFRESH_IN_S * 1000, `refreshed at ${at} ms, before the refresh point (${REFRESH_IN_S} s)`);
 });

@@ -12,7 +12,7 @@ use cctoken::broker::budget_lease::{
 };
 use worker::console_error;
 
-use crate::fleet::{Fleet, OBJECT_TIMEOUT_MS};
+use crate::fleet::{note_failure, Fleet, OBJECT_TIMEOUT_MS};
 
 /// The isolate's leases, and its own ledgers for when the fleet cannot answer.
 #[derive(Default)]
@@ -74,10 +74,15 @@ impl BudgetCheck {
                 OBJECT_TIMEOUT_MS,
             )
             .await?;
-        if status != 200 {
-            return Err(format!("the budget object answered {status}"));
+        let name = format!("caller:{caller}");
+        let read = match status {
+            200 => serde_json::from_str(&reply)
+                .map_err(|_| "the budget object's reply is not a grant".to_owned()),
+            status => Err(format!("the budget object answered {status}")),
+        };
+        if read.is_err() {
+            note_failure(&name);
         }
-        serde_json::from_str(&reply)
-            .map_err(|_| "the budget object's reply is not a grant".to_owned())
+        read
     }
 }

@@ -37,8 +37,8 @@ const FAILURES: &str = "failures";
 pub struct Coordinator {
     state: State,
     env: Env,
-    /// The token object's client, built on first use.
-    client: RefCell<Option<ConfidentialClient<WorkerHost>>>,
+    /// The token object's client, built on first use, and its KV store.
+    client: RefCell<Option<(ConfidentialClient<WorkerHost>, Rc<KvTokenStore>)>>,
     /// The token object's keep-warm state, as last read or written.
     warm: RefCell<Option<WarmState>>,
     /// When `warm.last_requested_ms` was last written to storage.
@@ -79,7 +79,10 @@ impl DurableObject for Coordinator {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_pending.set(false);
         if let Err(error) = self.refresh_before_expiry().await {
-            console_error!("the token coordinator's alarm failed: {error}");
+            // The runtime retries a failed alarm (with backoff): keeping the token warm must
+            // not end on a storage hiccup.
+            console_error!("the token coordinator's alarm failed; the runtime retries it: {error}");
+            return Err(worker::Error::RustError(error));
         }
         Response::empty()
     }
@@ -87,13 +90,19 @@ impl DurableObject for Coordinator {
 
 impl Coordinator {
     fn client(&self) -> std::result::Result<ConfidentialClient<WorkerHost>, String> {
-        if let Some(client) = self.client.borrow().as_ref() {
-            return Ok(client.clone());
+        self.client_and_store().map(|(client, _)| client)
+    }
+
+    fn client_and_store(
+        &self,
+    ) -> std::result::Result<(ConfidentialClient<WorkerHost>, Rc<KvTokenStore>), String> {
+        if let Some(built) = self.client.borrow().as_ref() {
+            return Ok(built.clone());
         }
         let config = BrokerConfig::from_env(&self.env).map_err(|problem| problem.log_line())?;
         let settings = config.settings;
         let fetch = JsFetch::global().map_err(|e| e.message().to_owned())?;
-        let store: Rc<dyn TokenStore> = Rc::new(KvTokenStore::new(
+        let store = Rc::new(KvTokenStore::new(
             config.token_cache,
             CacheCipher::new(settings.cache_key, settings.previous_cache_key),
             settings.client.expiry_buffer_ms(),
@@ -102,18 +111,40 @@ impl Coordinator {
         let client = ConfidentialClient::with_store(
             settings.client,
             WorkerHost::new(JsHost::new(fetch)),
-            Some(store),
+            Some(Rc::clone(&store) as Rc<dyn TokenStore>),
         );
         client.on_refresh_error(Some(Rc::new(|error: &Error| {
             console_error!("the token coordinator's background refresh failed; the cached token is served until it expires: {error}");
         })));
-        *self.client.borrow_mut() = Some(client.clone());
-        Ok(client)
+        *self.client.borrow_mut() = Some((client.clone(), Rc::clone(&store)));
+        Ok((client, store))
+    }
+
+    /// The keep-warm state, from memory or storage. The KV store then refuses entries older
+    /// than the token the object last vouched for: after a restart, a KV replica that lags (or
+    /// a replayed value) must not bring back a token a forced refresh replaced.
+    async fn warm_state(&self, store: &KvTokenStore) -> Result<WarmState> {
+        let loaded = self.warm.borrow().clone();
+        let warm = match loaded {
+            Some(warm) => warm,
+            None => {
+                let warm = self
+                    .state
+                    .storage()
+                    .get::<WarmState>(WARM)
+                    .await?
+                    .unwrap_or_default();
+                *self.warm.borrow_mut() = Some(warm.clone());
+                warm
+            }
+        };
+        store.refuse_expiring_before(warm.expires_on_ms);
+        Ok(warm)
     }
 
     async fn token(&self, body: &str) -> Result<Response> {
-        let client = match self.client() {
-            Ok(client) => client,
+        let (client, store) = match self.client_and_store() {
+            Ok(built) => built,
             // The isolate falls back to the identity provider (and reports the same setting).
             Err(why) => {
                 return Response::error(format!("the coordinator is not configured: {why}"), 500)
@@ -121,13 +152,16 @@ impl Coordinator {
         };
         let request = match decode_request(body, |scopes| client.scopes(scopes)) {
             Ok(request) => request,
-            Err(error) => return reply(encode_error(&error)),
+            // Not an answer from the provider: the isolate falls back (a version skew during a
+            // deployment must not fail callers).
+            Err(_) => return Response::error("not a coordinator request", 400),
         };
+        let warm = self.warm_state(&store).await?;
         let scopes: Vec<String> = request.scopes.iter().map(str::to_owned).collect();
         match client.acquire_token_for_client(request).await {
             Ok(result) => {
                 let now_ms = now();
-                if let Err(error) = self.keep_warm(scopes, &result, now_ms).await {
+                if let Err(error) = self.keep_warm(warm, scopes, &result, now_ms).await {
                     console_error!("the token coordinator could not schedule its refresh: {error}");
                 }
                 reply((200, encode_token(&cached(&result), now_ms)))
@@ -136,22 +170,28 @@ impl Coordinator {
         }
     }
 
-    /// Remembers who asked and when, and keeps an alarm before the token's refresh point.
-    async fn keep_warm(&self, scopes: Vec<String>, result: &AuthResult, now_ms: u64) -> Result<()> {
+    /// Remembers who asked and when, and keeps an alarm before the refresh point of the token
+    /// it serves, whichever way the client got it (the provider, KV, its own refresh).
+    async fn keep_warm(
+        &self,
+        mut warm: WarmState,
+        scopes: Vec<String>,
+        result: &AuthResult,
+        now_ms: u64,
+    ) -> Result<()> {
         let storage = self.state.storage();
-        let loaded = self.warm.borrow().clone();
-        let mut warm = match loaded {
-            Some(warm) => warm,
-            None => storage.get::<WarmState>(WARM).await?.unwrap_or_default(),
-        };
-        let fetched = !result.from_cache();
-        let changed = warm.scopes != scopes || fetched;
+        let adopted = result.expires_on_ms != warm.expires_on_ms;
+        let changed = warm.scopes != scopes || adopted;
         warm.scopes = scopes;
         warm.last_requested_ms = now_ms;
-        if fetched {
+        if adopted {
+            // A token from KV was issued earlier than now: its lifetime is at least this.
             warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
             warm.expires_on_ms = result.expires_on_ms;
             warm.failures = 0;
+            if let Some((_, store)) = self.client.borrow().as_ref() {
+                store.refuse_expiring_before(warm.expires_on_ms);
+            }
         }
         if changed || should_persist_request(self.persisted_ms.get(), now_ms) {
             storage.put(WARM, &warm).await?;
@@ -160,7 +200,7 @@ impl Coordinator {
         *self.warm.borrow_mut() = Some(warm);
         let unscheduled = !self.alarm_pending.get() && storage.get_alarm().await?.is_none();
         self.alarm_pending.set(true);
-        if fetched || unscheduled {
+        if adopted || unscheduled {
             let buffer = self
                 .client()
                 .map(|c| c.config().expiry_buffer_ms())
@@ -180,11 +220,16 @@ impl Coordinator {
     /// and try again.
     async fn refresh_before_expiry(&self) -> std::result::Result<(), String> {
         let storage = self.state.storage();
-        let Some(mut warm) = storage
-            .get::<WarmState>(WARM)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+        // Memory knows the latest request (storage hears of it at most once a minute).
+        let remembered = self.warm.borrow().clone();
+        let warm = match remembered {
+            Some(warm) => Some(warm),
+            None => storage
+                .get::<WarmState>(WARM)
+                .await
+                .map_err(|e| e.to_string())?,
+        };
+        let Some(mut warm) = warm else {
             // Not a token object: an address object's alarm.
             return self.forget_old_failures().await.map_err(|e| e.to_string());
         };
@@ -205,6 +250,9 @@ impl Coordinator {
                 warm.failures = 0;
                 warm.lifetime_ms = result.expires_on_ms.saturating_sub(now_ms);
                 warm.expires_on_ms = result.expires_on_ms;
+                if let Some((_, store)) = self.client.borrow().as_ref() {
+                    store.refuse_expiring_before(warm.expires_on_ms);
+                }
                 Some(refresh_at(&cached(&result), now_ms, buffer))
             }
             Err(error) => {

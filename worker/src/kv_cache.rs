@@ -10,6 +10,8 @@
 //! by a minute or more across locations, and the lease is what bounds how long anyone serves
 //! the replaced token. Without a coordinator, entries serve until their refresh point.
 
+use std::cell::Cell;
+
 use cctoken::broker::kv_entry::{kv_key_for_hash, kv_plaintext, kv_ttl_s, read_kv_plaintext};
 use cctoken::cache::{CachedToken, TokenStore};
 use cctoken::coordinator::leased;
@@ -28,6 +30,8 @@ pub struct KvTokenStore {
     cipher: CacheCipher,
     expiry_buffer_ms: u64,
     leased: bool,
+    /// Entries expiring before this are refused (see [`KvTokenStore::refuse_expiring_before`]).
+    expiring_before_ms: Cell<u64>,
 }
 
 impl KvTokenStore {
@@ -44,7 +48,15 @@ impl KvTokenStore {
             cipher,
             expiry_buffer_ms,
             leased,
+            expiring_before_ms: Cell::new(0),
         }
+    }
+
+    /// Refuses entries that expire before `expires_on_ms`: older than a token its owner has
+    /// already seen (a KV replica that lags, or a value replayed into KV).
+    pub fn refuse_expiring_before(&self, expires_on_ms: u64) {
+        self.expiring_before_ms
+            .set(self.expiring_before_ms.get().max(expires_on_ms));
     }
 
     async fn kv_key(store_key: &str) -> Result<String, JsValue> {
@@ -64,6 +76,9 @@ impl KvTokenStore {
         let Some((token, sealed_at_ms)) = read_kv_plaintext(&json) else {
             return Ok(None);
         };
+        if token.expires_on_ms < self.expiring_before_ms.get() {
+            return Ok(None);
+        }
         Ok(match (self.leased, sealed_at_ms) {
             (false, _) => Some(token),
             (true, Some(sealed_at_ms)) => Some(leased(token, sealed_at_ms)),

@@ -142,9 +142,9 @@ pub fn broker(env: &Env) -> Result<Rc<Broker>, Misconfigured> {
         settings.client.expiry_buffer_ms(),
         fleet.is_some(),
     ));
-    let total_timeout_ms = settings.client.retry_policy().total_timeout_ms;
+    let attempt_timeout_ms = settings.client.retry_policy().attempt_timeout_ms;
     let coordinator = fleet.clone().map(|fleet| {
-        Rc::new(FleetCoordinator::new(fleet, total_timeout_ms)) as Rc<dyn Coordinator>
+        Rc::new(FleetCoordinator::new(fleet, attempt_timeout_ms)) as Rc<dyn Coordinator>
     });
     let client = ConfidentialClient::with_shared_tiers(
         settings.client,

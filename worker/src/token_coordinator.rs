@@ -12,7 +12,7 @@ use cctoken::js::webcrypto::sha256;
 use cctoken::ports::LocalBoxFuture;
 use worker::console_error;
 
-use crate::fleet::Fleet;
+use crate::fleet::{note_failure, Fleet};
 
 /// Asks the fleet's token coordinators.
 pub struct FleetCoordinator {
@@ -20,17 +20,17 @@ pub struct FleetCoordinator {
     timeout_ms: u64,
 }
 
-/// What a coordinator may take beyond the identity provider's own deadline (it retries within
-/// the same total timeout as the isolate would).
+/// What a coordinator may take beyond one attempt at the identity provider. Longer would let
+/// a hung object hold a background revalidation past the runtime's `waitUntil` limit (30 s).
 const COORDINATOR_MARGIN_MS: u64 = 5_000;
 
 impl FleetCoordinator {
-    /// A coordinator port over `fleet`, for a client whose requests to the identity provider
-    /// end within `total_timeout_ms`.
-    pub fn new(fleet: Fleet, total_timeout_ms: u64) -> Self {
+    /// A coordinator port over `fleet`, for a client whose attempts at the identity provider
+    /// each end within `attempt_timeout_ms`.
+    pub fn new(fleet: Fleet, attempt_timeout_ms: u64) -> Self {
         FleetCoordinator {
             fleet,
-            timeout_ms: total_timeout_ms.saturating_add(COORDINATOR_MARGIN_MS),
+            timeout_ms: attempt_timeout_ms.saturating_add(COORDINATOR_MARGIN_MS),
         }
     }
 
@@ -52,7 +52,12 @@ impl FleetCoordinator {
             )
             .await
             .map_err(CoordinatorFailure::Unavailable)?;
-        let (token, validated_at_ms) = decode_reply(status, &body)?;
+        let name = kv_key_for_hash(&hash);
+        let (token, validated_at_ms) = decode_reply(status, &body).inspect_err(|failure| {
+            if matches!(failure, CoordinatorFailure::Unavailable(_)) {
+                note_failure(&name);
+            }
+        })?;
         Ok(leased(token, validated_at_ms))
     }
 }

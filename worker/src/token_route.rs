@@ -37,7 +37,18 @@ pub async fn handle(request: Request, env: &Env, scope: &Rc<RequestScope>) -> Re
             None => uuid_v4().map_err(|e| worker::Error::RustError(e.message().to_owned()))?,
         };
     let mut outcome = Outcome::default();
-    let mut response = serve(request, env, scope, &correlation_id, &mut outcome).await?;
+    // Every request leaves its audit line, also one the runtime failed under.
+    let mut response = match serve(request, env, scope, &correlation_id, &mut outcome).await {
+        Ok(response) => response,
+        Err(error) => {
+            console_error!("the broker could not serve a /token request: {error}");
+            oauth_error(
+                500,
+                "server_error",
+                "the broker could not serve the request; try again",
+            )?
+        }
+    };
     response
         .headers_mut()
         .set("client-request-id", &correlation_id)?;
@@ -85,6 +96,11 @@ async fn serve(
         Ok(parsed) => parsed,
         Err(refusal) => return error_reply(refusal.into()),
     };
+    let check = match address.as_deref().map(|a| broker.guard.begin_check(a)) {
+        Some(Err(retry_after_s)) => return error_reply(throttled_reply(retry_after_s)),
+        Some(Ok(check)) => Some(check),
+        None => None,
+    };
     // The key is hashed and compared with every configured hash in constant time.
     let caller = broker
         .callers
@@ -106,6 +122,7 @@ async fn serve(
         )?;
         return Ok(response);
     };
+    drop(check);
     outcome.caller = Some(caller.id.clone());
     if let Err(retry_after_s) = take(
         &broker,
