@@ -83,3 +83,24 @@ test("a COORDINATOR whose calls throw: requests succeed through the IdP, budgets
   await sleep(100);
   assert.ok(!/panicked|RuntimeError|unreachable/.test(fleet.logs()), "no crash logged");
 });
+
+test("a COORDINATOR that never answers: the first request waits out the deadlines, then the IdP answers; later ones do not wait", { timeout: 40_000 }, async (t) => {
+  // Every object hangs: the caller's budget object (5 s), then the token object, which with
+  // ATTEMPT_TIMEOUT_MS 1000 gets one attempt's timeout + 5 s = 6 s.
+  const fleet = await withFleet(t, { endpoint, coordinator: "hanging", settings: { ATTEMPT_TIMEOUT_MS: "1000" } });
+  let started = Date.now();
+  const first = await fleet.a.token({ scopes: [SCOPE] });
+  const firstMs = Date.now() - started;
+  assert.deepEqual([first.status, first.json.cache], [200, "idp"], first.summary);
+  assert.ok(firstMs >= 10_500 && firstMs < 20_000, `answered after ${firstMs} ms: the two deadlines, then the IdP`);
+  // The isolate now decides on its own for 30 s: a forced refresh goes straight to the IdP.
+  started = Date.now();
+  const forced = await fleet.a.token({ scopes: [SCOPE], forceRefresh: true });
+  const forcedMs = Date.now() - started;
+  assert.deepEqual([forced.status, forced.json.cache], [200, "idp"], forced.summary);
+  assert.ok(forcedMs < 3_000, `the forced refresh took ${forcedMs} ms: the hung object was not asked again`);
+  assert.equal(endpoint.tokenRequests, 2);
+  await fleet.logMatching(/no answer within 6000 ms/);
+  const health = await fleet.a.healthz();
+  assert.match(health.json.coordination, /^off: a call to a token and a caller object failed/);
+});

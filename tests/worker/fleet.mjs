@@ -81,6 +81,15 @@ export class Coordinator {
 export default { fetch: () => new Response("not the broker", { status: 404 }) };
 `;
 
+/** A Durable Object class named like the broker's that never answers. */
+const HANGING_COORDINATOR_SCRIPT = `
+export class Coordinator {
+  constructor(state, env) {}
+  fetch(request) { return new Promise(() => {}); }
+}
+export default { fetch: () => new Response("not the broker", { status: 404 }) };
+`;
+
 /**
  * An Analytics Engine dataset that records: a wrapped binding whose class is named as the
  * runtime's (workers-rs checks the constructor's name), each data point posted to this
@@ -103,7 +112,7 @@ export default function (env) { return new AnalyticsEngineDataset(env); }
  *   `scriptSettings[name]` those of one script.
  * - `coordinator`: true binds COORDINATOR to the build's `Coordinator` class (in the first
  *   script); false leaves it unbound (an older deployment); "broken" binds it to a class whose
- *   fetch throws.
+ *   fetch throws, "hanging" to one whose fetch never answers.
  * - `analytics`: false; "miniflare" binds AUDIT with Miniflare's own dataset option;
  *   "recorded" binds AUDIT to a recording dataset (`dataPoints()`).
  * - `kvPersist` keeps KV in a folder (shared with other fleets or brokers over it).
@@ -139,7 +148,7 @@ export async function startFleet({
   const durableObjects =
     coordinator === true
       ? { COORDINATOR: { className: "Coordinator", scriptName: scripts[0], useSQLite: true } }
-      : coordinator === "broken"
+      : coordinator === "broken" || coordinator === "hanging"
         ? { COORDINATOR: { className: "Coordinator", scriptName: BROKEN_COORDINATOR } }
         : {};
   const worker = (name) => ({
@@ -166,8 +175,9 @@ export async function startFleet({
     ),
   });
   const workers = scripts.map(worker);
-  if (coordinator === "broken") {
-    workers.push({ name: BROKEN_COORDINATOR, modules: true, script: BROKEN_COORDINATOR_SCRIPT, compatibilityDate: COMPATIBILITY_DATE });
+  if (coordinator === "broken" || coordinator === "hanging") {
+    const script = coordinator === "broken" ? BROKEN_COORDINATOR_SCRIPT : HANGING_COORDINATOR_SCRIPT;
+    workers.push({ name: BROKEN_COORDINATOR, modules: true, script, compatibilityDate: COMPATIBILITY_DATE });
   }
   const kvCalls = {};
   if (kvCounting) {
