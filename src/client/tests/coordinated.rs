@@ -268,12 +268,42 @@ fn a_revalidation_the_coordinator_cannot_answer_leases_the_copy_again_without_th
     assert_eq!(coordinator.calls().len(), 2);
     assert_eq!(host.request_count(), 0, "the provider is not asked");
 
+    // The new lease revalidates after a full 30 s again, not at once nor every 5 s.
+    host.advance(crate::coordinator::MIN_REVALIDATE_MS);
+    acquire(&client, request(&client)).unwrap();
+    host.run_background_tasks();
+    assert_eq!(coordinator.calls().len(), 2, "not asked again yet");
+
     // Past the first lease, the copy is still served: its lease started again.
-    host.advance(LEASE_MS - REVALIDATE_AFTER_MS);
+    host.advance(LEASE_MS - REVALIDATE_AFTER_MS - crate::coordinator::MIN_REVALIDATE_MS);
     let later = acquire(&client, request(&client)).unwrap();
     assert_eq!(
         (later.source, later.access_token.expose()),
         (TokenSource::Memory, "fleet-1")
     );
     assert_eq!(coordinator.calls().len(), 2);
+}
+
+#[test]
+fn a_forced_request_the_coordinator_cannot_answer_goes_to_the_provider_not_the_old_copy() {
+    let host = TestHost::new();
+    host.token(TOKEN_1);
+    let (client, coordinator, _) = coordinated(&host);
+    coordinator
+        .answer(Ok("fleet-1"))
+        .answer(Err(CoordinatorFailure::Unavailable("timed out".into())));
+    acquire(&client, request(&client)).unwrap();
+    let forced = acquire(
+        &client,
+        TokenRequest {
+            force_refresh: true,
+            ..request(&client)
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (forced.source, forced.access_token.expose()),
+        (TokenSource::IdentityProvider, "tok-1")
+    );
+    assert_eq!(host.request_count(), 1);
 }
