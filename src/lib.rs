@@ -83,6 +83,7 @@ pub mod authority;
 pub mod broker;
 pub mod cache;
 pub mod challenge;
+pub mod claims;
 pub mod client;
 pub mod client_config;
 pub mod client_id;
