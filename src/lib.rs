@@ -90,6 +90,7 @@ pub mod client_options;
 pub mod config_file;
 pub mod coordinator;
 pub mod credential;
+pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod flight;
