@@ -133,7 +133,7 @@ fn thumbprint_line(name: &str, header: &str, digest_hex: Option<&str>, length: u
 fn parse_hex(text: &str, length: usize) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text
         .bytes()
-        .filter(|b| !matches!(b, b':' | b' '))
+        .filter(|b| *b != b':' && !b.is_ascii_whitespace())
         .map(|b| {
             char::from(b)
                 .to_digit(16)

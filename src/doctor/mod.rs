@@ -27,3 +27,6 @@ pub use discovery::{check_tenant_discovery, DiscoveryInput, TenantDiscovery};
 pub use finding::{
     exit_code, printable, render, render_finding, CheckId, ExitClass, Finding, Status,
 };
+
+#[cfg(test)]
+mod certificate_tests;
