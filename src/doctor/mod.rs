@@ -30,3 +30,5 @@ pub use finding::{
 
 #[cfg(test)]
 mod certificate_tests;
+#[cfg(test)]
+mod token_tests;
