@@ -11,6 +11,7 @@ use futures_util::future::{select, Either};
 
 use crate::assertion::uuid_v4;
 use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
+use crate::claims::merge_claims;
 pub use crate::client_config::ClientConfig;
 use crate::coordinator::Coordinator;
 use crate::error::{Error, ErrorKind};
@@ -91,7 +92,8 @@ pub struct TokenRequest {
     pub scopes: ScopeSet,
     /// Skip the cache read (the new token is still cached).
     pub force_refresh: bool,
-    /// A claims challenge (JSON): skips the cache entirely and is sent as `claims`.
+    /// A claims challenge (JSON): skips the cache entirely and is sent as `claims`, merged
+    /// with the client's capabilities when it declares any (it must then be a JSON object).
     pub claims: Option<String>,
     /// The `client-request-id` to send; a UUID v4 is generated when absent.
     pub correlation_id: Option<String>,
@@ -307,10 +309,18 @@ impl<H: Host> ConfidentialClient<H> {
     /// request shared by all concurrent callers.
     pub async fn acquire_token_for_client(
         &self,
-        request: TokenRequest,
+        mut request: TokenRequest,
     ) -> Result<AuthResult, Error> {
         validate_correlation_id(request.correlation_id.as_deref())?;
         validate_extra_body(&request.extra_body)?;
+        // A claims challenge is merged with the client's capabilities here, once, before any
+        // request: the merged claims are what is sent (see `fetch_with_retries`).
+        if let Some(challenge) = &request.claims {
+            request.claims = Some(merge_claims(
+                &self.inner.config.client_capabilities,
+                challenge,
+            )?);
+        }
         if let Some(hit) = self.memory_hit(&request) {
             return Ok(hit);
         }
@@ -649,7 +659,12 @@ impl<H: Host> Inner<H> {
                 client_id: &config.client_id,
                 scopes: &request.scopes,
                 credential: &credential,
-                claims: request.claims.as_deref(),
+                // A challenge (already merged with the capabilities), else the capabilities'
+                // own claims request: a token asked for with those alone is cached as usual.
+                claims: request
+                    .claims
+                    .as_deref()
+                    .or(config.capabilities_claims.as_deref()),
                 extra_body: &extra_body,
                 correlation_id,
                 timeout_ms: attempt_timeout_ms,

@@ -21,6 +21,9 @@ pub struct ClientConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) assertion_audience: Option<String>,
     pub(crate) forced_refresh_parameter: Option<(String, String)>,
+    pub(crate) client_capabilities: Vec<String>,
+    /// The claims request the capabilities make, sent with every token request.
+    pub(crate) capabilities_claims: Option<String>,
 }
 
 impl ClientConfig {
@@ -43,6 +46,8 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             assertion_audience: None,
             forced_refresh_parameter: None,
+            client_capabilities: Vec::new(),
+            capabilities_claims: None,
         })
     }
 
@@ -82,6 +87,22 @@ impl ClientConfig {
     ) -> Self {
         self.forced_refresh_parameter = Some((name.into(), value.into()));
         self
+    }
+
+    /// Declares client capabilities (e.g. `cp1`, continuous access evaluation): sent as the
+    /// `xms_cc` claims request with every token request, and merged with a request's claims
+    /// challenge (see [`crate::claims::merge_claims`]). Checked by
+    /// [`crate::claims::validate_capabilities`]; an empty list declares none.
+    pub fn with_client_capabilities(mut self, capabilities: Vec<String>) -> Result<Self, Error> {
+        let capabilities = crate::claims::validate_capabilities(capabilities)?;
+        self.capabilities_claims = crate::claims::capabilities_claims(&capabilities);
+        self.client_capabilities = capabilities;
+        Ok(self)
+    }
+
+    /// The declared client capabilities.
+    pub fn client_capabilities(&self) -> &[String] {
+        &self.client_capabilities
     }
 
     /// The client (application) id.

@@ -56,6 +56,9 @@ pub struct ClientOptions {
     pub attempt_timeout_ms: Option<u64>,
     /// `totalTimeoutMs`, 1 to 3,600,000 (default 30,000).
     pub total_timeout_ms: Option<u64>,
+    /// `clientCapabilities`, e.g. `["cp1"]`: sent as the `xms_cc` claims request (see
+    /// [`ClientConfig::with_client_capabilities`]).
+    pub client_capabilities: Option<Vec<String>>,
     /// A form parameter sent with forced requests only (`BrokerClient`'s `force_refresh`);
     /// see [`ClientConfig::with_forced_refresh_parameter`].
     pub forced_refresh_parameter: Option<(String, String)>,
@@ -179,6 +182,7 @@ impl ClientOptions {
         replace_if_given(&mut self.max_retries, overrides.max_retries);
         replace_if_given(&mut self.attempt_timeout_ms, overrides.attempt_timeout_ms);
         replace_if_given(&mut self.total_timeout_ms, overrides.total_timeout_ms);
+        replace_if_given(&mut self.client_capabilities, overrides.client_capabilities);
         replace_if_given(
             &mut self.forced_refresh_parameter,
             overrides.forced_refresh_parameter,
@@ -226,6 +230,9 @@ impl ClientOptions {
             ..defaults
         };
         config = config.with_retry_policy(retry);
+        if let Some(capabilities) = self.client_capabilities {
+            config = config.with_client_capabilities(capabilities)?;
+        }
         if let Some((name, value)) = self.forced_refresh_parameter {
             config = config.with_forced_refresh_parameter(name, value);
         }

@@ -19,6 +19,7 @@ pub const CLIENT_OPTIONS: &[&str] = &[
     "maxRetries",
     "attemptTimeoutMs",
     "totalTimeoutMs",
+    "clientCapabilities",
     "onRefreshError",
     "fetch",
 ];

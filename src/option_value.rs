@@ -127,6 +127,26 @@ impl<V: OptionValue> Fields<V> {
             .map(|value| value.as_number().map_or(NOT_A_WHOLE_NUMBER, whole_number))
     }
 
+    /// The optional array of strings `field`, e.g. `["cp1"]`.
+    pub fn string_list(&self, field: &'static str) -> Result<Option<Vec<String>>, Error> {
+        let Some(value) = self.get(last_part(field)) else {
+            return Ok(None);
+        };
+        let refused = || {
+            Error::invalid_config(
+                field,
+                format!("{field} must be an array of strings, e.g. [\"cp1\"]"),
+            )
+        };
+        value
+            .as_list()
+            .ok_or_else(refused)?
+            .iter()
+            .map(|item| item.as_text().ok_or_else(refused))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     /// The optional object of strings `field`, as name/value pairs in order.
     pub fn string_map(&self, field: &'static str) -> Result<Vec<(String, String)>, Error> {
         let Some(value) = self.get(last_part(field)) else {

@@ -86,6 +86,14 @@ export interface ConfidentialClientOptions {
   attemptTimeoutMs?: number;
   /** Longest time for a whole acquisition including retries, in ms: 1 to 3600000 (default 30000). */
   totalTimeoutMs?: number;
+  /**
+   * Client capabilities, e.g. `["cp1"]` for continuous access evaluation (CAE): sent with every
+   * token request as the claims request `{"access_token":{"xms_cc":{"values":["cp1"]}}}`, and
+   * merged with a request's `claims` challenge (which must then be a JSON object). Resources
+   * that support CAE then issue long-lived tokens they can revoke with a claims challenge,
+   * which `callApi` answers. Each 1 to 64 letters, digits, `_`, `-` or `.`; at most 16.
+   */
+  clientCapabilities?: string[];
   /** Called when a background refresh fails; callers keep getting the cached token meanwhile. */
   onRefreshError?: (error: ClientCredentialError) => void;
   /** A fetch-compatible function; defaults to `globalThis.fetch`. */

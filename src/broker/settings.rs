@@ -118,7 +118,7 @@ fn quotes(text: &str, secret: &str) -> bool {
 /// The Worker's settings for the app's client, by the npm option each sets (the `field` the
 /// core's errors name; a dotted field belongs to the setting of its first parts), and what to
 /// tell anyone when the setting is missing.
-const CLIENT_SETTINGS: [(&str, &str, &str); 11] = [
+const CLIENT_SETTINGS: [(&str, &str, &str); 12] = [
     ("tenantId", "TENANT_ID", "set TENANT_ID (and AUTHORITY_HOST outside the public cloud), AUTHORITY, or TOKEN_ENDPOINT"),
     ("authorityHost", "AUTHORITY_HOST", UNUSABLE),
     ("authority", "AUTHORITY", UNUSABLE),
@@ -130,6 +130,7 @@ const CLIENT_SETTINGS: [(&str, &str, &str); 11] = [
     ("maxRetries", "MAX_RETRIES", UNUSABLE),
     ("attemptTimeoutMs", "ATTEMPT_TIMEOUT_MS", UNUSABLE),
     ("totalTimeoutMs", "TOTAL_TIMEOUT_MS", UNUSABLE),
+    ("clientCapabilities", "CLIENT_CAPABILITIES", UNUSABLE),
 ];
 
 /// The row of [`CLIENT_SETTINGS`] for an option name (`credential.certificate.thumbprint`
@@ -225,6 +226,12 @@ fn client_config(
         max_retries: count("MAX_RETRIES"),
         attempt_timeout_ms: count("ATTEMPT_TIMEOUT_MS"),
         total_timeout_ms: count("TOTAL_TIMEOUT_MS"),
+        // Comma-separated, e.g. "cp1": the clientCapabilities option.
+        client_capabilities: lookup("CLIENT_CAPABILITIES").map(|list| {
+            list.split(',')
+                .map(|capability| capability.trim().to_owned())
+                .collect()
+        }),
         ..ClientOptions::default()
     };
     options.into_config(make_signer).map_err(|error| {
@@ -256,7 +263,8 @@ fn client_config(
 impl BrokerSettings {
     /// Reads `TENANT_ID` (+ `AUTHORITY_HOST`) or `AUTHORITY` or `TOKEN_ENDPOINT`, `CLIENT_ID`,
     /// `CLIENT_SECRET` or `CLIENT_CERTIFICATE`, `BROKER_CLIENTS`, `CACHE_KEY`, and optionally
-    /// `CACHE_KEY_PREVIOUS`, `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`, `TOTAL_TIMEOUT_MS`, through
+    /// `CACHE_KEY_PREVIOUS`, `MAX_RETRIES`, `ATTEMPT_TIMEOUT_MS`, `TOTAL_TIMEOUT_MS`,
+    /// `CLIENT_CAPABILITIES` (comma-separated, e.g. `cp1`), through
     /// `lookup` (a setting's
     /// text; blank counts as unset). `make_signer` turns a certificate's key into a signer.
     pub fn read(

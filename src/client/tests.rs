@@ -1254,5 +1254,6 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
     );
 }
 
+mod capabilities;
 mod coordinated;
 mod stale_store;

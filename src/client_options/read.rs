@@ -95,6 +95,7 @@ impl ClientOptions {
             max_retries: options.count("maxRetries"),
             attempt_timeout_ms: options.count("attemptTimeoutMs"),
             total_timeout_ms: options.count("totalTimeoutMs"),
+            client_capabilities: options.string_list("clientCapabilities")?,
             forced_refresh_parameter: None,
         };
         let host = HostFunctions {

@@ -198,6 +198,53 @@ test("callApi answers a claims challenge with one retry carrying the claims", as
   assert.equal(lastTokenRequest.get("claims"), CLAIMS);
 });
 
+test("clientCapabilities: every token request carries the xms_cc claims request, merged with a challenge callApi answers", async () => {
+  const CP1 = '{"access_token":{"xms_cc":{"values":["cp1"]}}}';
+  const client = new ConfidentialClient({
+    clientId: LOCAL_APP.clientId,
+    authority: endpoint.authority,
+    credential: { clientSecret: LOCAL_APP.clientSecret },
+    clientCapabilities: ["cp1"],
+  });
+  const claimsSent = () => endpoint.requests.map((r) => new URLSearchParams(r.body).get("claims"));
+  const first = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.deepEqual(claimsSent(), [CP1]);
+  assert.ok(endpoint.requests[0].body.endsWith("&claims=%7B%22access_token%22%3A%7B%22xms_cc%22%3A%7B%22values%22%3A%5B%22cp1%22%5D%7D%7D%7D"));
+  const again = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(again.fromCache, true, "tokens asked for with the capabilities alone are cached");
+  assert.equal(again.accessToken, first.accessToken);
+
+  // The API's challenge ({"access_token":{"nbf":…}}) is merged with the capabilities: both
+  // access_token members are sent, and the challenge's token skips the cache.
+  const response = await client.callApi(`${api.url}/claims`, { scopes: [SCOPE] });
+  assert.equal(response.status, 200);
+  assert.deepEqual(claimsSent(), [
+    CP1,
+    '{"access_token":{"nbf":{"essential":true,"value":"1700000000"},"xms_cc":{"values":["cp1"]}}}',
+  ]);
+  assert.equal(api.requests.length, 2, "the first call with the cached token, the retry with the new one");
+  assert.equal((await client.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, first.accessToken, "the cached token stays");
+
+  // A request's own challenge must then be a JSON object: refused before any request, not quoted.
+  const error = await client.acquireTokenForClient({ scopes: [SCOPE], claims: "not-json-s3cr3t" }).catch((e) => e);
+  assert.ok(error instanceof ClientCredentialError);
+  assert.equal(error.code, "invalid_config");
+  assert.equal(error.field, "claims");
+  assert.ok(!error.message.includes("s3cr3t"));
+  assert.equal(endpoint.tokenRequests, 2);
+
+  for (const clientCapabilities of ["cp1", [1], ["cp 1"]]) {
+    assert.throws(
+      () => new ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: "s" }, clientCapabilities }),
+      { code: "invalid_config", field: "clientCapabilities" },
+    );
+  }
+  assert.throws(
+    () => new ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: "s" }, clientCapability: ["cp1"] }),
+    { code: "invalid_config", message: 'invalid_config: unknown option "clientCapability": did you mean "clientCapabilities"?' },
+  );
+});
+
 test("callApi turns Graph's Authorization_RequestDenied into insufficient_privileges with the consent URL", async () => {
   const error = await secretClient().callApi(`${api.url}/forbidden`, { scopes: [SCOPE] }).catch((e) => e);
   assert.ok(error instanceof ClientCredentialError);

@@ -27,4 +27,5 @@ test("misuse does not compile", () => {
   assert.match(output, /invalid\.mts\(8,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
   assert.match(output, /invalid\.mts\(9,\d+\): error TS2540: Cannot assign to 'accessToken' because it is a read-only property/);
   assert.match(output, /invalid\.mts\(10,\d+\): error TS2353: Object literal may only specify known properties, and 'claims' does not exist/);
+  assert.match(output, /invalid\.mts\(11,\d+\): error TS2322: Type 'string' is not assignable to type 'string\[\]'/);
 });

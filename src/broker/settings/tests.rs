@@ -87,6 +87,25 @@ fn unusable_retry_settings_name_the_setting_not_the_value() {
 }
 
 #[test]
+fn client_capabilities_are_a_comma_separated_list() {
+    assert!(client(&[]).unwrap().client_capabilities().is_empty());
+    let set = client(&[("CLIENT_CAPABILITIES", " cp1, cp2 ")]).unwrap();
+    assert_eq!(
+        set.client_capabilities(),
+        ["cp1".to_owned(), "cp2".to_owned()]
+    );
+    for value in ["cp1,,cp2", "cp 1", "cp1,\"x\""] {
+        let problem = client(&[("CLIENT_CAPABILITIES", value)]).unwrap_err();
+        assert_eq!(problem.setting, "CLIENT_CAPABILITIES");
+        assert!(
+            problem.detail.starts_with("CLIENT_CAPABILITIES["),
+            "{}",
+            problem.detail
+        );
+    }
+}
+
+#[test]
 fn client_problems_name_the_setting_to_fix() {
     let no_endpoint = client(&[("TENANT_ID", "")]).unwrap_err();
     assert_eq!(no_endpoint.setting, "TENANT_ID");

@@ -228,3 +228,56 @@ fn broker_options_make_a_client_of_the_broker() {
         "unknown BrokerClient option \"secret\"; known: url, callerId, key, fetch"
     );
 }
+
+#[test]
+fn client_capabilities_are_a_list_of_strings_validated_into_the_config() {
+    use crate::option_value::fake::texts;
+    let base = || {
+        vec![
+            ("clientId", text("app")),
+            ("tenantId", text("t")),
+            ("credential", object([("clientSecret", text("s"))])),
+        ]
+    };
+    let with = |value: Fake| {
+        let mut fields = base();
+        fields.push(("clientCapabilities", value));
+        read(fields_object(fields))
+    };
+    let (options, _) = with(texts(&["cp1"])).unwrap();
+    assert_eq!(options.client_capabilities, Some(vec!["cp1".to_owned()]));
+    let config = options.into_config(&|_, _| unreachable!()).unwrap();
+    assert_eq!(config.client_capabilities(), ["cp1".to_owned()]);
+    let (options, _) = read(fields_object(base())).unwrap();
+    assert_eq!(options.client_capabilities, None);
+
+    for value in [text("cp1"), Fake::List(vec![Fake::Number(1.0)])] {
+        assert_eq!(
+            refusal(with(value)),
+            (
+                Some("clientCapabilities"),
+                "clientCapabilities must be an array of strings, e.g. [\"cp1\"]".into()
+            )
+        );
+    }
+    let (options, _) = with(texts(&["cp1", "cp 1"])).unwrap();
+    assert_eq!(
+        refusal(options.into_config(&|_, _| unreachable!())).0,
+        Some("clientCapabilities")
+    );
+    let mut misspelt = base();
+    misspelt.push(("clientCapability", texts(&["cp1"])));
+    assert_eq!(
+        refusal(read(fields_object(misspelt))).1,
+        "unknown option \"clientCapability\": did you mean \"clientCapabilities\"?"
+    );
+}
+
+fn fields_object(fields: Vec<(&str, Fake)>) -> Fake {
+    Fake::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
+}

@@ -23,6 +23,7 @@ const options: ConfidentialClientOptions = {
   maxRetries: 1,
   attemptTimeoutMs: 5000,
   totalTimeoutMs: 15000,
+  clientCapabilities: ["cp1"],
   onRefreshError: (error: ClientCredentialError) => console.warn(error.code, error.hint),
   fetch: globalThis.fetch,
 };

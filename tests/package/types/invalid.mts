@@ -8,3 +8,4 @@ client.acquireTokenForClient({ scope: ["x"] });
 export const wrong: number = (await client.acquireTokenForClient({ scopes: ["x"] })).accessToken;
 (await client.acquireTokenForClient({ scopes: ["x"] })).accessToken = "changed";
 await new BrokerClient({ url: "https://b", callerId: "c", key: "k" }).acquireToken({ scopes: ["x"], claims: "{}" });
+new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { clientSecret: "s" }, clientCapabilities: "cp1" });
