@@ -37,7 +37,9 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    fn default_code(self) -> &'static str {
+    /// The code an error of this kind has unless it carries its own; distinct per kind, so it
+    /// also names the kind (the broker's coordination wire format relies on that).
+    pub(crate) fn default_code(self) -> &'static str {
         match self {
             ErrorKind::InvalidConfig => "invalid_config",
             ErrorKind::InvalidAuthority => "invalid_authority",

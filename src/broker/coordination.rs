@@ -103,23 +103,7 @@ struct WireIdp {
     timestamp: Option<String>,
 }
 
-/// Each kind's name on the wire (its default code). Exhaustive on purpose: a new kind does not
-/// compile until it has a name.
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidConfig => "invalid_config",
-        ErrorKind::InvalidAuthority => "invalid_authority",
-        ErrorKind::InvalidScope => "invalid_scope",
-        ErrorKind::Network => "network_error",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Aborted => "aborted",
-        ErrorKind::Throttled => "throttled",
-        ErrorKind::IdentityProvider => "identity_provider",
-        ErrorKind::InvalidResponse => "invalid_response",
-        ErrorKind::Crypto => "crypto_error",
-    }
-}
-
+/// Every kind, to read one back by its name on the wire ([`ErrorKind::default_code`]).
 const KINDS: [ErrorKind; 10] = [
     ErrorKind::InvalidConfig,
     ErrorKind::InvalidAuthority,
@@ -149,7 +133,7 @@ pub fn encode_token(token: &CachedToken, validated_at_ms: u64) -> String {
 pub fn encode_error(error: &Error) -> (u16, String) {
     let reply = AnsweredReply {
         error: WireError {
-            kind: kind_name(error.kind()).to_owned(),
+            kind: error.kind().default_code().to_owned(),
             code: error.code().to_owned(),
             message: error.message().to_owned(),
             hint: error.hint().map(str::to_owned),
@@ -203,7 +187,7 @@ pub fn decode_reply(status: u16, body: &str) -> Result<(CachedToken, u64), Coord
 fn decode_error(wire: WireError) -> Option<Error> {
     let kind = KINDS
         .into_iter()
-        .find(|&kind| kind_name(kind) == wire.kind)?;
+        .find(|&kind| kind.default_code() == wire.kind)?;
     let details = wire.idp.map(|idp| IdpErrorDetails {
         status: idp.status,
         description: idp.description,
@@ -337,7 +321,7 @@ mod tests {
             KINDS
                 .iter()
                 .filter(|&&kind| kind != ErrorKind::IdentityProvider)
-                .map(|&kind| Error::new(kind, format!("a {} error", kind_name(kind)))),
+                .map(|&kind| Error::new(kind, format!("a {} error", kind.default_code()))),
         );
         errors.push(crate::error::from_idp(503, "temporarily_unavailable"));
         for error in errors {
@@ -375,7 +359,7 @@ mod tests {
         let (_, body) = encode_error(&crate::error::from_idp(400, "invalid_scope"));
         assert_eq!(
             serde_json::from_str::<Value>(&body).unwrap(),
-            json!({"error": {"kind": "identity_provider", "code": "invalid_scope", "message": "refused", "hint": null, "correlation_id": null, "retry_after_ms": null,
+            json!({"error": {"kind": "server_error", "code": "invalid_scope", "message": "refused", "hint": null, "correlation_id": null, "retry_after_ms": null,
                 "idp": {"status": 400, "description": null, "aadsts": [], "trace_id": null, "timestamp": null}}})
         );
     }
@@ -428,7 +412,7 @@ mod tests {
             ),
             (
                 424,
-                r#"{"error": {"kind": "identity_provider", "code": "invalid_client", "message": "m"}}"#,
+                r#"{"error": {"kind": "server_error", "code": "invalid_client", "message": "m"}}"#,
                 "the coordinator's error reply is not in the expected format",
             ),
         ] {
