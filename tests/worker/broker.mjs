@@ -163,15 +163,15 @@ export async function startBroker({ endpoint, app, settings = {}, kvPersist, kvB
   };
 }
 
-const COUNTED_KV = "counted-kv";
-/** A wrapped binding: the KV methods the broker uses, each counted in Node, then passed on. */
-const COUNTED_KV_SCRIPT = `
+export const COUNTED_KV = "counted-kv";
+/** A wrapped KV binding: every KV method called counted in Node (service binding COUNT), then passed on (INNER). */
+export const COUNTED_KV_SCRIPT = `
 export default function (env) {
   const counted = (method) => async (...args) => {
     await env.COUNT.fetch("http://count/" + method);
     return env.INNER[method](...args);
   };
-  return { get: counted("get"), put: counted("put") };
+  return { get: counted("get"), put: counted("put"), getWithMetadata: counted("getWithMetadata"), delete: counted("delete"), list: counted("list") };
 }
 `;
 

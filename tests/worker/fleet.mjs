@@ -8,7 +8,7 @@ import { webcrypto } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { LOCAL_APP } from "../token-endpoint/server.mjs";
-import { CACHE_KEY, REPORTS_SCOPE, SCOPE, brokerClients, kvKeyFor, openKvValue } from "./broker.mjs";
+import { CACHE_KEY, COUNTED_KV, COUNTED_KV_SCRIPT, REPORTS_SCOPE, SCOPE, brokerClients, kvKeyFor, openKvValue } from "./broker.mjs";
 
 export { CACHE_KEY, REPORTS_SCOPE, SCOPE, kvKeyFor, openKvValue };
 
@@ -58,18 +58,6 @@ const COMPATIBILITY_DATE = "2026-07-30";
 const KV_ID = "fleet-token-cache";
 const BROKEN_COORDINATOR = "broken-coordinator";
 const AUDIT_RECORDER = "audit-recorder";
-const COUNTED_KV = "counted-kv";
-
-/** A wrapped KV binding: every method call counted in Node, then passed on to the shared KV. */
-const COUNTED_KV_SCRIPT = `
-export default function (env) {
-  const counted = (method) => async (...args) => {
-    await env.COUNT.fetch("http://count/" + method);
-    return env.INNER[method](...args);
-  };
-  return { get: counted("get"), put: counted("put"), getWithMetadata: counted("getWithMetadata"), delete: counted("delete"), list: counted("list") };
-}
-`;
 
 /** A Durable Object class named like the broker's whose every call throws. */
 const BROKEN_COORDINATOR_SCRIPT = `
