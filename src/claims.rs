@@ -125,6 +125,16 @@ mod tests {
     }
 
     #[test]
+    fn at_most_sixteen_capabilities() {
+        let named = |n: usize| (0..n).map(|i| format!("cp{i}")).collect::<Vec<_>>();
+        assert_eq!(validate_capabilities(named(16)).unwrap().len(), 16);
+        assert_eq!(
+            validate_capabilities(named(17)).unwrap_err().kind(),
+            ErrorKind::InvalidConfig
+        );
+    }
+
+    #[test]
     fn capabilities_become_the_xms_cc_claims_request() {
         assert_eq!(
             capabilities_claims(&cp1()).as_deref(),

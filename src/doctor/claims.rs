@@ -275,3 +275,19 @@ fn lifetime(claims: &Map<String, Value>, now_ms: u64) -> Finding {
         _ => Finding::ok(CheckId::TokenLifetime, summary),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_guid;
+
+    #[test]
+    fn a_guid_is_thirty_six_characters_with_dashes_in_their_places() {
+        assert!(is_guid("0000000A-0000-4000-8000-0000000000c1"));
+        assert!(
+            !is_guid("0000000a00000400080000000000000000c1"),
+            "no dashes"
+        );
+        assert!(!is_guid("0000000a-0000-4000-8000-0000000000c"), "one short");
+        assert!(!is_guid("0000000g-0000-4000-8000-0000000000c1"), "not hex");
+    }
+}
