@@ -1,5 +1,6 @@
 // A Vercel / Next.js edge function using the npm package the way the README shows: a
-// module-scope client from the environment, reused by every request the isolate serves.
+// module-scope client, reused by every request the isolate serves, its settings named as
+// `process.env.NAME` (Vercel gives edge code the variables its build sees referenced).
 // Bundled by edge-runtime.test.mjs with esbuild under the "edge-light" condition and run in
 // EdgeRuntime; it reports what it saw as JSON.
 import * as cctoken from "cctoken";
@@ -8,7 +9,12 @@ import { ClientCredentialError, ConfidentialClient } from "cctoken";
 export const config = { runtime: "edge" };
 const SCOPE = "api://cctoken-demo/.default";
 
-const client = ConfidentialClient.fromEnvironment();
+const client = new ConfidentialClient({
+  clientId: process.env.AZURE_CLIENT_ID,
+  tenantId: process.env.AZURE_TENANT_ID,
+  authorityHost: process.env.AZURE_AUTHORITY_HOST, // the test's endpoint; Entra's by default
+  credential: { clientSecret: process.env.AZURE_CLIENT_SECRET },
+});
 
 export default async function handler(request) {
   const { privateKeyPem, certificatePem, certificateApp } = await request.json();

@@ -102,7 +102,7 @@ test("the edge-light entry is bundled, with its wasm as a compiled module and no
   assert.deepEqual(external, [], "Node built-ins imported by the edge bundle");
 });
 
-test("an edge function acquires tokens: module-scope client from process.env, cache, certificate, errors", async () => {
+test("an edge function acquires tokens: module-scope client, cache, certificate, errors", async () => {
   const response = await edgeRuntime().dispatchFetch("http://edge.local/api/token", {
     method: "POST",
     body: JSON.stringify({ certificateApp: CERT_APP, privateKeyPem: FIXTURES.rsaKey, certificatePem: FIXTURES.rsaCert }),
