@@ -20,8 +20,10 @@ const HEADER_BYTES = MAGIC.length + SALT_BYTES + IV_BYTES;
 const TAG_BYTES = 16;
 /** Far above any real cache (about 2 KB per token); a bigger file is not read at all. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** Rounds of write-and-check against a concurrent writer from another process. */
-const MAX_WRITE_ROUNDS = 4;
+/** How long a writer waits for another process's lock before writing without it. */
+const LOCK_WAIT_MS = 5_000;
+/** A lock older than this was left by a writer that died: it is broken. */
+const LOCK_STALE_MS = 15_000;
 const NAME_INFO = new TextEncoder().encode("cctoken persistent cache v1: file name");
 const KEY_INFO = new TextEncoder().encode("cctoken persistent cache v1: AES-256-GCM key");
 
@@ -188,24 +190,58 @@ async function load(client, store, deserialize) {
 
 /**
  * Writes `client`'s fresh tokens merged with the file's (each scope set's later-expiring
- * token wins), atomically. Writes from this process to one file take turns; a writer in
- * another process may replace the file between our read and our rename, so the file is read
- * back and the merge done again (a few rounds at most) until it holds our tokens.
+ * token wins), atomically. Read, merge and rename happen under a lock (in this process a
+ * queue, across processes a lock file), so that concurrent writers do not drop each other's
+ * tokens; the rename alone already keeps the file whole.
  */
 async function save(client, store, serialize) {
   try {
     const file = await fileOf(store);
     if (file === undefined) return;
     const own = serialize.call(client);
-    await inTurn(file.path, async () => {
-      for (let round = 0; round < MAX_WRITE_ROUNDS; round += 1) {
+    const { fs } = await modules();
+    await fs.mkdir(file.directory, { recursive: true, mode: 0o700 });
+    await inTurn(file.path, () =>
+      underLock(file, async () => {
         const merged = merge(own, await readFile(store, file));
         await writeAtomically(file, await encrypt(store, file, merged));
-        if (holds(await readFile(store, file), own)) return;
-      }
-    });
+      }),
+    );
   } catch {
     // A cache that cannot be written (read-only home, full disk) only costs a token request.
+  }
+}
+
+/**
+ * Runs `task` holding the file's lock (`.<name>.lock`, created exclusively). A writer that
+ * cannot get it within LOCK_WAIT_MS writes anyway: a lost merge costs a token request, a
+ * stuck CLI would cost more. A lock left by a writer that died is broken after LOCK_STALE_MS;
+ * two writers breaking it at once may both write, which again loses at most a merge.
+ */
+async function underLock(file, task) {
+  const { fs, path } = await modules();
+  const lock = path.join(file.directory, `.${file.name}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let held = false;
+  for (let pause = 1; !held; pause = Math.min(pause * 2, 50)) {
+    try {
+      await (await fs.open(lock, "wx", 0o600)).close();
+      held = true;
+    } catch (error) {
+      if (error?.code !== "EEXIST" || Date.now() >= deadline) break;
+      const age = await fs.stat(lock).then((status) => Date.now() - status.mtimeMs, () => 0);
+      if (age > LOCK_STALE_MS) {
+        await fs.unlink(lock).catch(() => {});
+        continue;
+      }
+      // Jittered, so that waiting writers do not retry in step.
+      await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    if (held) await fs.unlink(lock).catch(() => {});
   }
 }
 
@@ -246,7 +282,6 @@ async function readFile(store, file) {
 
 async function writeAtomically(file, bytes) {
   const { fs, path } = await modules();
-  await fs.mkdir(file.directory, { recursive: true, mode: 0o700 });
   // Beside the file, so that the rename stays in one file system; "wx" never opens (or
   // follows) something already there.
   const temporary = path.join(file.directory, `.${file.name}.${hex(crypto.getRandomValues(new Uint8Array(8)))}.tmp`);
@@ -316,20 +351,6 @@ function merge(own, current) {
   }
   ours.tokens = [...byScopes.values()].sort((a, b) => (a.scopes < b.scopes ? -1 : a.scopes > b.scopes ? 1 : 0));
   return JSON.stringify(ours);
-}
-
-/** True when the file's JSON holds each of `own`'s tokens, or a later-expiring one. */
-function holds(current, own) {
-  if (current === undefined) return false;
-  let tokens;
-  try {
-    tokens = JSON.parse(current).tokens;
-  } catch {
-    return false;
-  }
-  if (!Array.isArray(tokens)) return false;
-  const expiries = new Map(tokens.filter(isEntry).map((token) => [token.scopes, token.expires_on_ms]));
-  return JSON.parse(own).tokens.every((token) => (expiries.get(token.scopes) ?? -1) >= token.expires_on_ms);
 }
 
 function isEntry(token) {
