@@ -100,7 +100,7 @@ export interface ConfidentialClientOptions {
   fetch?: typeof fetch;
   /**
    * Keep tokens across processes (Node, Deno, Bun; refused in Workers): loaded once before the
-   * first acquisition, written after each token newly issued. See {@link PersistentCacheOptions}.
+   * first acquisition, written after each call answered by the identity provider. See {@link PersistentCacheOptions}.
    */
   persistentCache?: PersistentCacheOptions;
 }

@@ -1,6 +1,7 @@
 // Tokens kept across processes (`persistentCache`, the CLI's cache): one encrypted file per
 // app, loaded into the client's memory cache once before its first acquisition and rewritten
-// after each token newly issued by the identity provider. Node, Deno and Bun (node:fs).
+// after each call the identity provider answered (fromCache false; a background refresh is
+// written with the next such call). Node, Deno and Bun (node:fs).
 //
 // The key is the app's credential: the core (src/js/persistent_cache_key.rs) hands over input
 // key material that binds the client secret or private key to the token endpoint and client
