@@ -34,7 +34,7 @@ build_npm() {
   # The CommonJS glue require()s the host bridge snippet, an ES module that Node before 20.19
   # cannot require: it is bundled in, so that glue is one self-contained file.
   local warnings
-  warnings=$( { esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs &&
+  warnings=$( { esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/persistent-cache.mjs &&
     esbuild --log-level=warning --bundle --format=cjs --platform=node --outfile=pkg/dist/cjs/cctoken.cjs target/wasm-bindgen-cjs/cctoken.cjs; } 2>&1) || { echo "$warnings" >&2; return 1; }
   if [ -n "$warnings" ]; then
     echo "$warnings" >&2

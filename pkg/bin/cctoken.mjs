@@ -35,7 +35,12 @@ Options:
   --authority-host <url>     the cloud, e.g. https://login.microsoftonline.us
   --json                     print the whole result as JSON
   --decode                   print the token's header and claims (not verified), e.g. roles
-  -h, --help                 this help`,
+  --no-cache                 neither read nor write the token cache (see below)
+  -h, --help                 this help
+
+Tokens are kept across runs until they near expiry, encrypted with a key derived from the
+app's credential, in $CCTOKEN_CACHE_DIR, else $XDG_CACHE_HOME/cctoken, else ~/.cache/cctoken
+(federated credentials excepted). Delete that directory to clear it.`,
   "consent-url": `Usage: cctoken consent-url --tenant <id or domain> --client-id <id> [--authority-host <url>]
 
 Prints the URL an administrator opens to grant the app's application permissions.`,
@@ -61,6 +66,7 @@ async function main(argv) {
       "authority-host": { type: "string" },
       json: { type: "boolean" },
       decode: { type: "boolean" },
+      "no-cache": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -78,11 +84,17 @@ async function main(argv) {
   return print(result.accessToken, EXIT.ok);
 }
 
+/** The token cache across runs (CCTOKEN_CACHE_DIR, XDG_CACHE_HOME, ~/.cache), unless --no-cache. */
+function cacheOption(values) {
+  return values["no-cache"] ? {} : { persistentCache: {} };
+}
+
 function clientFrom(values) {
   const host = values["authority-host"];
+  const cache = cacheOption(values);
   if (values.config) {
     const { options, scopes } = loadConfigFile(values.config);
-    return { client: new ConfidentialClient(host ? withHost(options, host) : options), configuredScopes: scopes };
+    return { client: new ConfidentialClient({ ...(host ? withHost(options, host) : options), ...cache }), configuredScopes: scopes };
   }
   if (values.tenant || values["client-id"]) {
     if (!values.tenant || !values["client-id"]) throw new UsageError("--tenant and --client-id go together");
@@ -97,11 +109,11 @@ function clientFrom(values) {
     } else {
       throw new UsageError("with --tenant and --client-id, pass --client-secret-env <VAR> or --certificate <file>");
     }
-    const options = { clientId: values["client-id"], tenantId: values.tenant, credential };
+    const options = { clientId: values["client-id"], tenantId: values.tenant, credential, ...cache };
     if (host) options.authorityHost = host;
     return { client: new ConfidentialClient(options), configuredScopes: undefined };
   }
-  return { client: ConfidentialClient.fromEnvironment(host ? { tenantId: environmentVariable("AZURE_TENANT_ID"), authorityHost: host } : undefined), configuredScopes: undefined };
+  return { client: ConfidentialClient.fromEnvironment({ ...(host ? { tenantId: environmentVariable("AZURE_TENANT_ID"), authorityHost: host } : {}), ...cache }), configuredScopes: undefined };
 }
 
 /** An environment variable, if set. `process.env` inherits from Object.prototype: a polluted prototype must not read as set. */

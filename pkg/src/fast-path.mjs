@@ -30,8 +30,8 @@ export function withFastPath(Base) {
       return adopt(super.fromEnvironment(overrides));
     }
 
-    static fromConfigFile(path) {
-      return adopt(super.fromConfigFile(path));
+    static fromConfigFile(path, options) {
+      return adopt(super.fromConfigFile(path, options));
     }
 
     acquireTokenForClient(request) {

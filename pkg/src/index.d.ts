@@ -98,6 +98,27 @@ export interface ConfidentialClientOptions {
   onRefreshError?: (error: ClientCredentialError) => void;
   /** A fetch-compatible function; defaults to `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Keep tokens across processes (Node, Deno, Bun; refused in Workers): loaded once before the
+   * first acquisition, written after each call answered by the identity provider. See {@link PersistentCacheOptions}.
+   */
+  persistentCache?: PersistentCacheOptions;
+}
+
+/**
+ * Tokens kept on disk, one file per app (token endpoint, client id and credential), mode 0600
+ * in a 0700 directory, AES-256-GCM encrypted with a key derived (HKDF-SHA-256) from the client
+ * secret or private key: only a holder of the credential can read or forge it. A federated
+ * credential (`clientAssertion`) has no stable secret: nothing is written. A file that does not
+ * open (corrupt, foreign, another key) is ignored and replaced; a cache that cannot be written
+ * only costs a token request. Threat model: SECURITY.md.
+ */
+export interface PersistentCacheOptions {
+  /**
+   * The directory (created with mode 0700). Default: `CCTOKEN_CACHE_DIR`, else
+   * `$XDG_CACHE_HOME/cctoken`, else `$HOME/.cache/cctoken`; with none of them set, no file.
+   */
+  directory?: string;
 }
 
 /**
@@ -228,7 +249,7 @@ export declare class ConfidentialClient {
    * an MSAL Python config (`authority`, `client_id`, `secret` or `private_key_file` with
    * `thumbprint`/`public_certificate`).
    */
-  static fromConfigFile(path: string): ConfidentialClient;
+  static fromConfigFile(path: string, options?: { persistentCache?: PersistentCacheOptions }): ConfidentialClient;
   /** `"Bearer <token>"`, for an `Authorization` header. */
   getAuthorizationHeader(request: ClientCredentialRequest): Promise<string>;
   /**

@@ -25,6 +25,8 @@ mod client_options;
 #[cfg(feature = "npm")]
 mod options;
 #[cfg(feature = "npm")]
+mod persistent_cache_key;
+#[cfg(feature = "npm")]
 mod protected_api;
 #[cfg(feature = "npm")]
 mod runtime_io;

@@ -1,0 +1,275 @@
+// persistentCache: tokens kept across clients and processes in one encrypted file per app,
+// counted at the local token endpoint. Temporary directories only.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { ClientCredentialError, ConfidentialClient } from "cctoken";
+import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
+import { FIXTURES } from "./fixtures.mjs";
+import { nowSeconds, signJws } from "./jws.mjs";
+
+const SCOPE = "api://cctoken-demo/.default";
+const OTHER_APP = { clientId: "33333333-0000-4000-8000-0000000000c3", clientSecret: "another-app's-secret" };
+const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
+const isDeno = typeof globalThis.Deno !== "undefined";
+let endpoint;
+const directories = [];
+
+before(async () => {
+  endpoint = await startTokenEndpoint({
+    clients: {
+      [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
+      [OTHER_APP.clientId]: { secret: OTHER_APP.clientSecret },
+      [CERT_APP]: { certificates: [FIXTURES.rsaCert] },
+    },
+  });
+});
+after(async () => {
+  await endpoint.close();
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+beforeEach(() => endpoint.reset());
+
+async function temporaryDirectory() {
+  const directory = await mkdtemp(join(tmpdir(), "cctoken-persistent-"));
+  directories.push(directory);
+  return join(directory, "cache");
+}
+
+const secretClient = (directory, { clientId = LOCAL_APP.clientId, clientSecret = LOCAL_APP.clientSecret } = {}) =>
+  new ConfidentialClient({ clientId, authority: endpoint.authority, credential: { clientSecret }, persistentCache: { directory } });
+
+const certificateClient = (directory, privateKeyPem) =>
+  new ConfidentialClient({ clientId: CERT_APP, authority: endpoint.authority, credential: { certificate: { privateKeyPem, certificatePem: FIXTURES.rsaCert } }, persistentCache: { directory } });
+
+async function cacheFiles(directory) {
+  // Every entry: no temporary or lock file may be left behind.
+  return readdir(directory).catch(() => []);
+}
+
+/** The one cache file in `directory`. */
+async function onlyFile(directory) {
+  const files = await cacheFiles(directory);
+  assert.equal(files.length, 1, `one file in the cache directory, found ${files.join(", ")}`);
+  return join(directory, files[0]);
+}
+
+test("a second client with the same credential loads the token: no request at the identity provider", async () => {
+  const directory = await temporaryDirectory();
+  const first = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(first.fromCache, false);
+  assert.equal(endpoint.requests.length, 1);
+  const second = secretClient(directory);
+  const loaded = await second.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(endpoint.requests.length, 1, "served from the file");
+  assert.equal(loaded.fromCache, true);
+  assert.equal(loaded.accessToken, first.accessToken);
+  assert.equal(loaded.expiresOn.getTime(), first.expiresOn.getTime());
+  // Another scope set is acquired, and written beside the first token.
+  await second.acquireTokenForClient({ scopes: ["api://other-api/.default"] });
+  assert.equal(endpoint.requests.length, 2);
+  const third = secretClient(directory);
+  assert.equal((await third.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, first.accessToken);
+  assert.equal((await third.acquireTokenForClient({ scopes: ["api://other-api/.default"] })).accessToken, endpoint.requests[1].accessToken);
+  assert.equal(endpoint.requests.length, 2);
+  assert.equal((await cacheFiles(directory)).length, 1, "one file per app, temporary files gone");
+});
+
+test("the file: mode 0600 in a 0700 directory, its name and bytes hold no client id, tenant, token or secret", async () => {
+  const directory = await temporaryDirectory();
+  const { accessToken } = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const file = await onlyFile(directory);
+  if (process.platform !== "win32") {
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(directory)).mode & 0o777, 0o700);
+  }
+  const name = file.slice(directory.length + 1);
+  assert.match(name, /^[0-9a-f]{32}\.cache$/);
+  const bytes = await readFile(file);
+  const asText = bytes.toString("latin1");
+  for (const clear of [accessToken, accessToken.split(".")[1], LOCAL_APP.clientSecret, LOCAL_APP.clientId, LOCAL_APP.tenantId, SCOPE, "access_token", "Bearer"]) {
+    assert.ok(!asText.includes(clear), "nothing in clear");
+    assert.ok(!asText.includes(Buffer.from(clear).toString("base64")), "nothing in base64");
+  }
+});
+
+test("another credential opens nothing: another secret, another app, another private key", async () => {
+  const directory = await temporaryDirectory();
+  await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const file = await onlyFile(directory);
+  const wrongSecret = await secretClient(directory, { clientSecret: "not-the-secret" }).acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(wrongSecret.code, "invalid_client", "went to the identity provider, which refused the secret");
+  assert.equal(endpoint.requests.length, 2);
+  const other = await secretClient(directory, OTHER_APP).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(other.fromCache, false);
+  assert.equal(endpoint.requests.length, 3);
+  assert.equal((await cacheFiles(directory)).length, 2, "each app its own file");
+  // PKCS#8 and PKCS#1 PEMs of one key are one credential: one file; another key is not.
+  await certificateClient(directory, FIXTURES.rsaKey).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(endpoint.requests.length, 4);
+  const pkcs1 = await certificateClient(directory, FIXTURES.rsaKeyPkcs1).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(pkcs1.fromCache, true);
+  assert.equal(endpoint.requests.length, 4);
+  const otherKey = await certificateClient(directory, FIXTURES.otherKey).acquireTokenForClient({ scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(otherKey.code, "invalid_client", "went to the identity provider, which refused the key");
+  assert.equal(endpoint.requests.length, 5);
+  assert.ok((await stat(file)).isFile(), "the first app's file is untouched");
+});
+
+test("a corrupt, truncated, tampered, empty or foreign file is ignored and replaced, never an error", async () => {
+  const foreignDirectory = await temporaryDirectory();
+  await secretClient(foreignDirectory, OTHER_APP).acquireTokenForClient({ scopes: [SCOPE] });
+  const foreign = await onlyFile(foreignDirectory);
+  const damages = {
+    corrupt: (file) => writeFile(file, "not a cache file at all"),
+    empty: (file) => writeFile(file, ""),
+    truncated: async (file) => truncate(file, (await stat(file)).size - 5),
+    tampered: async (file) => {
+      const bytes = await readFile(file);
+      bytes[bytes.length - 20] ^= 1;
+      await writeFile(file, bytes);
+    },
+    foreign: (file) => copyFile(foreign, file),
+  };
+  for (const [damage, apply] of Object.entries(damages)) {
+    endpoint.reset();
+    const directory = await temporaryDirectory();
+    const issued = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+    const file = await onlyFile(directory);
+    await apply(file);
+    const result = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+    assert.equal(result.fromCache, false, `${damage}: not loaded`);
+    assert.notEqual(result.accessToken, issued.accessToken, damage);
+    assert.equal(endpoint.requests.length, 2, `${damage}: a new token was requested`);
+    const reloaded = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+    assert.equal(reloaded.accessToken, result.accessToken, `${damage}: the file was replaced by a good one`);
+    assert.equal(endpoint.requests.length, 2, damage);
+  }
+});
+
+test("concurrent clients in one process: the file stays valid and keeps every scope set's token", async () => {
+  const directory = await temporaryDirectory();
+  const scopes = Array.from({ length: 8 }, (_, i) => `api://concurrent-${i}/.default`);
+  const issued = await Promise.all(scopes.map((scope) => secretClient(directory).acquireTokenForClient({ scopes: [scope] })));
+  assert.equal(endpoint.requests.length, scopes.length);
+  const reader = secretClient(directory);
+  for (const [i, scope] of scopes.entries()) {
+    assert.equal((await reader.acquireTokenForClient({ scopes: [scope] })).accessToken, issued[i].accessToken, scope);
+  }
+  assert.equal(endpoint.requests.length, scopes.length, "every token loaded from the file");
+  assert.equal((await cacheFiles(directory)).length, 1);
+});
+
+// Deno's test run has no --allow-run; Node and Bun spawn the writers.
+test("concurrent processes: the file stays valid and keeps every writer's token", { skip: isDeno && "needs --allow-run" }, async () => {
+  const directory = await temporaryDirectory();
+  const writer = new URL("./persistent-cache-writer.mjs", import.meta.url).pathname;
+  const scopes = Array.from({ length: 6 }, (_, i) => `api://process-${i}/.default`);
+  const codes = await Promise.all(
+    scopes.map(
+      (scope) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [writer, endpoint.authority, directory, scope], { stdio: ["ignore", "ignore", "inherit"] });
+          child.on("error", reject);
+          child.on("exit", resolve);
+        }),
+    ),
+  );
+  assert.deepEqual(codes, scopes.map(() => 0));
+  assert.equal(endpoint.requests.length, scopes.length);
+  const reader = secretClient(directory);
+  for (const scope of scopes) {
+    const result = await reader.acquireTokenForClient({ scopes: [scope] });
+    assert.equal(result.accessToken, endpoint.requests.find((r) => r.body.includes(encodeURIComponent(scope)))?.accessToken, scope);
+  }
+  assert.equal(endpoint.requests.length, scopes.length, "every writer's token is in the file");
+});
+
+test("a federated credential (client assertion) writes nothing", async () => {
+  const directory = await temporaryDirectory();
+  const der = Buffer.from(FIXTURES.rsaCert.replace(/-----[^-]+-----|\s/g, ""), "base64");
+  const x5tS256 = Buffer.from(await crypto.subtle.digest("SHA-256", der)).toString("base64url");
+  const tokenEndpoint = `${endpoint.authority}/oauth2/v2.0/token`;
+  const clientAssertion = () =>
+    signJws({ alg: "PS256", "x5t#S256": x5tS256 }, { iss: CERT_APP, sub: CERT_APP, aud: tokenEndpoint, jti: crypto.randomUUID(), nbf: nowSeconds(), iat: nowSeconds(), exp: nowSeconds() + 300 });
+  const federated = () => new ConfidentialClient({ clientId: CERT_APP, authority: endpoint.authority, credential: { clientAssertion }, persistentCache: { directory } });
+  const result = await federated().acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.fromCache, false);
+  assert.equal(endpoint.requests.at(-1).status, 200);
+  assert.deepEqual(await cacheFiles(directory), [], "no file, no directory");
+  await federated().acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(endpoint.requests.length, 2, "nothing loaded either");
+});
+
+test("fromEnvironment and fromConfigFile derive the key inside the wasm: they open the constructor's file", async () => {
+  const directory = await temporaryDirectory();
+  const issued = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const vars = { AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_CLIENT_ID: LOCAL_APP.clientId, AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret, AZURE_AUTHORITY_HOST: endpoint.url };
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, vars);
+  let fromEnvironment;
+  try {
+    fromEnvironment = ConfidentialClient.fromEnvironment({ persistentCache: { directory } });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  assert.equal((await fromEnvironment.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, issued.accessToken);
+  const appsettings = join(directory, "..", "appsettings.json");
+  await writeFile(appsettings, JSON.stringify({ AzureAd: { Instance: endpoint.url, TenantId: LOCAL_APP.tenantId, ClientId: LOCAL_APP.clientId, ClientSecret: LOCAL_APP.clientSecret } }));
+  const fromConfigFile = ConfidentialClient.fromConfigFile(appsettings, { persistentCache: { directory } });
+  assert.equal((await fromConfigFile.acquireTokenForClient({ scopes: [SCOPE] })).accessToken, issued.accessToken);
+  assert.equal(endpoint.requests.length, 1);
+});
+
+test("the CommonJS entry reads and writes the same file", { skip: isDeno && "require() of the package is Node's and Bun's" }, async () => {
+  const directory = await temporaryDirectory();
+  // By path: Bun's require("cctoken") takes the "bun" condition, the ES module.
+  const require = createRequire(import.meta.url);
+  const cjs = require(join(dirname(require.resolve("cctoken/package.json")), "src", "index.cjs"));
+  assert.notEqual(cjs.ConfidentialClient, ConfidentialClient, "the CommonJS build, not the ES module");
+  const client = new cjs.ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret }, persistentCache: { directory } });
+  const issued = await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, issued.accessToken);
+  assert.equal(endpoint.requests.length, 1);
+});
+
+test("a cache that cannot be written costs a token request, never an error", async () => {
+  const directory = await temporaryDirectory();
+  const blocked = join(directory, "..", "a-file");
+  await writeFile(blocked, "a file where the directory should be");
+  const result = await secretClient(join(blocked, "cache")).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.fromCache, false);
+  await secretClient(join(blocked, "cache")).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(endpoint.requests.length, 2);
+});
+
+test("malformed persistentCache options are refused by name", () => {
+  const base = { clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret } };
+  for (const [persistentCache, field] of [
+    ["yes", "options.persistentCache"],
+    [{ directory: 5 }, "options.persistentCache.directory"],
+    [{ directory: " " }, "options.persistentCache.directory"],
+    [{ dir: "/tmp/x" }, "options.persistentCache.dir"],
+  ]) {
+    assert.throws(() => new ConfidentialClient({ ...base, persistentCache }), (error) => {
+      assert.ok(error instanceof ClientCredentialError);
+      assert.equal(error.code, "invalid_config");
+      assert.equal(error.field, field);
+      assert.ok(!error.message.includes(LOCAL_APP.clientSecret));
+      return true;
+    });
+  }
+  assert.throws(() => ConfidentialClient.fromEnvironment({ persistentCache: [] }), { code: "invalid_config", field: "overrides.persistentCache" });
+  // Absent or null: no cache, and the other options are read as before.
+  assert.ok(new ConfidentialClient({ ...base, persistentCache: undefined }));
+  assert.ok(new ConfidentialClient({ ...base, persistentCache: null }));
+});
