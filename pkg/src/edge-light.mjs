@@ -5,6 +5,7 @@
 import wasmModule from "../dist/web/cctoken_bg.wasm?module";
 import { ConfidentialClient as WasmConfidentialClient, clientCredentialErrorClass, initSync } from "../dist/web/cctoken.js";
 import { withFastPath } from "./fast-path.mjs";
+import { withoutPersistentCache } from "./no-persistent-cache.mjs";
 
 // Next's and Vercel's local sandboxes (`next dev`, `next start`, `vercel dev`) compile the
 // module in Node's realm and run the function in a vm context: the Module is genuine (V8 checks
@@ -15,10 +16,10 @@ if (!(wasmModule instanceof WebAssembly.Module) && isCompiledModule(wasmModule))
 }
 initSync({ module: wasmModule });
 
-export const ConfidentialClient = withFastPath(WasmConfidentialClient);
-export { BrokerClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
 // The class the wasm makes its errors with (src/js/host_bridge.mjs).
 export const ClientCredentialError = clientCredentialErrorClass();
+export const ConfidentialClient = withFastPath(withoutPersistentCache(WasmConfidentialClient, ClientCredentialError));
+export { BrokerClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
 
 function isCompiledModule(value) {
   try {

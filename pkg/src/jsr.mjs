@@ -6,10 +6,13 @@
 import source wasmModule from "../dist/web/cctoken_bg.wasm";
 import { ConfidentialClient as WasmConfidentialClient, clientCredentialErrorClass, initSync } from "../dist/web/cctoken.js";
 import { withFastPath } from "./fast-path.mjs";
+import { withoutPersistentCache } from "./no-persistent-cache.mjs";
 
 initSync({ module: wasmModule });
 
-export const ConfidentialClient = withFastPath(WasmConfidentialClient);
-export { BrokerClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";
 // The class the wasm makes its errors with (src/js/host_bridge.mjs).
 export const ClientCredentialError = clientCredentialErrorClass();
+export const ConfidentialClient = withFastPath(
+  withoutPersistentCache(WasmConfidentialClient, ClientCredentialError, 'is not available from the JSR package: import "npm:cctoken" for tokens kept in a file across processes'),
+);
+export { BrokerClient, adminConsentUrl, loadConfigFile, scopeForResource } from "../dist/web/cctoken.js";

@@ -40,5 +40,10 @@ export default async function handler(request) {
   } catch (error) {
     report.error = { code: error.code, field: error.field, isClientCredentialError: error instanceof ClientCredentialError };
   }
+  try {
+    new ConfidentialClient({ clientId: certificateApp, authority, credential: { clientSecret: "unused" }, persistentCache: { directory: "/tmp" } });
+  } catch (error) {
+    report.persistentCache = { code: error.code, field: error.field, isClientCredentialError: error instanceof ClientCredentialError };
+  }
   return Response.json(report);
 }

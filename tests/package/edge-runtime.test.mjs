@@ -96,6 +96,7 @@ test("the edge-light entry is bundled, with its wasm as a compiled module and no
     "cctoken/dist/web/snippets/<crate>/src/js/host_bridge.mjs",
     "cctoken/src/edge-light.mjs",
     "cctoken/src/fast-path.mjs",
+    "cctoken/src/no-persistent-cache.mjs",
     "wasm-module:wasm_<sha1>",
   ]);
   const external = Object.values(bundle.metafile.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
@@ -121,6 +122,7 @@ test("an edge function acquires tokens: module-scope client, cache, certificate,
     secret: { first: false, second: true, same: true, expiresOn: "checked" },
     certificate: "Bearer",
     error: { code: "invalid_authority", field: "authority", isClientCredentialError: true },
+    persistentCache: { code: "invalid_config", field: "options.persistentCache", isClientCredentialError: true },
   });
   assert.deepEqual(endpoint.requests.map((r) => [r.method, r.path, r.status]), [
     ["POST", `/${LOCAL_APP.tenantId}/oauth2/v2.0/token`, 200],

@@ -77,6 +77,7 @@ test("deno publish --dry-run: the JSR entry, its types and the generated glue an
     "src/fast-path.mjs",
     "src/index.d.ts",
     "src/jsr.mjs",
+    "src/no-persistent-cache.mjs",
   ]);
   const jsr = JSON.parse(await readFile(join(pkg, "jsr.json"), "utf8"));
   const npm = JSON.parse(await readFile(join(pkg, "package.json"), "utf8"));
@@ -108,7 +109,13 @@ test("the JSR entry loaded over http, as from jsr.io, acquires a token under Den
 const client = cctoken.ConfidentialClient.fromEnvironment();
 const first = await client.acquireTokenForClient({ scopes: [${JSON.stringify(SCOPE)}] });
 const second = await client.acquireTokenForClient({ scopes: [${JSON.stringify(SCOPE)}] });
-console.log(JSON.stringify({ exports: Object.keys(cctoken).sort(), first: first.fromCache, second: second.fromCache, same: first.accessToken === second.accessToken }));
+let refused;
+try {
+  cctoken.ConfidentialClient.fromEnvironment({ persistentCache: { directory: "." } });
+} catch (error) {
+  refused = { code: error.code, field: error.field, npm: error.message.includes('"npm:cctoken"') };
+}
+console.log(JSON.stringify({ exports: Object.keys(cctoken).sort(), first: first.fromCache, second: second.fromCache, same: first.accessToken === second.accessToken, refused }));
 `,
     );
     // No --allow-read: the wasm must come through the module graph, not from a file.
@@ -122,7 +129,13 @@ console.log(JSON.stringify({ exports: Object.keys(cctoken).sort(), first: first.
       },
     });
     assert.equal(code, 0, stderr);
-    assert.deepEqual(JSON.parse(stdout), { exports: Object.keys(npmEntry).sort(), first: false, second: true, same: true });
+    assert.deepEqual(JSON.parse(stdout), {
+      exports: Object.keys(npmEntry).sort(),
+      first: false,
+      second: true,
+      same: true,
+      refused: { code: "invalid_config", field: "overrides.persistentCache", npm: true },
+    });
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
