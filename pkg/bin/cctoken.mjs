@@ -3,6 +3,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
+import { honourProxyEnvironment } from "./proxy-fetch.mjs";
 
 const EXIT = { ok: 0, usage: 2, refused: 3, transient: 4 };
 const LOCAL_CODES = new Set(["invalid_config", "invalid_authority", "invalid_scope", "crypto_error"]);
@@ -79,6 +80,8 @@ async function main(argv) {
 }
 
 function clientFrom(values) {
+  // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them (Deno's and Bun's do not).
+  honourProxyEnvironment(process.env);
   const host = values["authority-host"];
   if (values.config) {
     const { options, scopes } = loadConfigFile(values.config);
