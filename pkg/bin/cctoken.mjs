@@ -3,7 +3,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
-import { honourProxyEnvironment } from "./proxy-fetch.mjs";
+import { describeProxySettings, honourProxyEnvironment } from "./proxy-fetch.mjs";
 
 const EXIT = { ok: 0, usage: 2, refused: 3, transient: 4 };
 const LOCAL_CODES = new Set(["invalid_config", "invalid_authority", "invalid_scope", "crypto_error"]);
@@ -159,6 +159,8 @@ function report(error) {
   if (error.correlationId) lines.push(`  correlation id: ${error.correlationId}`);
   if (error.traceId) lines.push(`  trace id: ${error.traceId}`);
   if (error.retryAfter !== undefined) lines.push(`  retry after: ${Math.ceil(error.retryAfter / 1000)} s`);
+  const proxy = describeProxySettings(process.env);
+  if (proxy && (error.code === "network_error" || error.code === "timeout")) lines.push(`  proxy: ${proxy}`);
   process.stderr.write(`${lines.join("\n")}\n`);
   if (LOCAL_CODES.has(error.code)) return EXIT.usage;
   // The core's classification (Error::is_transient), carried by every ClientCredentialError.

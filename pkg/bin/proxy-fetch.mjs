@@ -1,8 +1,9 @@
-// HTTPS_PROXY / HTTP_PROXY / NO_PROXY for the CLI on Node, whose global fetch ignores them
-// (Deno's and Bun's honour them, so the CLI leaves those alone). A fetch-compatible function
-// over node:net, node:tls and node:http: a CONNECT tunnel for https:// targets, absolute-form
-// requests for http:// ones. Small and dependency-free on purpose: undici's EnvHttpProxyAgent
-// would more than double the installed package. The CLI's own, not the library's API.
+// HTTPS_PROXY / HTTP_PROXY / NO_PROXY for the CLI on Node, whose global fetch ignores them, and
+// on Deno, whose fetch leaks the proxy's credentials (see honourProxyEnvironment). A
+// fetch-compatible function over node:net, node:tls and node:http: a CONNECT tunnel for
+// https:// targets, absolute-form requests for http:// ones. Small and dependency-free on
+// purpose: undici's EnvHttpProxyAgent would more than double the installed package. The CLI's
+// own, not the library's API.
 import { Buffer } from "node:buffer";
 import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -15,6 +16,11 @@ function variable(env, name) {
     if (Object.hasOwn(env, key) && env[key] !== "") return { name: key, value: env[key] };
   }
   return undefined;
+}
+
+/** A proxy variable's URL: curl and most tools take "proxy.corp:8080" as http://proxy.corp:8080. */
+function proxyUrl(value) {
+  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
 }
 
 /** Errors about a proxy setting: they name the variable, never its value (it may hold a password). */
@@ -32,8 +38,7 @@ export function proxySettings(env) {
     if (!found) return undefined;
     let url;
     try {
-      // curl and most tools take "proxy.corp:8080" as http://proxy.corp:8080.
-      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(found.value) ? found.value : `http://${found.value}`);
+      url = proxyUrl(found.value);
     } catch {
       throw invalidProxy(found.name, "write it as http://[user:password@]host:port");
     }
@@ -103,24 +108,28 @@ const ABORTED = () => new DOMException("This operation was aborted", "AbortError
 
 /**
  * A fetch for `env`'s proxies: requests NO_PROXY exempts, and those for a scheme without a
- * proxy, go to `direct`. Supports what the library sends: method, headers, a string or byte
- * body, `signal`; redirects are never followed (the library asks for "manual").
+ * proxy, go to `direct` (by default straight to the host, over node:net / node:tls). Supports
+ * what the library sends: method, headers, a string or byte body, `signal`; redirects are never
+ * followed (the library asks for "manual").
  */
-export function createProxyFetch(env, direct = globalThis.fetch) {
+export function createProxyFetch(env, direct = (input, init) => send(new URL(String(input)), init, undefined)) {
   const settings = proxySettings(env);
   return function proxyFetch(input, init = {}) {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const proxy = url.protocol === "https:" ? settings.https : url.protocol === "http:" ? settings.http : undefined;
     if (!proxy || bypassesProxy(url, settings.noProxy)) return direct(input, init);
-    return viaProxy(url, init, proxy);
+    return send(url, init, proxy);
   };
 }
 
-function viaProxy(url, init, proxy) {
+/** One HTTP/1.1 exchange for `url`, through `proxy` when given, as a WHATWG Response. */
+function send(url, init = {}, proxy) {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return Promise.reject(new TypeError(`fetch failed: ${url.protocol} URLs are not supported`));
   const signal = init.signal;
   if (signal?.aborted) return Promise.reject(signal.reason ?? ABORTED());
-  const via = `the proxy ${proxy.label} (from ${proxy.source})`;
+  const via = proxy && `the proxy ${proxy.label} (from ${proxy.source})`;
   const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   return new Promise((resolve, reject) => {
     const sockets = [];
     let settled = false;
@@ -132,20 +141,22 @@ function viaProxy(url, init, proxy) {
     };
     // Also after the response: an abort while the body is read closes the connection.
     signal?.addEventListener("abort", () => fail(signal.reason ?? ABORTED()), { once: true });
-
-    const toProxy = () => {
-      const socket = netConnect({ host: proxy.host, port: proxy.port });
+    const track = (socket, onError) => {
       sockets.push(socket);
-      socket.once("error", (error) => fail(proxyError(`could not reach ${via}`, { code: error.code ?? "connection failed" })));
+      socket.once("error", (error) => fail(onError(error)));
       return socket;
     };
+    const fetchFailed = (error) => new TypeError("fetch failed", { cause: error });
+    const toProxy = () => track(netConnect({ host: proxy.host, port: proxy.port }), (error) => proxyError(`could not reach ${via}`, { code: error.code ?? "connection failed" }));
+    // servername (SNI) must be a name; the certificate is checked against `host` either way.
+    const secure = (socket) => track(tlsConnect({ socket, host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] }), fetchFailed);
 
     const headers = new Headers(init.headers);
     const body = init.body == null ? undefined : Buffer.from(typeof init.body === "string" ? init.body : new Uint8Array(init.body));
     if (body) headers.set("content-length", String(body.length));
     headers.set("host", url.host);
 
-    const send = (createConnection, path, absoluteForm) => {
+    const exchange = (createConnection, path, absoluteForm) => {
       const request = httpRequest({
         createConnection,
         // No agent: one connection per request (the CLI sends one or two), and no
@@ -155,7 +166,7 @@ function viaProxy(url, init, proxy) {
         path,
         headers: { ...Object.fromEntries(headers), ...(absoluteForm && proxy.authorization ? { "proxy-authorization": proxy.authorization } : {}) },
       });
-      request.once("error", (error) => fail(new TypeError("fetch failed", { cause: error })));
+      request.once("error", (error) => fail(fetchFailed(error)));
       request.once("response", (message) => {
         if (absoluteForm && message.statusCode === 407) {
           message.resume();
@@ -171,12 +182,18 @@ function viaProxy(url, init, proxy) {
       request.end(body);
     };
 
-    if (url.protocol === "http:") {
-      // Absolute-form: the proxy forwards the request itself.
-      send(toProxy, url.href, true);
+    const path = `${url.pathname}${url.search}`;
+    if (!proxy) {
+      const direct = () => track(netConnect({ host, port }), fetchFailed);
+      exchange(url.protocol === "https:" ? () => secure(direct()) : direct, path, false);
       return;
     }
-    const target = `${url.hostname}:${url.port || 443}`;
+    if (url.protocol === "http:") {
+      // Absolute-form: the proxy forwards the request itself.
+      exchange(toProxy, url.href, true);
+      return;
+    }
+    const target = `${url.hostname}:${port}`;
     const connect = httpRequest({
       createConnection: toProxy,
       agent: null,
@@ -192,27 +209,50 @@ function viaProxy(url, init, proxy) {
         const advice = reply.statusCode === 407 ? `: check the user and password in ${proxy.source}` : "";
         return fail(proxyError(`${via} refused to open a tunnel to ${target} (${status})${advice}`));
       }
-      // servername (SNI) must be a name; the certificate is checked against `host` either way.
-      const secure = tlsConnect({ socket, host, servername: isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] });
-      sockets.push(secure);
-      secure.once("error", (error) => fail(new TypeError("fetch failed", { cause: error })));
-      send(() => secure, `${url.pathname}${url.search}`, false);
+      const tunnel = secure(socket);
+      exchange(() => tunnel, path, false);
     });
     connect.end();
   });
 }
 
+/**
+ * The proxy variables in effect, for an error that may be the proxy's ("HTTPS_PROXY=http://
+ * proxy:8080, NO_PROXY=.corp"), or undefined when none is set. Proxy URLs lose their
+ * credentials; one that cannot be parsed is only said to be set.
+ */
+export function describeProxySettings(env) {
+  const parts = [];
+  for (const found of [variable(env, "HTTPS_PROXY"), variable(env, "HTTP_PROXY")]) {
+    if (!found) continue;
+    let label;
+    try {
+      const url = proxyUrl(found.value);
+      label = `${url.protocol}//${url.host}`;
+    } catch {
+      label = "(set, not a URL)";
+    }
+    parts.push(`${found.name}=${label}`);
+  }
+  const noProxy = variable(env, "NO_PROXY");
+  if (parts.length && noProxy) parts.push(`${noProxy.name}=${noProxy.value}`);
+  return parts.length ? parts.join(", ") : undefined;
+}
+
 let installed = false;
 
 /**
- * Makes the process's `globalThis.fetch` honour `env`'s proxy variables, on Node only (Deno's
- * and Bun's fetch already do), and only when one is set. The CLI owns its process, so every
- * request it makes (the token, and any other command's) goes through one fetch this way.
+ * Makes the process's `globalThis.fetch` honour `env`'s proxy variables, when one is set. The
+ * CLI owns its process, so every request it makes (the token, and any other command's) goes
+ * through this one fetch. Node's fetch ignores the variables: exempt requests still use it.
+ * Deno's reads them, but (2.9.6) sends the proxy's Proxy-Authorization on to the server inside
+ * the tunnel and ignores `*`, `host:port` and spaces in NO_PROXY, so there every request goes
+ * through this module, exempt ones straight to the host. Bun's fetch gets them right: left alone.
  */
 export function honourProxyEnvironment(env) {
-  if (installed || globalThis.Deno !== undefined || globalThis.Bun !== undefined) return;
+  if (installed || globalThis.Bun !== undefined) return;
   const settings = proxySettings(env);
   if (!settings.https && !settings.http) return;
-  globalThis.fetch = createProxyFetch(env, globalThis.fetch);
+  globalThis.fetch = globalThis.Deno === undefined ? createProxyFetch(env, globalThis.fetch) : createProxyFetch(env);
   installed = true;
 }

@@ -33,6 +33,8 @@ export const withCredentials = (url, user = PROXY_USER, password = PROXY_PASSWOR
 async function listen(server) {
   const sockets = new Set();
   server.on("connection", (socket) => {
+    // A client that gives up resets its connection; that is the client's business.
+    socket.on("error", () => {});
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
