@@ -143,6 +143,7 @@ test("an unreachable proxy: exit 4, 'could not reach the proxy', no password", a
   const result = await cctoken(https, { HTTPS_PROXY: withCredentials(`http://127.0.0.1:${port}`) });
   assert.equal(result.code, 4, result.stderr);
   assert.match(result.stderr, new RegExp(`could not reach the proxy http://127\\.0\\.0\\.1:${port} \\(from HTTPS_PROXY\\) \\(ECONNREFUSED\\)`));
+  assert.ok(result.stderr.endsWith(`\n  proxy: HTTPS_PROXY=http://127.0.0.1:${port}\n`), result.stderr);
   assert.equal(https.tokenRequests, 0);
   assertNoCredentials(result);
 });
