@@ -75,6 +75,16 @@ test("HTTP_PROXY: a request to an http:// endpoint is sent to the proxy in absol
   assert.match(http.requests[0].body, /^client_id=/, "the form arrives whole");
 });
 
+test("with Node's own NODE_USE_ENV_PROXY=1 as well: one CONNECT, and NO_PROXY still bypasses", async () => {
+  const proxied = await cctoken(https, { HTTPS_PROXY: withCredentials(authProxy.url), NODE_USE_ENV_PROXY: "1" });
+  assertIssued(proxied, https);
+  assert.deepEqual(authProxy.connects, [{ target: target(https), authorization: BASIC }]);
+  const direct = await cctoken(https, { HTTPS_PROXY: withCredentials(authProxy.url), NODE_USE_ENV_PROXY: "1", NO_PROXY: "*" });
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.equal(https.tokenRequests, 2);
+  assert.equal(authProxy.connects.length, 1);
+});
+
 test("lower-case proxy variables win over upper-case ones, as in curl and undici", async () => {
   const unreachable = `http://127.0.0.1:${await closedPort()}`;
   const result = await cctoken(https, { https_proxy: proxy.url, HTTPS_PROXY: unreachable });
