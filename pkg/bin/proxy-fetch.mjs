@@ -28,10 +28,20 @@ function invalidProxy(name, why) {
   return Object.assign(new Error(`${name} is not a usable proxy URL: ${why}`), { code: "invalid_config", field: name });
 }
 
+/** A percent-encoded user or password; one with a stray `%` is taken as written, as curl does. */
+function decodePart(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
  * The proxy for each scheme, from the environment, checked now so that a typo is a
  * configuration error before any request. `{ https, http, noProxy }`; a proxy is
- * `{ url, source, label, authorization }` where `label` is the URL without credentials.
+ * `{ host, port, source, label, authorization }`: `source` the variable's name, `label` the
+ * URL without credentials, `authorization` the Proxy-Authorization value, if any.
  */
 export function proxySettings(env) {
   const parse = (found) => {
@@ -44,7 +54,7 @@ export function proxySettings(env) {
     }
     if (url.protocol !== "http:") throw invalidProxy(found.name, `the CLI speaks to http:// proxies only, not ${url.protocol}//`);
     const authorization = url.username || url.password
-      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`
+      ? `Basic ${Buffer.from(`${decodePart(url.username)}:${decodePart(url.password)}`).toString("base64")}`
       : undefined;
     return {
       host: url.hostname.replace(/^\[|\]$/g, ""),

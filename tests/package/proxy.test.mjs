@@ -15,7 +15,7 @@ import {
   closedPort, run, startProxy, startRefusingProxy, withCredentials,
 } from "./proxy-harness.mjs";
 
-const { bypassesProxy, createProxyFetch, parseNoProxy } = await import(`${PACKAGE_DIR}bin/proxy-fetch.mjs`);
+const { bypassesProxy, createProxyFetch, parseNoProxy, proxySettings } = await import(`${PACKAGE_DIR}bin/proxy-fetch.mjs`);
 
 const SCOPE = "api://cctoken-demo/.default";
 const BASIC = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString("base64")}`;
@@ -213,6 +213,15 @@ test("NO_PROXY matching: `*`, suffixes with or without a dot, IP literals exactl
   for (const [noProxy, url, expected] of cases) {
     assert.equal(bypassesProxy(new URL(url), parseNoProxy(noProxy)), expected, `NO_PROXY=${JSON.stringify(noProxy)} for ${url}`);
   }
+});
+
+test("proxy URLs: scheme-less means http://, credentials percent-decoded (a stray % kept), default port 80", () => {
+  const basic = (text) => `Basic ${Buffer.from(text).toString("base64")}`;
+  assert.deepEqual(proxySettings({ https_proxy: "proxy.corp:3128" }).https, { host: "proxy.corp", port: 3128, source: "https_proxy", label: "http://proxy.corp:3128", authorization: undefined });
+  assert.deepEqual(proxySettings({ HTTP_PROXY: "http://a%20b:p%zz@[::1]" }).http, { host: "::1", port: 80, source: "HTTP_PROXY", label: "http://[::1]", authorization: basic("a b:p%zz") });
+  assert.equal(proxySettings({ HTTPS_PROXY: "http://user@proxy:8080" }).https.authorization, basic("user:"));
+  assert.equal(proxySettings({ HTTPS_PROXY: "" }).https, undefined, "empty is unset");
+  assert.throws(() => proxySettings({ HTTPS_PROXY: "https://u:hunter2-secret@proxy:443" }), (error) => error.code === "invalid_config" && !error.message.includes("hunter2"));
 });
 
 // The README's Node snippet (section "Behind a proxy"), run as written against the local
