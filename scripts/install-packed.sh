@@ -13,7 +13,7 @@ tarball="$(cd "$ROOT/pkg" && npm pack --silent --pack-destination "$app")"
   echo '{ "name": "cctoken-consumer", "private": true, "type": "module" }' > package.json
   npm install --silent --no-audit --no-fund --offline "./$tarball" >/dev/null 2>&1 ||
     npm install --silent --no-audit --no-fund "./$tarball" >/dev/null
-  for tool in miniflare esbuild typescript @types/node proxy edge-runtime @edge-runtime; do
+  for tool in miniflare esbuild typescript @types/node proxy edge-runtime @edge-runtime undici; do
     mkdir -p "node_modules/$(dirname "$tool")"
     ln -sfn "$ROOT/node_modules/$tool" "node_modules/$tool"
   done

@@ -48,7 +48,7 @@ step "npm pack + install" scripts/install-packed.sh "$APP"
 SUITE=(tests/node/*.test.mjs)
 if [ -n "$SYSTEM_NODE" ] && [ "$SYSTEM_NODE" != "$NODE22" ]; then
   step "npm module, Node $("$SYSTEM_NODE" --version) (ESM, CJS, CLI)" \
-    bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" "$SYSTEM_NODE" --test "${SUITE[@]}" tests/node/*.test.cjs tests/package/cli.test.mjs
+    bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" "$SYSTEM_NODE" --test "${SUITE[@]}" tests/node/*.test.cjs tests/package/cli.test.mjs tests/package/proxy.test.mjs
 fi
 step "npm module, Node $("$NODE22" --version) (ESM, CJS, CLI, workerd, edge-light, JSR, TypeScript)" \
   bash -c 'cd "$1" && shift && exec "$@"' _ "$APP" "$NODE22" --test "${SUITE[@]}" tests/node/*.test.cjs tests/package/*.test.mjs

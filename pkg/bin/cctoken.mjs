@@ -3,6 +3,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
+import { describeProxySettings, honourProxyEnvironment } from "./proxy-fetch.mjs";
 
 const EXIT = { ok: 0, usage: 2, refused: 3, transient: 4 };
 const LOCAL_CODES = new Set(["invalid_config", "invalid_authority", "invalid_scope", "crypto_error"]);
@@ -90,6 +91,8 @@ function cacheOption(values) {
 }
 
 function clientFrom(values) {
+  // HTTPS_PROXY / HTTP_PROXY / NO_PROXY: Node's fetch ignores them (Deno's and Bun's do not).
+  honourProxyEnvironment(process.env);
   const host = values["authority-host"];
   const cache = cacheOption(values);
   if (values.config) {
@@ -168,6 +171,8 @@ function report(error) {
   if (error.correlationId) lines.push(`  correlation id: ${error.correlationId}`);
   if (error.traceId) lines.push(`  trace id: ${error.traceId}`);
   if (error.retryAfter !== undefined) lines.push(`  retry after: ${Math.ceil(error.retryAfter / 1000)} s`);
+  const proxy = describeProxySettings(process.env);
+  if (proxy && (error.code === "network_error" || error.code === "timeout")) lines.push(`  proxy: ${proxy}`);
   process.stderr.write(`${lines.join("\n")}\n`);
   if (LOCAL_CODES.has(error.code)) return EXIT.usage;
   // The core's classification (Error::is_transient), carried by every ClientCredentialError.
