@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { LOCAL_APP } from "../token-endpoint/server.mjs";
 import { TOKEN_SIGNATURE_MARKER } from "../token-endpoint/access-token.mjs";
 import { CACHE_KEY, CALLERS, SUITE_KEYS, WRONG_CACHE_KEY } from "../worker/broker.mjs";
+import { PROXY_PASSWORD, PROXY_USER } from "../package/proxy-harness.mjs";
 import { FLEET_KEYS, NEW_CACHE_KEY, OLD_CACHE_KEY, WRONG_KEY as FLEET_WRONG_KEY } from "../worker/fleet.mjs";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url);
@@ -64,6 +65,10 @@ export function canaries() {
       [`${kind} as text`, Buffer.from(key, "base64").toString("latin1")],
     ]),
     ...SUITE_CANARIES.map((secret) => [`a suite's secret ${secret.slice(0, 4)}…`, secret]),
+    // The CLI's proxy password, as given (percent-encoded in the proxy URL) and as sent.
+    ["the proxy password", PROXY_PASSWORD],
+    ["the proxy password, percent-encoded", encodeURIComponent(PROXY_PASSWORD)],
+    ["the proxy credentials, as HTTP Basic", Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString("base64")],
     ...Object.entries(CALLERS).flatMap(([id, caller]) => caller.keys.map((key) => [`broker key of ${id}`, key])),
     // The fleet suites' callers (tests/worker/fleet.mjs), and the wrong key they guess with:
     // a presented key is never logged, right or wrong.
