@@ -29,7 +29,15 @@ build_npm() {
   rm -f pkg/dist/web/cctoken_bg.wasm.d.ts pkg/dist/web/.gitignore
   # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
   cp pkg/src/index.d.ts pkg/dist/index.d.cts
-  cp README.md pkg/README.md
+  # The package's README is the npm user's part of the repository's: the broker's deployment
+  # and internals, the Rust core and the design (about 40 KB) stay in the repository, which
+  # keeps the installed package under its 600 KB budget.
+  awk '/^## The Worker token broker$/ { part = "broker" }
+    /^### Deploying$/ && part == "broker" { part = "skip" }
+    /^## Failure behaviour$/ { part = "" }
+    /^## Using the Rust core$/ { exit }
+    part != "skip" { print }
+    END { print "## More\n\nDeploying the Worker token broker, using the Rust core, and the design: see the README of the\ncctoken source repository." }' README.md > pkg/README.md
   # Any esbuild warning (say, an assignment to a const) fails the build rather than ship.
   # The CommonJS glue require()s the host bridge snippet, an ES module that Node before 20.19
   # cannot require: it is bundled in, so that glue is one self-contained file.
