@@ -81,7 +81,7 @@ fn unknown_fields_are_refused_with_the_closest_known_one() {
     );
     assert_eq!(
         refusal(read(object([scopes(), ("timeout", Fake::Number(1.0))]), REQUEST_FIELDS)).2,
-        "unknown acquireTokenForClient field \"timeout\"; known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, abortSignal, signal"
+        "unknown acquireTokenForClient field \"timeout\"; known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, tenantId, authority, abortSignal, signal"
     );
     assert!(read(
         object([scopes(), ("claims", text("{}"))]),
