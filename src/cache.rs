@@ -331,14 +331,28 @@ impl TokenCache {
     /// normalised under `rules`, a token type other than Bearer, an empty token). Lifetimes are
     /// capped at ten years from `now_ms`, as replies are.
     ///
-    /// An entry of another tenant names its authority, which `authority_key` must take as
-    /// this client's rules do and give back unchanged (its canonical form, see
-    /// [`crate::authority::TokenEndpoint::authority`]); `None` refuses the blob.
+    /// An entry of another tenant names its authority: this refuses it (and so the blob);
+    /// [`Self::deserialize_tenants`] takes it when `authority_key` takes the authority as this
+    /// client's rules do and gives it back unchanged (its canonical form, see
+    /// [`crate::authority::TokenEndpoint::authority`]).
     ///
     /// The blob is trusted for what it says: whoever can write it can make this client serve
     /// any token for any scope set. Keep it where only the app can write it, not merely where
     /// only the app can read it.
     pub fn deserialize(
+        &mut self,
+        json: &str,
+        token_endpoint: &str,
+        client_id: &str,
+        rules: ScopeRules,
+        now_ms: u64,
+    ) -> Result<usize, Error> {
+        self.deserialize_tenants(json, token_endpoint, client_id, rules, now_ms, &|_| None)
+    }
+
+    /// [`Self::deserialize`] for a client that takes other tenants per request: an entry of
+    /// another tenant is loaded when `authority_key` takes its authority (see above).
+    pub fn deserialize_tenants(
         &mut self,
         json: &str,
         token_endpoint: &str,
@@ -529,14 +543,14 @@ mod tests {
         let mut restored = TokenCache::new(1_000, 10);
         assert_eq!(
             restored
-                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 0, &|_| None)
+                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 0)
                 .unwrap(),
             1
         );
         assert!(restored.get("a/.default", 0).is_some());
         assert_eq!(
             restored
-                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 99_500, &|_| None)
+                .deserialize(&json, "https://e/token", "app", ScopeRules::Generic, 99_500)
                 .unwrap(),
             0
         );
@@ -551,7 +565,7 @@ mod tests {
             ),
         ] {
             let error = restored
-                .deserialize(input, endpoint, "app", ScopeRules::Generic, 0, &|_| None)
+                .deserialize(input, endpoint, "app", ScopeRules::Generic, 0)
                 .unwrap_err();
             assert!(error.message().contains(expected), "{error}");
         }
@@ -599,7 +613,7 @@ mod tests {
         ] {
             let mut cache = TokenCache::new(1_000, 10);
             let error = cache
-                .deserialize(&blob(entry), "https://e/token", "app", rules, 0, &|_| None)
+                .deserialize(&blob(entry), "https://e/token", "app", rules, 0)
                 .unwrap_err();
             assert_eq!(error.field(), Some("cache"));
             assert!(error.message().contains(expected), "{entry}: {error}");
@@ -615,7 +629,7 @@ mod tests {
         ));
         assert_eq!(
             cache
-                .deserialize(&forever, "https://e/token", "app", ScopeRules::Generic, 5, &|_| None)
+                .deserialize(&forever, "https://e/token", "app", ScopeRules::Generic, 5)
                 .unwrap(),
             2
         );

@@ -417,11 +417,7 @@ impl<H: Host> ConfidentialClient<H> {
         }
         let inner = &self.inner;
         let now_ms = inner.host.now_ms();
-        let token = inner
-            .cache
-            .borrow_mut()
-            .get(&target.key, now_ms)
-            .cloned()?;
+        let token = inner.cache.borrow_mut().get(&target.key, now_ms).cloned()?;
         if token.needs_refresh(now_ms) {
             self.refresh_in_background(request, target, now_ms);
         }
@@ -463,7 +459,7 @@ impl<H: Host> ConfidentialClient<H> {
                 .flatten()
                 .and_then(|endpoint| endpoint.authority())
         };
-        self.inner.cache.borrow_mut().deserialize(
+        self.inner.cache.borrow_mut().deserialize_tenants(
             json,
             config.endpoint.base_url(),
             &config.client_id,
@@ -476,7 +472,12 @@ impl<H: Host> ConfidentialClient<H> {
     /// The flight fetching `request.scopes` for `origin`: one under way that it may share
     /// (see [`Origin::may_join`]), or a new one. The fetch runs as a task of its own; callers
     /// only wait for its result, woken through a signal of the host (see [`Flight`]).
-    fn join_or_start(&self, request: &TokenRequest, target: &Target, origin: Origin) -> FetchFlight {
+    fn join_or_start(
+        &self,
+        request: &TokenRequest,
+        target: &Target,
+        origin: Origin,
+    ) -> FetchFlight {
         let scopes = target.key.as_str();
         let now_ms = self.inner.host.now_ms();
         let stale_after_ms = self.inner.stale_flight_ms();
@@ -703,12 +704,7 @@ impl<H: Host> Inner<H> {
             }
             let credential = config
                 .credential
-                .resolve(
-                    &config.client_id,
-                    endpoint.base_url(),
-                    audience,
-                    sent_at_ms,
-                )
+                .resolve(&config.client_id, endpoint.base_url(), audience, sent_at_ms)
                 .await?;
             let attempt_timeout_ms = policy.attempt_timeout_ms.min(deadline_ms - sent_at_ms);
             let http_request = build_token_request(TokenRequestParts {
@@ -745,7 +741,11 @@ impl<H: Host> Inner<H> {
                 }
                 Some(Err(error)) => return Err(error),
                 Some(Ok(response)) => {
-                    match parse_token_response(&response, &config.hint_context(endpoint), received_at_ms) {
+                    match parse_token_response(
+                        &response,
+                        &config.hint_context(endpoint),
+                        received_at_ms,
+                    ) {
                         Ok(token) => {
                             return Ok(CachedToken::issued(
                                 token.access_token,
@@ -782,10 +782,9 @@ impl<H: Host> Inner<H> {
                 }
                 RetryDecision::GiveUp => return Err(error),
                 RetryDecision::Throttled(wait_ms) => {
-                    self.throttled_until.borrow_mut().insert(
-                        target.key.clone(),
-                        received_at_ms.saturating_add(wait_ms),
-                    );
+                    self.throttled_until
+                        .borrow_mut()
+                        .insert(target.key.clone(), received_at_ms.saturating_add(wait_ms));
                     return Err(Error::new(
                         ErrorKind::Throttled,
                         format!(

@@ -50,7 +50,9 @@ impl<V: OptionValue> HostRequest<V> {
 
 /// `tenantId` (another tenant on the client's cloud) or `authority` (a whole authority URL),
 /// not both: the client checks either against its own ([`crate::ClientConfig::endpoint_for`]).
-fn request_authority<V: OptionValue>(fields: &Fields<V>) -> Result<Option<RequestAuthority>, Error> {
+fn request_authority<V: OptionValue>(
+    fields: &Fields<V>,
+) -> Result<Option<RequestAuthority>, Error> {
     match (fields.string("tenantId")?, fields.string("authority")?) {
         (Some(_), Some(_)) => Err(Error::invalid_config(
             "tenantId",

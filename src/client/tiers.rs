@@ -108,7 +108,9 @@ impl<H: Host> Inner<H> {
         };
         self.cache.borrow_mut().put(key, token.clone(), now_ms);
         if let Some(store) = &self.store {
-            store.put(&self.store_key(&request.scopes, target), &token).await;
+            store
+                .put(&self.store_key(&request.scopes, target), &token)
+                .await;
         }
         Ok(Fetched {
             token,

@@ -139,11 +139,15 @@ async fn serve(
             retry_after_s,
         ));
     }
-    let mut token_request =
-        match admit(caller, parsed.wanted, |scopes| broker.client.scopes(scopes)) {
-            Ok(token_request) => token_request,
-            Err(refusal) => return error_reply(refusal),
-        };
+    let mut token_request = match admit(
+        caller,
+        parsed.wanted,
+        |scopes| broker.client.scopes(scopes),
+        broker.client.config().token_endpoint().tenant(),
+    ) {
+        Ok(token_request) => token_request,
+        Err(refusal) => return error_reply(refusal),
+    };
     outcome.scopes = Some(token_request.scopes.iter().map(str::to_owned).collect());
     if token_request.force_refresh {
         let per_minute = caller.force_refresh_per_minute;
