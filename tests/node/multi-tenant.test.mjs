@@ -120,6 +120,18 @@ test("getAuthorizationHeader and callApi take the tenant too", async () => {
   assert.deepEqual([requestsFor(OWN), requestsFor(A), requestsFor(B)], [0, 1, 1]);
 });
 
+test("callApi's 403 for a missing permission names the admin-consent URL of the request's tenant", async () => {
+  const fetch = async (url, init) =>
+    String(url).startsWith("https://graph.example/")
+      ? new Response(JSON.stringify({ error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } }), { status: 403 })
+      : globalThis.fetch(url, init);
+  const client = newClient({ fetch });
+  const error = await client.callApi("https://graph.example/v1.0/users", { scopes: [SCOPE], tenantId: B }).catch((e) => e);
+  assert.equal(error.code, "insufficient_privileges", error.message);
+  assert.ok(error.hint.includes(`${endpoint.url}/${B}/adminconsent?client_id=${LOCAL_APP.clientId}`), error.hint);
+  assert.deepEqual([requestsFor(OWN), requestsFor(B)], [0, 1]);
+});
+
 test("a certificate's assertion names the tenant's own token endpoint as its audience", async () => {
   const client = newClient({ credential: { certificate: { privateKeyPem: FIXTURES.rsaKey, certificatePem: FIXTURES.rsaCert } } });
   const b = await client.acquireTokenForClient({ scopes: [SCOPE], tenantId: B });
