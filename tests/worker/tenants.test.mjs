@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { SCOPE, kvKeyFor, openKvValue, startBroker } from "./broker.mjs";
-import { withFleet } from "./fleet.mjs";
+import { auditLines, withFleet } from "./fleet.mjs";
 
 const OWN = LOCAL_APP.tenantId;
 const A = "aaaaaaaa-0000-4000-8000-00000000000a";
@@ -37,7 +37,7 @@ after(() => endpoint?.close());
 beforeEach(async (t) => {
   endpoint.reset();
   kvDir = await mkdtemp(join(tmpdir(), "cctoken-kv-tenants-"));
-  broker = await startBroker({ endpoint, app: LOCAL_APP, kvPersist: kvDir, settings: { BROKER_CLIENTS } });
+  broker = await startBroker({ endpoint, app: LOCAL_APP, kvPersist: kvDir, captureLogs: true, settings: { BROKER_CLIENTS } });
   t.after(async () => {
     await broker.dispose();
     await rm(kvDir, { recursive: true, force: true });
@@ -48,6 +48,12 @@ const requestsFor = (tenant) => endpoint.requests.filter((r) => r.path === `/${t
 const tidOf = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")).tid;
 /** The reply without its access token, for assertion messages (the leak scan reads them). */
 const summary = (reply) => (reply.json?.access_token ? JSON.stringify({ ...reply.json, access_token: "<redacted>" }) : reply.text);
+/** The audit lines once `count` arrived (the Worker's output reaches this process a moment after its reply). */
+async function auditLinesAtLeast(count, ms = 5000) {
+  const until = Date.now() + ms;
+  while (auditLines(broker.logs()).length < count && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+  return auditLines(broker.logs());
+}
 /** The KV key of `tenant`'s token, as the broker names it. */
 const kvKeyOfTenant = (tenant) => kvKeyFor({ authority: `${endpoint.url}/${tenant}` }, LOCAL_APP.clientId, SCOPE);
 
@@ -70,6 +76,9 @@ test("a granted tenant gets its own token, once, then from memory; each tenant a
   assert.equal(tidOf(form.json.access_token), B);
   assert.equal(form.json.cache, "memory");
   assert.equal(endpoint.tokenRequests, 3);
+  // The audit line names another tenant (as admitted, lowercase), and no tenant for the app's own.
+  const tenants = (await auditLinesAtLeast(6)).map((line) => line.tenant ?? null);
+  assert.deepEqual(tenants, [A, B, null, A, B, B]);
 });
 
 test("a tenant not granted is 403 tenant_not_granted; a caller without tenants has the app's tenant only", async () => {
