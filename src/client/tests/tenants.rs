@@ -489,3 +489,20 @@ fn a_certificates_assertion_names_the_tenants_token_endpoint() {
     assert_eq!(assertion_audience(&sent[0].1), OWN_URL);
     assert_eq!(assertion_audience(&sent[1].1), B_URL);
 }
+
+#[test]
+fn another_tenants_requests_keep_the_clients_extra_query_parameters() {
+    let host = TestHost::new();
+    host.token(TOKEN_B);
+    let endpoint = TokenEndpoint::from_authority("http://127.0.0.1:9/tenant-1")
+        .unwrap()
+        .with_extra_query_parameters(&[("dc".into(), "ESTS-PUB-WUS2-AZ1-FD000-TEST1".into())]);
+    let config =
+        ClientConfig::new("app-id", endpoint, Credential::client_secret("pw").unwrap()).unwrap();
+    let client = client_of(&host, config);
+    acquire(&client, for_tenant(&client, "tenant-b")).unwrap();
+    assert_eq!(
+        sent(&host)[0].0,
+        format!("{B_URL}?dc=ESTS-PUB-WUS2-AZ1-FD000-TEST1")
+    );
+}
