@@ -160,3 +160,26 @@ test("in a fleet, each tenant's token is acquired by its own coordinator, for th
   assert.equal(tidOf(again.json.access_token), B);
   assert.equal(endpoint.tokenRequests, 3);
 });
+
+test("a tenant's coordinator refreshes that tenant's token from its alarm, with nobody asking", { timeout: 45_000 }, async (t) => {
+  endpoint.settings.tokenLifetimeSeconds = 360;
+  endpoint.settings.refreshInSeconds = 12;
+  t.after(() => {
+    endpoint.settings.tokenLifetimeSeconds = 3599;
+    endpoint.settings.refreshInSeconds = undefined;
+  });
+  const fleet = await withFleet(t, { endpoint, settings: { BROKER_CLIENTS } });
+  const first = await fleet.a.token({ scopes: [SCOPE], tenant: B }, SAAS);
+  assert.equal(first.status, 200, first.summary);
+  // The alarm is set before the refresh point (12 s); bounded wait for its request.
+  const until = Date.now() + 30_000;
+  while (endpoint.tokenRequests < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.deepEqual(
+    endpoint.requests.map((r) => r.path),
+    [`/${B}/oauth2/v2.0/token`, `/${B}/oauth2/v2.0/token`],
+    "the first request and the alarm's refresh, both for tenant B",
+  );
+  const refreshed = await fleet.b.token({ scopes: [SCOPE], tenant: B }, SAAS);
+  assert.equal(tidOf(refreshed.json.access_token), B);
+  assert.ok(refreshed.json.access_token === endpoint.requests[1].accessToken, "the refreshed token is served");
+});
