@@ -162,6 +162,115 @@ impl TokenEndpoint {
     }
 }
 
+/// The authority one request names instead of the client's (MSAL's per-request tenant):
+/// a multi-tenant daemon serving many customer tenants with one app registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestAuthority {
+    /// `tenantId`: another tenant on the client's own cloud (MSAL.NET's `WithTenantId`).
+    Tenant(String),
+    /// `authority`: `https://<cloud>/<tenant>`, as msal-node's per-request `authority`. Its
+    /// cloud must be the client's, or one listed in `allowedAuthorityHosts`.
+    Authority(String),
+}
+
+impl RequestAuthority {
+    /// The request field it came from, which errors name.
+    pub fn field(&self) -> &'static str {
+        match self {
+            RequestAuthority::Tenant(_) => "tenantId",
+            RequestAuthority::Authority(_) => "authority",
+        }
+    }
+}
+
+/// `allowedAuthorityHosts`: cloud hosts besides the client's own that a per-request
+/// `authority` may name, each as `authorityHost` is written (`https://login.microsoftonline.us`).
+/// Returned as compared: `scheme://host`, lowercase.
+pub fn parse_allowed_authority_hosts(hosts: &[String]) -> Result<Vec<String>, Error> {
+    const FIELD: &str = "allowedAuthorityHosts";
+    hosts
+        .iter()
+        .map(|host| {
+            let parts = UrlParts::parse(FIELD, host)?;
+            if !parts.path.is_empty() {
+                return Err(Error::invalid_authority(
+                    FIELD,
+                    "allowedAuthorityHosts lists clouds' hosts only, e.g. [\"https://login.microsoftonline.us\"]: no tenant or path",
+                ));
+            }
+            Ok(format!("{}://{}", parts.scheme, parts.host.to_ascii_lowercase()))
+        })
+        .collect()
+}
+
+impl TokenEndpoint {
+    /// The endpoint a request naming `requested` goes to: `None` when it is this client's own
+    /// (the same cloud and tenant, compared ignoring case), else that tenant's endpoint, with
+    /// the tenant and host in lowercase so that one tenant has one cache entry. The request's
+    /// authority is held to the client's rules (https or loopback, one tenant, not `common`,
+    /// `organizations` or `consumers`) and must be on the client's cloud or one of
+    /// `allowed_hosts` ([`parse_allowed_authority_hosts`]). A client of a generic token
+    /// endpoint has no tenants to switch between: it refuses both.
+    pub fn for_request(
+        &self,
+        requested: &RequestAuthority,
+        allowed_hosts: &[String],
+    ) -> Result<Option<TokenEndpoint>, Error> {
+        let field = requested.field();
+        let Some(own) = &self.entra else {
+            return Err(Error::invalid_authority(
+                field,
+                format!("{field} per request needs a client configured with an Entra ID authority (authority or tenantId); this one has tokenEndpoint, a generic OAuth2 server without tenants: create one client per token endpoint instead"),
+            ));
+        };
+        let (host, tenant) = match requested {
+            RequestAuthority::Tenant(tenant) => {
+                if tenant.is_empty() {
+                    return Err(Error::invalid_authority(
+                        field,
+                        "tenantId per request must name a tenant: its Directory (tenant) ID or a verified domain such as contoso.onmicrosoft.com (leave it out for the client's own tenant)",
+                    ));
+                }
+                (own.host.to_ascii_lowercase(), tenant.as_str())
+            }
+            RequestAuthority::Authority(authority) => {
+                let parts = UrlParts::parse(field, authority)?;
+                let tenant = parts.path.trim_matches('/');
+                if tenant.is_empty() || tenant.contains('/') {
+                    return Err(Error::invalid_authority(
+                        field,
+                        "authority per request must be the cloud instance followed by one tenant segment, e.g. \"https://login.microsoftonline.com/<tenant id or domain>\" (or pass tenantId)",
+                    ));
+                }
+                let host = format!("{}://{}", parts.scheme, parts.host.to_ascii_lowercase());
+                if !host.eq_ignore_ascii_case(&own.host) && !allowed_hosts.contains(&host) {
+                    return Err(Error::invalid_authority(
+                        field,
+                        format!("authority per request must be on the client's cloud ({}): the credential is only sent to the hosts the client was configured with; to allow another cloud, list its host in the client option allowedAuthorityHosts", own.host),
+                    ));
+                }
+                (host, tenant)
+            }
+        };
+        if host.eq_ignore_ascii_case(&own.host) && tenant.eq_ignore_ascii_case(&own.tenant) {
+            return Ok(None);
+        }
+        let endpoint = Self::entra(host, &tenant.to_ascii_lowercase(), field)?;
+        Ok(Some(TokenEndpoint {
+            query: self.query.clone(),
+            ..endpoint
+        }))
+    }
+
+    /// `https://<cloud>/<tenant>` for Entra authorities: what [`RequestAuthority::Authority`]
+    /// names, and how a serialized cache labels another tenant's tokens.
+    pub fn authority(&self) -> Option<String> {
+        self.entra
+            .as_ref()
+            .map(|entra| format!("{}/{}", entra.host, entra.tenant))
+    }
+}
+
 struct UrlParts<'a> {
     scheme: &'static str,
     host: &'a str,

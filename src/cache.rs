@@ -22,6 +22,10 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 1000;
 const PROACTIVE_REFRESH_MIN_LIFETIME_MS: u64 = 2 * 3600 * 1000;
 /// The version of [`TokenCache::serialize`]'s format.
 const SERIALIZED_VERSION: u32 = 1;
+/// The version of a serialized cache holding other tenants' tokens (entries with an
+/// `authority`): a reader of version 1 ignores members it does not know, and would load
+/// another tenant's token as the client's own, so it must refuse the blob instead.
+const SERIALIZED_VERSION_TENANTS: u32 = 2;
 
 /// A token with its absolute times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +168,9 @@ struct Entry {
     last_used: u64,
 }
 
-/// Tokens by scope-set key, served while fresh, at most `capacity` of them.
+/// Tokens by key, served while fresh, at most `capacity` of them. A key is the scope-set key
+/// for the client's own tenant, or another tenant's authority and the scope-set key on two
+/// lines (scope keys hold no line break).
 pub struct TokenCache {
     entries: HashMap<String, Entry>,
     expiry_buffer_ms: u64,
@@ -184,6 +190,9 @@ struct SerializedCache {
 /// `#[serde(flatten)]`ed: flatten pulls serde's buffering deserializer into the wasm.
 #[derive(Serialize, Deserialize)]
 struct SerializedEntry {
+    /// The tenant's authority, for a token of another tenant than the client's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authority: Option<String>,
     scopes: String,
     access_token: String,
     token_type: String,
@@ -195,9 +204,15 @@ struct SerializedEntry {
 }
 
 impl SerializedEntry {
-    fn new(scopes: &str, token: &CachedToken) -> Self {
+    /// The entry of the token under `key` (see [`TokenCache`] for the keys).
+    fn new(key: &str, token: &CachedToken) -> Self {
         let stored = StoredToken::from(token);
+        let (authority, scopes) = match key.split_once('\n') {
+            Some((authority, scopes)) => (Some(authority.to_owned()), scopes),
+            None => (None, key),
+        };
         SerializedEntry {
+            authority,
             scopes: scopes.to_owned(),
             access_token: stored.access_token,
             token_type: stored.token_type,
@@ -207,6 +222,7 @@ impl SerializedEntry {
         }
     }
 
+    /// The scope key and the token; the authority stays behind.
     fn into_token(self) -> (String, CachedToken) {
         let token = CachedToken::from(StoredToken {
             access_token: self.access_token,
@@ -293,9 +309,14 @@ impl TokenCache {
             .filter(|(_, entry)| entry.token.is_fresh(now_ms, self.expiry_buffer_ms))
             .map(|(scopes, entry)| SerializedEntry::new(scopes, &entry.token))
             .collect();
-        tokens.sort_by(|a, b| a.scopes.cmp(&b.scopes));
+        tokens.sort_by(|a, b| (&a.authority, &a.scopes).cmp(&(&b.authority, &b.scopes)));
+        let tenants = tokens.iter().any(|entry| entry.authority.is_some());
         let cache = SerializedCache {
-            version: SERIALIZED_VERSION,
+            version: if tenants {
+                SERIALIZED_VERSION_TENANTS
+            } else {
+                SERIALIZED_VERSION
+            },
             token_endpoint: token_endpoint.to_owned(),
             client_id: client_id.to_owned(),
             tokens,
@@ -310,6 +331,11 @@ impl TokenCache {
     /// normalised under `rules`, a token type other than Bearer, an empty token). Lifetimes are
     /// capped at ten years from `now_ms`, as replies are.
     ///
+    /// An entry of another tenant names its authority: this refuses it (and so the blob);
+    /// [`Self::deserialize_tenants`] takes it when `authority_key` takes the authority as this
+    /// client's rules do and gives it back unchanged (its canonical form, see
+    /// [`crate::authority::TokenEndpoint::authority`]).
+    ///
     /// The blob is trusted for what it says: whoever can write it can make this client serve
     /// any token for any scope set. Keep it where only the app can write it, not merely where
     /// only the app can read it.
@@ -321,17 +347,31 @@ impl TokenCache {
         rules: ScopeRules,
         now_ms: u64,
     ) -> Result<usize, Error> {
+        self.deserialize_tenants(json, token_endpoint, client_id, rules, now_ms, &|_| None)
+    }
+
+    /// [`Self::deserialize`] for a client that takes other tenants per request: an entry of
+    /// another tenant is loaded when `authority_key` takes its authority (see above).
+    pub fn deserialize_tenants(
+        &mut self,
+        json: &str,
+        token_endpoint: &str,
+        client_id: &str,
+        rules: ScopeRules,
+        now_ms: u64,
+        authority_key: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<usize, Error> {
         let cache: SerializedCache = serde_json::from_str(json).map_err(|_| {
             Error::invalid_config(
                 "cache",
                 "the serialized cache is not in the expected format: pass what serializeCache() returned",
             )
         })?;
-        if cache.version != SERIALIZED_VERSION {
+        if cache.version != SERIALIZED_VERSION && cache.version != SERIALIZED_VERSION_TENANTS {
             return Err(Error::invalid_config(
                 "cache",
                 format!(
-                    "the serialized cache has version {}, this cctoken reads version {SERIALIZED_VERSION}",
+                    "the serialized cache has version {}, this cctoken reads versions {SERIALIZED_VERSION} and {SERIALIZED_VERSION_TENANTS}",
                     cache.version
                 ),
             ));
@@ -359,7 +399,23 @@ impl TokenCache {
             if entry.access_token.is_empty() {
                 return Err(unusable_entry(index, "its access token is empty"));
             }
+            let prefix = match &entry.authority {
+                Some(authority) if authority_key(authority).as_deref() == Some(authority) => {
+                    Some(authority.clone())
+                }
+                Some(_) => {
+                    return Err(unusable_entry(
+                        index,
+                        "its authority is not another tenant this client may ask for",
+                    ))
+                }
+                None => None,
+            };
             let (scopes, mut token) = entry.into_token();
+            let scopes = match prefix {
+                Some(authority) => format!("{authority}\n{scopes}"),
+                None => scopes,
+            };
             token.token_type = "Bearer".to_owned();
             token.expires_on_ms = token.expires_on_ms.min(latest_ms);
             token.ext_expires_on_ms = token.ext_expires_on_ms.min(latest_ms);
@@ -503,9 +559,9 @@ mod tests {
             (json.as_str(), "https://other/token", "another client"),
             ("[]", "https://e/token", "expected format"),
             (
-                r#"{"version":2,"token_endpoint":"","client_id":"","tokens":[]}"#,
+                r#"{"version":3,"token_endpoint":"","client_id":"","tokens":[]}"#,
                 "https://e/token",
-                "version 2",
+                "version 3, this cctoken reads versions 1 and 2",
             ),
         ] {
             let error = restored

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use futures_util::future::{select, Either};
 
 use crate::assertion::uuid_v4;
+use crate::authority::{RequestAuthority, TokenEndpoint};
 use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
 use crate::claims::merge_claims;
 pub use crate::client_config::ClientConfig;
@@ -102,6 +103,10 @@ pub struct TokenRequest {
     /// with extra parameters asks for a token that may differ from the plain one: it is
     /// sent on its own, never served from or written to the cache.
     pub extra_body: Vec<(String, String)>,
+    /// Another tenant than the client's, for this request only (a multi-tenant daemon): its
+    /// tokens are cached, shared and refreshed apart from every other tenant's. See
+    /// [`ClientConfig::endpoint_for`] for the rules it is held to.
+    pub authority: Option<RequestAuthority>,
 }
 
 impl TokenRequest {
@@ -113,7 +118,34 @@ impl TokenRequest {
             claims: None,
             correlation_id: None,
             extra_body: Vec::new(),
+            authority: None,
         }
+    }
+}
+
+/// Where one request's token comes from and is kept: the endpoint (`None`, the client's own)
+/// and the key of its cache entry, flight, throttling and refusal memory. The client's own
+/// tenant keys by the scope set alone; another tenant's key leads with its authority, on a
+/// line of its own (scope keys hold no line break), so no two tenants share anything.
+#[derive(Clone)]
+pub(crate) struct Target {
+    endpoint: Option<TokenEndpoint>,
+    key: String,
+}
+
+impl Target {
+    fn of(config: &ClientConfig, request: &TokenRequest) -> Result<Self, Error> {
+        let endpoint = config.endpoint_for(request.authority.as_ref())?;
+        let scopes = request.scopes.cache_key();
+        let key = match endpoint.as_ref().and_then(TokenEndpoint::authority) {
+            Some(authority) => format!("{authority}\n{scopes}"),
+            None => scopes.to_owned(),
+        };
+        Ok(Target { endpoint, key })
+    }
+
+    fn endpoint<'a>(&'a self, config: &'a ClientConfig) -> &'a TokenEndpoint {
+        self.endpoint.as_ref().unwrap_or(&config.endpoint)
     }
 }
 
@@ -321,14 +353,15 @@ impl<H: Host> ConfidentialClient<H> {
                 challenge,
             )?);
         }
-        if let Some(hit) = self.memory_hit(&request) {
+        let target = Target::of(&self.inner.config, &request)?;
+        if let Some(hit) = self.memory_hit(&request, &target) {
             return Ok(hit);
         }
         let inner = &self.inner;
-        let key = request.scopes.cache_key().to_owned();
+        let key = &target.key;
         let now_ms = inner.host.now_ms();
         // Throttling only stops requests to the identity provider; a fresh token is still served.
-        if let Some(until) = inner.throttled_until.borrow().get(&key).copied() {
+        if let Some(until) = inner.throttled_until.borrow().get(key).copied() {
             if now_ms < until {
                 return Err(Error::new(
                     ErrorKind::Throttled,
@@ -337,21 +370,22 @@ impl<H: Host> ConfidentialClient<H> {
                 .with_retry_after_ms(until - now_ms));
             }
         }
-        if let Some(refusal) = inner.remembered_refusal(&key, now_ms) {
+        if let Some(refusal) = inner.remembered_refusal(key, now_ms) {
             return Err(refusal);
         }
         let fetched = if request.claims.is_some() || !request.extra_body.is_empty() {
             // A claims challenge or extra parameters ask for a token that may differ from
             // the plain one: never shared, never cached.
-            let (token, correlation_id) =
-                inner.fetch_from_idp(&request, Origin::of(&request)).await?;
+            let (token, correlation_id) = inner
+                .fetch_from_idp(&request, &target, Origin::of(&request))
+                .await?;
             Fetched {
                 token,
                 source: TokenSource::IdentityProvider,
                 correlation_id: Some(correlation_id),
             }
         } else {
-            self.join_or_start(&request, Origin::of(&request))
+            self.join_or_start(&request, &target, Origin::of(&request))
                 .wait()
                 .await?
         };
@@ -360,6 +394,7 @@ impl<H: Host> ConfidentialClient<H> {
             fetched.source,
             fetched.correlation_id,
             &request.scopes,
+            &target,
         ))
     }
 
@@ -370,29 +405,28 @@ impl<H: Host> ConfidentialClient<H> {
     pub fn acquire_from_memory(&self, request: &TokenRequest) -> Option<AuthResult> {
         // An unusable correlation id goes the long way, which reports it.
         validate_correlation_id(request.correlation_id.as_deref()).ok()?;
-        self.memory_hit(request)
+        // So does an authority the client refuses.
+        let target = Target::of(&self.inner.config, request).ok()?;
+        self.memory_hit(request, &target)
     }
 
     /// [`Self::acquire_from_memory`] for a request whose correlation id is already checked.
-    fn memory_hit(&self, request: &TokenRequest) -> Option<AuthResult> {
+    fn memory_hit(&self, request: &TokenRequest, target: &Target) -> Option<AuthResult> {
         if request.claims.is_some() || request.force_refresh || !request.extra_body.is_empty() {
             return None;
         }
         let inner = &self.inner;
         let now_ms = inner.host.now_ms();
-        let token = inner
-            .cache
-            .borrow_mut()
-            .get(request.scopes.cache_key(), now_ms)
-            .cloned()?;
+        let token = inner.cache.borrow_mut().get(&target.key, now_ms).cloned()?;
         if token.needs_refresh(now_ms) {
-            self.refresh_in_background(request, now_ms);
+            self.refresh_in_background(request, target, now_ms);
         }
         Some(inner.result(
             token,
             TokenSource::Memory,
             request.correlation_id.clone(),
             &request.scopes,
+            target,
         ))
     }
 
@@ -416,20 +450,35 @@ impl<H: Host> ConfidentialClient<H> {
     /// blob needs integrity as well as secrecy (see [`TokenCache::deserialize`]).
     pub fn deserialize_cache(&self, json: &str) -> Result<usize, Error> {
         let config = &self.inner.config;
-        self.inner.cache.borrow_mut().deserialize(
+        // Another tenant's entry is taken only under the rules a request naming it meets.
+        let authority_key = |authority: &str| {
+            let requested = RequestAuthority::Authority(authority.to_owned());
+            config
+                .endpoint_for(Some(&requested))
+                .ok()
+                .flatten()
+                .and_then(|endpoint| endpoint.authority())
+        };
+        self.inner.cache.borrow_mut().deserialize_tenants(
             json,
             config.endpoint.base_url(),
             &config.client_id,
             config.endpoint.scope_rules(),
             self.inner.host.now_ms(),
+            &authority_key,
         )
     }
 
     /// The flight fetching `request.scopes` for `origin`: one under way that it may share
     /// (see [`Origin::may_join`]), or a new one. The fetch runs as a task of its own; callers
     /// only wait for its result, woken through a signal of the host (see [`Flight`]).
-    fn join_or_start(&self, request: &TokenRequest, origin: Origin) -> FetchFlight {
-        let scopes = request.scopes.cache_key();
+    fn join_or_start(
+        &self,
+        request: &TokenRequest,
+        target: &Target,
+        origin: Origin,
+    ) -> FetchFlight {
+        let scopes = target.key.as_str();
         let now_ms = self.inner.host.now_ms();
         let stale_after_ms = self.inner.stale_flight_ms();
         {
@@ -462,9 +511,10 @@ impl<H: Host> ConfidentialClient<H> {
             .insert(key.clone(), (flight.clone(), now_ms));
         let inner = Rc::clone(&self.inner);
         let request = request.clone();
+        let target = target.clone();
         let producer = flight.clone();
         self.inner.host.spawn(Box::pin(async move {
-            let outcome = inner.fetch_through_tiers(&request, origin).await;
+            let outcome = inner.fetch_through_tiers(&request, &target, origin).await;
             {
                 // A flight that went stale may have been replaced: only its own entry goes.
                 let mut in_flight = inner.in_flight.borrow_mut();
@@ -483,8 +533,8 @@ impl<H: Host> ConfidentialClient<H> {
         flight
     }
 
-    fn refresh_in_background(&self, request: &TokenRequest, now_ms: u64) {
-        let key = request.scopes.cache_key().to_owned();
+    fn refresh_in_background(&self, request: &TokenRequest, target: &Target, now_ms: u64) {
+        let key = target.key.clone();
         let not_before = self.inner.refresh_not_before.borrow().get(&key).copied();
         if not_before.is_some_and(|at| now_ms < at) {
             return;
@@ -503,7 +553,7 @@ impl<H: Host> ConfidentialClient<H> {
             ..request.clone()
         };
         let inner = Rc::clone(&self.inner);
-        self.join_or_start(&refresh, Origin::BackgroundRefresh)
+        self.join_or_start(&refresh, target, Origin::BackgroundRefresh)
             .on_complete(move |outcome| match outcome {
                 Ok(_) => {
                     inner.refresh_not_before.borrow_mut().remove(&key);
@@ -567,6 +617,7 @@ impl<H: Host> Inner<H> {
         source: TokenSource,
         correlation_id: Option<String>,
         scopes: &ScopeSet,
+        target: &Target,
     ) -> AuthResult {
         let fresh_until = token
             .expires_on_ms
@@ -584,13 +635,15 @@ impl<H: Host> Inner<H> {
             scopes: scopes.iter().map(str::to_owned).collect(),
             source,
             correlation_id,
-            tenant_id: self.config.endpoint.tenant().map(str::to_owned),
+            tenant_id: target.endpoint(&self.config).tenant().map(str::to_owned),
         }
     }
 
-    fn store_key(&self, scopes: &ScopeSet) -> String {
+    /// The token's name in a shared store and the fleet: the effective token endpoint names
+    /// the tenant, so every tenant has its own entry and its own coordinator.
+    fn store_key(&self, scopes: &ScopeSet, target: &Target) -> String {
         store_key(
-            self.config.endpoint.base_url(),
+            target.endpoint(&self.config).base_url(),
             &self.config.client_id,
             scopes.cache_key(),
         )
@@ -600,13 +653,14 @@ impl<H: Host> Inner<H> {
     async fn fetch_from_idp(
         &self,
         request: &TokenRequest,
+        target: &Target,
         origin: Origin,
     ) -> Result<(CachedToken, String), Error> {
         let correlation_id = match &request.correlation_id {
             Some(id) => id.clone(),
             None => uuid_v4()?,
         };
-        self.fetch_with_retries(request, origin, &correlation_id)
+        self.fetch_with_retries(request, target, origin, &correlation_id)
             .await
             .map(|token| (token, correlation_id.clone()))
             .map_err(|error| match error.correlation_id() {
@@ -618,16 +672,20 @@ impl<H: Host> Inner<H> {
     async fn fetch_with_retries(
         &self,
         request: &TokenRequest,
+        target: &Target,
         origin: Origin,
         correlation_id: &str,
     ) -> Result<CachedToken, Error> {
         let config = &self.config;
+        let endpoint = target.endpoint(config);
         let policy = &config.retry;
         let deadline_ms = self.host.now_ms().saturating_add(policy.total_timeout_ms);
+        // Another tenant's assertions name its own endpoint (`endpoint_for` refuses a fixed
+        // audience with another tenant).
         let audience = config
             .assertion_audience
             .as_deref()
-            .unwrap_or(config.endpoint.base_url());
+            .unwrap_or(endpoint.base_url());
         let extra_body = match (&config.forced_refresh_parameter, origin) {
             (Some(parameter), Origin::Forced) => Cow::Owned(
                 [
@@ -646,16 +704,11 @@ impl<H: Host> Inner<H> {
             }
             let credential = config
                 .credential
-                .resolve(
-                    &config.client_id,
-                    config.endpoint.base_url(),
-                    audience,
-                    sent_at_ms,
-                )
+                .resolve(&config.client_id, endpoint.base_url(), audience, sent_at_ms)
                 .await?;
             let attempt_timeout_ms = policy.attempt_timeout_ms.min(deadline_ms - sent_at_ms);
             let http_request = build_token_request(TokenRequestParts {
-                endpoint: &config.endpoint,
+                endpoint,
                 client_id: &config.client_id,
                 scopes: &request.scopes,
                 credential: &credential,
@@ -688,7 +741,11 @@ impl<H: Host> Inner<H> {
                 }
                 Some(Err(error)) => return Err(error),
                 Some(Ok(response)) => {
-                    match parse_token_response(&response, &config.hint_context(), received_at_ms) {
+                    match parse_token_response(
+                        &response,
+                        &config.hint_context(endpoint),
+                        received_at_ms,
+                    ) {
                         Ok(token) => {
                             return Ok(CachedToken::issued(
                                 token.access_token,
@@ -725,10 +782,9 @@ impl<H: Host> Inner<H> {
                 }
                 RetryDecision::GiveUp => return Err(error),
                 RetryDecision::Throttled(wait_ms) => {
-                    self.throttled_until.borrow_mut().insert(
-                        request.scopes.cache_key().to_owned(),
-                        received_at_ms.saturating_add(wait_ms),
-                    );
+                    self.throttled_until
+                        .borrow_mut()
+                        .insert(target.key.clone(), received_at_ms.saturating_add(wait_ms));
                     return Err(Error::new(
                         ErrorKind::Throttled,
                         format!(

@@ -2,7 +2,7 @@
 //! cache and retry settings. [`crate::client_options::ClientOptions`] builds one from the
 //! options users write; this is the form the client runs on.
 
-use crate::authority::TokenEndpoint;
+use crate::authority::{RequestAuthority, TokenEndpoint};
 use crate::cache::{DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
 use crate::client_id::ClientId;
 use crate::credential::Credential;
@@ -24,6 +24,9 @@ pub struct ClientConfig {
     pub(crate) client_capabilities: Vec<String>,
     /// The claims request the capabilities make, sent with every token request.
     pub(crate) capabilities_claims: Option<String>,
+    /// Clouds besides the endpoint's own that a per-request authority may name
+    /// (`scheme://host`, lowercase).
+    pub(crate) allowed_authority_hosts: Vec<String>,
 }
 
 impl ClientConfig {
@@ -48,6 +51,7 @@ impl ClientConfig {
             forced_refresh_parameter: None,
             client_capabilities: Vec::new(),
             capabilities_claims: None,
+            allowed_authority_hosts: Vec::new(),
         })
     }
 
@@ -100,6 +104,36 @@ impl ClientConfig {
         Ok(self)
     }
 
+    /// Clouds besides the client's own that a request's `authority` may name (MSAL's per-request
+    /// authority), e.g. `https://login.microsoftonline.us`: the credential goes to those hosts
+    /// too. Checked by [`crate::authority::parse_allowed_authority_hosts`].
+    pub fn with_allowed_authority_hosts(mut self, hosts: &[String]) -> Result<Self, Error> {
+        self.allowed_authority_hosts = crate::authority::parse_allowed_authority_hosts(hosts)?;
+        Ok(self)
+    }
+
+    /// The token endpoint a request naming `requested` goes to: `None` for the client's own
+    /// (see [`TokenEndpoint::for_request`]). A fixed `assertionAudience` names one tenant's
+    /// endpoint, so a client with one takes no other tenant per request.
+    pub fn endpoint_for(
+        &self,
+        requested: Option<&RequestAuthority>,
+    ) -> Result<Option<TokenEndpoint>, Error> {
+        let Some(requested) = requested else {
+            return Ok(None);
+        };
+        let endpoint = self
+            .endpoint
+            .for_request(requested, &self.allowed_authority_hosts)?;
+        if endpoint.is_some() && self.assertion_audience.is_some() {
+            return Err(Error::invalid_config(
+                requested.field(),
+                format!("{} per request cannot be used with assertionAudience: it fixes every assertion's aud to one endpoint, while another tenant's assertions must name its own token endpoint; remove assertionAudience (the default aud is the tenant's token endpoint)", requested.field()),
+            ));
+        }
+        Ok(endpoint)
+    }
+
     /// The declared client capabilities.
     pub fn client_capabilities(&self) -> &[String] {
         &self.client_capabilities
@@ -125,10 +159,12 @@ impl ClientConfig {
         &self.retry
     }
 
-    pub(crate) fn hint_context(&self) -> HintContext<'_> {
+    /// What troubleshooting hints may name for requests to `endpoint` (the client's own or a
+    /// request's tenant).
+    pub(crate) fn hint_context<'a>(&'a self, endpoint: &'a TokenEndpoint) -> HintContext<'a> {
         HintContext {
-            authority_host: self.endpoint.authority_host(),
-            tenant: self.endpoint.tenant(),
+            authority_host: endpoint.authority_host(),
+            tenant: endpoint.tenant(),
             client_id: &self.client_id,
             secret: match &self.credential {
                 Credential::ClientSecret { secret, .. } => Some(secret),

@@ -59,6 +59,9 @@ pub struct ClientOptions {
     /// `clientCapabilities`, e.g. `["cp1"]`: sent as the `xms_cc` claims request (see
     /// [`ClientConfig::with_client_capabilities`]).
     pub client_capabilities: Option<Vec<String>>,
+    /// `allowedAuthorityHosts`: clouds besides the client's own that a request's `authority`
+    /// may name (see [`ClientConfig::with_allowed_authority_hosts`]).
+    pub allowed_authority_hosts: Option<Vec<String>>,
     /// A form parameter sent with forced requests only (`BrokerClient`'s `force_refresh`);
     /// see [`ClientConfig::with_forced_refresh_parameter`].
     pub forced_refresh_parameter: Option<(String, String)>,
@@ -184,6 +187,10 @@ impl ClientOptions {
         replace_if_given(&mut self.total_timeout_ms, overrides.total_timeout_ms);
         replace_if_given(&mut self.client_capabilities, overrides.client_capabilities);
         replace_if_given(
+            &mut self.allowed_authority_hosts,
+            overrides.allowed_authority_hosts,
+        );
+        replace_if_given(
             &mut self.forced_refresh_parameter,
             overrides.forced_refresh_parameter,
         );
@@ -232,6 +239,9 @@ impl ClientOptions {
         config = config.with_retry_policy(retry);
         if let Some(capabilities) = self.client_capabilities {
             config = config.with_client_capabilities(capabilities)?;
+        }
+        if let Some(hosts) = self.allowed_authority_hosts {
+            config = config.with_allowed_authority_hosts(&hosts)?;
         }
         if let Some((name, value)) = self.forced_refresh_parameter {
             config = config.with_forced_refresh_parameter(name, value);

@@ -20,6 +20,7 @@ pub const CLIENT_OPTIONS: &[&str] = &[
     "attemptTimeoutMs",
     "totalTimeoutMs",
     "clientCapabilities",
+    "allowedAuthorityHosts",
     "onRefreshError",
     "fetch",
 ];
@@ -41,7 +42,7 @@ pub const CERTIFICATE_OPTIONS: &[&str] = &[
     "algorithm",
     "keyId",
 ];
-/// The fields of `callApi`'s `init`: a token request's (the first seven), then what is sent
+/// The fields of `callApi`'s `init`: a token request's (the first nine), then what is sent
 /// to the API as given. `signal` is the web platform's name for `abortSignal`, accepted as the
 /// same field.
 pub const CALL_API_FIELDS: &[&str] = &[
@@ -50,6 +51,8 @@ pub const CALL_API_FIELDS: &[&str] = &[
     "claims",
     "correlationId",
     "extraBodyParameters",
+    "tenantId",
+    "authority",
     "abortSignal",
     "signal",
     "method",
@@ -57,7 +60,7 @@ pub const CALL_API_FIELDS: &[&str] = &[
     "body",
 ];
 /// The fields of `acquireTokenForClient` and `getAuthorizationHeader` requests.
-pub const REQUEST_FIELDS: &[&str] = CALL_API_FIELDS.split_at(7).0;
+pub const REQUEST_FIELDS: &[&str] = CALL_API_FIELDS.split_at(9).0;
 /// The options of `new BrokerClient(…)`.
 pub const BROKER_CLIENT_OPTIONS: &[&str] = &["url", "callerId", "key", "fetch"];
 /// The fields of `BrokerClient`'s `acquireToken` requests: what the broker's token route

@@ -3,7 +3,7 @@
 //! `adminConsentUrl`'s options. Unknown fields are refused (a misspelt one must not be
 //! silently ignored); the abort signal, a host object, is handed back to the host.
 
-use crate::authority::TokenEndpoint;
+use crate::authority::{RequestAuthority, TokenEndpoint};
 use crate::client::TokenRequest;
 use crate::error::Error;
 use crate::option_names::ADMIN_CONSENT_OPTIONS;
@@ -38,12 +38,29 @@ impl<V: OptionValue> HostRequest<V> {
             claims: fields.string("claims")?,
             correlation_id: fields.string("correlationId")?,
             extra_body: fields.string_map("extraBodyParameters")?,
+            authority: request_authority(&fields)?,
         };
         Ok(HostRequest {
             token,
             signal,
             fields,
         })
+    }
+}
+
+/// `tenantId` (another tenant on the client's cloud) or `authority` (a whole authority URL),
+/// not both: the client checks either against its own ([`crate::ClientConfig::endpoint_for`]).
+fn request_authority<V: OptionValue>(
+    fields: &Fields<V>,
+) -> Result<Option<RequestAuthority>, Error> {
+    match (fields.string("tenantId")?, fields.string("authority")?) {
+        (Some(_), Some(_)) => Err(Error::invalid_config(
+            "tenantId",
+            "pass tenantId or authority per request, not both: tenantId keeps the client's cloud, authority names cloud and tenant",
+        )),
+        (Some(tenant), None) => Ok(Some(RequestAuthority::Tenant(tenant))),
+        (None, Some(authority)) => Ok(Some(RequestAuthority::Authority(authority))),
+        (None, None) => Ok(None),
     }
 }
 

@@ -95,15 +95,24 @@ function isObject(value) {
 
 /**
  * The cache key of a plain request, undefined for anything else. Plain: own properties
- * `scopes` (strings), and optionally `forceRefresh: false` and one live abort signal
- * (`abortSignal`, or `signal`, or the same signal under both names). Any other field, even
- * one the core accepts, goes to the core, which acts on it or refuses it. Like the core, this
- * reads own properties only: nothing inherited from `Object.prototype` counts.
+ * `scopes` (strings), and optionally `forceRefresh: false`, one live abort signal
+ * (`abortSignal`, or `signal`, or the same signal under both names) and `tenantId`. Any other
+ * field, even one the core accepts (`authority`), goes to the core, which acts on it or
+ * refuses it. Like the core, this reads own properties only: nothing inherited from
+ * `Object.prototype` counts.
+ *
+ * A tenant's key is `"\n" + tenantId + "\n" + scopes key`, a plain key is the scopes key:
+ * no scope may be empty (an empty first scope would start a plain key with "\n") or hold a
+ * line break, and a tenant id holds only a tenant's characters, so no key of one tenant is
+ * ever a key of another, or of the client's own (the core keys the same tenant written in
+ * another case, or the client's own tenant named, as one entry; here they are merely
+ * answered apart).
  */
 function plainKey(request) {
   if (!isObject(request)) return undefined;
   let scopes;
   let signal;
+  let tenant;
   // for…in walks V8's enum cache: no allocation, unlike Object.keys.
   for (const name in request) {
     if (!Object.hasOwn(request, name)) continue;
@@ -114,6 +123,11 @@ function plainKey(request) {
         break;
       case "forceRefresh":
         if (value !== undefined && value !== false) return undefined;
+        break;
+      case "tenantId":
+        if (value === undefined) break;
+        if (typeof value !== "string" || !TENANT.test(value)) return undefined;
+        tenant = value;
         break;
       case "abortSignal":
       case "signal":
@@ -133,7 +147,11 @@ function plainKey(request) {
   if (!Array.isArray(scopes) || scopes.length === 0) return undefined;
   for (const scope of scopes) {
     // A line break would make ["a\nb"] the key of ["a", "b"]; the core refuses it anyway.
-    if (typeof scope !== "string" || scope.includes("\n")) return undefined;
+    if (typeof scope !== "string" || scope === "" || scope.includes("\n")) return undefined;
   }
-  return scopes.length === 1 ? scopes[0] : scopes.join("\n");
+  const key = scopes.length === 1 ? scopes[0] : scopes.join("\n");
+  return tenant === undefined ? key : `\n${tenant}\n${key}`;
 }
+
+/** What a tenant id may hold (the core's rule); anything else is the core's to refuse. */
+const TENANT = /^[A-Za-z0-9._-]+$/;

@@ -94,6 +94,12 @@ export interface ConfidentialClientOptions {
    * which `callApi` answers. Each 1 to 64 letters, digits, `_`, `-` or `.`; at most 16.
    */
   clientCapabilities?: string[];
+  /**
+   * Clouds besides the client's own that a request's `authority` may name, written as
+   * `authorityHost` is (e.g. `["https://login.microsoftonline.us"]`): the credential is sent to
+   * them too. Default: none, so a per-request authority stays on the client's cloud.
+   */
+  allowedAuthorityHosts?: string[];
   /** Called when a background refresh fails; callers keep getting the cached token meanwhile. */
   onRefreshError?: (error: ClientCredentialError) => void;
   /** A fetch-compatible function; defaults to `globalThis.fetch`. */
@@ -140,6 +146,19 @@ export interface ClientCredentialRequest {
   correlationId?: string;
   /** Extra form parameters appended to the request body. */
   extraBodyParameters?: Record<string, string>;
+  /**
+   * Another tenant for this request only (MSAL.NET's `WithTenantId`): a multi-tenant daemon's
+   * customer tenant, on the client's cloud. Tokens are cached, shared and refreshed per
+   * tenant. `common`, `organizations` and `consumers` are refused (`invalid_authority`), and
+   * so is any tenant with a client configured with `tokenEndpoint` or `assertionAudience`.
+   */
+  tenantId?: string;
+  /**
+   * Another authority for this request only (msal-node's per-request `authority`),
+   * `https://<cloud>/<tenant>`: held to the client's rules, and its cloud must be the client's
+   * or listed in {@link ConfidentialClientOptions.allowedAuthorityHosts}. Not with {@link tenantId}.
+   */
+  authority?: string;
   /** Cancels the wait (the promise rejects with code `aborted`). */
   abortSignal?: AbortSignal;
   /** The web platform's name for {@link abortSignal}; give one of them (or the same signal to both). */

@@ -10,17 +10,22 @@
 use super::callers::Caller;
 use super::received_token_request::{BadBody, Wanted};
 use super::reply::{describe, ErrorReply};
+use crate::authority::{RequestAuthority, TokenEndpoint};
 use crate::client::TokenRequest;
 use crate::error::Error;
 use crate::scope::ScopeSet;
 
 /// The token request `caller` may make for `wanted`, or the reply refusing it. `scopes`
 /// validates the requested scopes for the app's token endpoint
-/// ([`crate::ConfidentialClient::scopes`]).
+/// ([`crate::ConfidentialClient::scopes`]); `own_tenant` is the app's tenant (`None` for a
+/// generic token endpoint, which has none). A request naming a tenant other than the app's
+/// own is admitted only for a caller granted that tenant (`tenants` in `BROKER_CLIENTS`):
+/// a caller without `tenants` gets the app's tenant only.
 pub fn admit(
     caller: &Caller,
     wanted: Result<Wanted, BadBody>,
     scopes: impl FnOnce(&[String]) -> Result<ScopeSet, Error>,
+    own_tenant: Option<&str>,
 ) -> Result<TokenRequest, ErrorReply> {
     let wanted = wanted.map_err(|bad| match bad {
         BadBody::Invalid(why) => ErrorReply::new(400, "invalid_request", why),
@@ -43,10 +48,53 @@ pub fn admit(
             ),
         ));
     }
+    let authority = match wanted.tenant {
+        None => None,
+        Some(tenant) => other_tenant(caller, &tenant, own_tenant)?,
+    };
     Ok(TokenRequest {
         force_refresh: wanted.force_refresh,
+        authority,
         ..TokenRequest::new(scopes)
     })
+}
+
+/// The request's `tenant`: `None` for the app's own, the tenant when `caller` was granted
+/// it, else the refusal: 400 for what is no tenant, 403 for one not granted.
+fn other_tenant(
+    caller: &Caller,
+    tenant: &str,
+    own_tenant: Option<&str>,
+) -> Result<Option<RequestAuthority>, ErrorReply> {
+    let Some(own) = own_tenant else {
+        return Err(ErrorReply::new(
+            400,
+            "invalid_request",
+            "tenant: this broker's app uses TOKEN_ENDPOINT, a token server without tenants; leave tenant out",
+        ));
+    };
+    // One tenant, in the characters a tenant has: nothing else is named back.
+    if TokenEndpoint::from_tenant(tenant, None).is_err() {
+        return Err(ErrorReply::new(
+            400,
+            "invalid_request",
+            "tenant must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com, not common or organizations",
+        ));
+    }
+    if tenant.eq_ignore_ascii_case(own) {
+        return Ok(None);
+    }
+    if !caller.may_use_tenant(tenant) {
+        return Err(ErrorReply::new(
+            403,
+            "tenant_not_granted",
+            &format!(
+                "caller {} is not granted tenant {tenant}: add it to the caller's tenants in BROKER_CLIENTS",
+                caller.id
+            ),
+        ));
+    }
+    Ok(Some(RequestAuthority::Tenant(tenant.to_ascii_lowercase())))
 }
 
 #[cfg(test)]
@@ -70,8 +118,12 @@ mod tests {
         Ok(Wanted {
             scopes: vec![scope.to_owned()],
             force_refresh,
+            tenant: None,
         })
     }
+
+    /// The app's own tenant.
+    const OWN: Option<&str> = Some("00000000-0000-4000-8000-00000000ce11");
 
     fn entra(scopes: &[String]) -> Result<ScopeSet, Error> {
         ScopeSet::parse(scopes, ScopeRules::Entra)
@@ -87,10 +139,10 @@ mod tests {
     fn a_granted_request_becomes_the_token_request() {
         let callers = callers();
         let jobs = callers.by_key(&[1; 32]).unwrap();
-        let request = admit(jobs, wanted("api://a/.default", true), entra).unwrap();
+        let request = admit(jobs, wanted("api://a/.default", true), entra, OWN).unwrap();
         assert!(request.force_refresh);
         assert_eq!(request.scopes.to_request_param(), "api://a/.default");
-        let plain = admit(jobs, wanted("api://a/.default", false), entra);
+        let plain = admit(jobs, wanted("api://a/.default", false), entra, OWN);
         assert!(!plain.unwrap().force_refresh);
     }
 
@@ -120,10 +172,11 @@ mod tests {
                 ),
             ),
         ] {
-            let (status, error, description) = refusal(admit(jobs, wanted, entra));
+            let (status, error, description) = refusal(admit(jobs, wanted, entra, OWN));
             assert_eq!((status, error.as_str(), description.as_str()), expected);
         }
-        let (status, error, description) = refusal(admit(jobs, wanted("User.Read", false), entra));
+        let (status, error, description) =
+            refusal(admit(jobs, wanted("User.Read", false), entra, OWN));
         assert_eq!((status, error.as_str()), (400, "invalid_scope"));
         assert_eq!(
             description,
@@ -153,7 +206,7 @@ mod tests {
             })
         };
         take(Budget::Requests, caller.rate_per_minute)?;
-        let request = admit(caller, wanted, entra)?;
+        let request = admit(caller, wanted, entra, OWN)?;
         if request.force_refresh {
             take(Budget::ForcedRefreshes, caller.force_refresh_per_minute)?;
         }
@@ -215,5 +268,95 @@ mod tests {
             forced.body["error_description"],
             "caller jobs is over its budget of 1 forced refreshes per minute; requests without forceRefresh are still served"
         );
+    }
+
+    fn with_tenant(tenant: &str) -> Result<Wanted, BadBody> {
+        Ok(Wanted {
+            tenant: Some(tenant.to_owned()),
+            ..wanted("api://a/.default", false).unwrap()
+        })
+    }
+
+    /// A caller granted `tenants` may name them; without, only the app's own tenant (also
+    /// when named); what is no tenant is a 400 that does not quote it.
+    #[test]
+    fn tenants_are_admitted_as_granted() {
+        let json = format!(
+            r#"{{"saas": {{"keySha256": ["{}"], "scopes": ["api://a/.default"], "tenants": ["contoso.onmicrosoft.com"]}},
+                 "jobs": {{"keySha256": ["{}"], "scopes": ["api://a/.default"]}}}}"#,
+            "01".repeat(32),
+            "02".repeat(32)
+        );
+        let callers = Callers::parse(&json, ScopeRules::Entra).unwrap();
+        let (saas, jobs) = (
+            callers.by_key(&[1; 32]).unwrap(),
+            callers.by_key(&[2; 32]).unwrap(),
+        );
+
+        let granted = admit(saas, with_tenant("Contoso.onmicrosoft.com"), entra, OWN).unwrap();
+        assert_eq!(
+            granted.authority,
+            Some(RequestAuthority::Tenant("contoso.onmicrosoft.com".into()))
+        );
+        assert_eq!(granted.scopes.to_request_param(), "api://a/.default");
+        for caller in [saas, jobs] {
+            let own = admit(
+                caller,
+                with_tenant("00000000-0000-4000-8000-00000000CE11"),
+                entra,
+                OWN,
+            );
+            assert_eq!(own.unwrap().authority, None, "the app's own tenant, named");
+            assert_eq!(
+                admit(caller, wanted("api://a/.default", false), entra, OWN)
+                    .unwrap()
+                    .authority,
+                None
+            );
+        }
+        assert_eq!(
+            refusal(admit(jobs, with_tenant("contoso.onmicrosoft.com"), entra, OWN)),
+            (
+                403,
+                "tenant_not_granted".to_owned(),
+                "caller jobs is not granted tenant contoso.onmicrosoft.com: add it to the caller's tenants in BROKER_CLIENTS".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(admit(
+                saas,
+                with_tenant("fabrikam.onmicrosoft.com"),
+                entra,
+                OWN
+            ))
+            .0,
+            403
+        );
+        for bad in ["common", "a/b", "", "x y"] {
+            let (status, error, description) = refusal(admit(saas, with_tenant(bad), entra, OWN));
+            assert_eq!(
+                (status, error.as_str()),
+                (400, "invalid_request"),
+                "{bad:?}"
+            );
+            assert!(
+                description.starts_with("tenant must be a tenant id"),
+                "{description}"
+            );
+        }
+        let generic = refusal(admit(
+            saas,
+            with_tenant("contoso.onmicrosoft.com"),
+            entra,
+            None,
+        ));
+        assert_eq!((generic.0, generic.1.as_str()), (400, "invalid_request"));
+        assert!(generic.2.contains("TOKEN_ENDPOINT"), "{}", generic.2);
+        // A scope refusal comes first: the tenant is not looked at for an unusable request.
+        let both = Ok(Wanted {
+            tenant: Some("fabrikam.onmicrosoft.com".into()),
+            ..wanted("api://b/.default", false).unwrap()
+        });
+        assert_eq!(refusal(admit(saas, both, entra, OWN)).1, "invalid_scope");
     }
 }

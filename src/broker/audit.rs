@@ -64,6 +64,9 @@ pub struct AuditRecord {
     pub correlation_id: String,
     /// Cloudflare's `cf-ray`, to find the request in Cloudflare's own logs.
     pub cf_ray: Option<String>,
+    /// The tenant an admitted request named, when other than the app's own (the log line's
+    /// `tenant`, left out otherwise; the data point does not carry it).
+    pub tenant: Option<String>,
 }
 
 /// An Analytics Engine data point (`writeDataPoint`'s argument).
@@ -94,6 +97,8 @@ struct LogLine<'a> {
     ms: u64,
     correlation_id: &'a str,
     cf_ray: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a str>,
 }
 
 impl AuditRecord {
@@ -110,6 +115,7 @@ impl AuditRecord {
             ms: self.duration_ms,
             correlation_id: &self.correlation_id,
             cf_ray: self.cf_ray.as_deref(),
+            tenant: self.tenant.as_deref(),
         };
         // Strings and integers only: serialising cannot fail.
         serde_json::to_string(&line).unwrap_or_default()
@@ -214,7 +220,22 @@ mod tests {
             duration_ms: 12,
             correlation_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
             cf_ray: Some("8f1a2b3c4d5e6f70-AMS".into()),
+            tenant: None,
         }
+    }
+
+    /// Another tenant's request names it last; the data point is the same either way.
+    #[test]
+    fn another_tenants_request_names_the_tenant_in_the_log_line() {
+        let other = AuditRecord {
+            tenant: Some("contoso.onmicrosoft.com".into()),
+            ..record()
+        };
+        assert_eq!(
+            other.to_log_line(),
+            r#"{"event":"cctoken.token","time":"2026-12-03T16:22:35.123Z","caller":"jobs","scopes":["api://a/.default","offline"],"tier":"kv","status":200,"ms":12,"correlation_id":"0f8fad5b-d9cb-469f-a165-70867728950e","cf_ray":"8f1a2b3c4d5e6f70-AMS","tenant":"contoso.onmicrosoft.com"}"#
+        );
+        assert_eq!(other.data_point(), record().data_point());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use subtle::{Choice, ConstantTimeEq};
 
 use super::received_token_request::Presented;
 use crate::assertion::decode_hex;
+use crate::authority::TokenEndpoint;
 use crate::ports::LocalBoxFuture;
 use crate::scope::{ScopeRules, ScopeSet};
 
@@ -32,6 +33,9 @@ pub struct Caller {
     pub rate_per_minute: u32,
     /// Of those, requests with `forceRefresh` allowed per minute.
     pub force_refresh_per_minute: u32,
+    /// Tenants besides the app's own it may ask for (`tenants`), in lowercase; none
+    /// without the member.
+    tenants: Vec<String>,
 }
 
 const DEFAULT_RATE: u32 = 600;
@@ -93,7 +97,9 @@ pub struct Callers {
 
 impl Callers {
     /// Parses `BROKER_CLIENTS`: `{"<id>": {"keySha256": ["<hex>"…], "scopes": […], "ratePerMinute": 600,
-    /// "forceRefreshPerMinute": 6}}`; a `forceRefreshPerMinute` of 0 refuses forced refreshes.
+    /// "forceRefreshPerMinute": 6, "tenants": […]}}`; a `forceRefreshPerMinute` of 0 refuses
+    /// forced refreshes; `tenants` (optional) lists the tenants besides the app's own that the
+    /// caller may name per request.
     /// Refuses repeated caller ids, a key hash listed for two callers, and the hash of the
     /// empty key.
     pub fn parse(json: &str, rules: ScopeRules) -> Result<Self, CallersError> {
@@ -230,6 +236,13 @@ fn hashes_equal(configured: &[u8; 32], presented: &[u8; 32]) -> Choice {
 }
 
 impl Caller {
+    /// Whether the caller was granted `tenant` (another tenant than the app's own), compared
+    /// ignoring case as Entra does. A caller configured without `tenants` has the app's own
+    /// tenant only.
+    pub fn may_use_tenant(&self, tenant: &str) -> bool {
+        self.tenants.iter().any(|t| t.eq_ignore_ascii_case(tenant))
+    }
+
     /// Whether every scope in `scopes` was granted to this caller.
     pub fn may_request(&self, scopes: &ScopeSet) -> bool {
         scopes
@@ -262,6 +275,7 @@ fn caller(
             "scopes",
             "ratePerMinute",
             "forceRefreshPerMinute",
+            "tenants",
         ]
         .contains(&name.as_str())
     }) {
@@ -277,7 +291,7 @@ fn caller(
         };
         return Err(at(
             index,
-            format!("{who} has an unknown member{named}: the members are keySha256, scopes, ratePerMinute and forceRefreshPerMinute"),
+            format!("{who} has an unknown member{named}: the members are keySha256, scopes, ratePerMinute, forceRefreshPerMinute and tenants"),
         ));
     }
     let strings = |name: &str| -> Option<Vec<&str>> {
@@ -320,6 +334,24 @@ fn caller(
                 .map_err(|e| at(index, format!("{who}: scopes[{i}]: {}", e.message())))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let tenants = match members.get("tenants") {
+        None => Vec::new(),
+        Some(_) => {
+            let listed = strings("tenants").ok_or_else(|| {
+                at(index, format!("{who}: tenants must be a non-empty list of the tenant ids (or verified domains) the caller may ask for besides the app's own; leave it out for the app's tenant only"))
+            })?;
+            listed
+                .iter()
+                .enumerate()
+                .map(|(i, tenant)| {
+                    // The rules a request's tenant is held to (one tenant, not `common`).
+                    TokenEndpoint::from_tenant(tenant, None)
+                        .map(|_| tenant.to_ascii_lowercase())
+                        .map_err(|_| at(index, format!("{who}: tenants[{i}] is not a tenant: give a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com, never common or organizations")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
     let rate = |name: &str, default: u32, min: u32| -> Result<u32, CallersError> {
         match members.get(name) {
             None => Ok(default),
@@ -344,6 +376,7 @@ fn caller(
         id,
         key_hashes,
         granted,
+        tenants,
     })
 }
 

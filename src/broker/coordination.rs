@@ -12,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::authority::RequestAuthority;
 use crate::cache::CachedToken;
 use crate::client::TokenRequest;
 use crate::error::{Error, ErrorKind, IdpErrorDetails};
@@ -34,6 +35,35 @@ pub struct CoordinatorRequest {
     /// The caller's correlation id, sent on to the identity provider.
     #[serde(default)]
     pub correlation_id: Option<String>,
+    /// Another tenant than the app's own (`tenantId` per request), whose object this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Another authority than the app's own (`authority` per request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+}
+
+/// A request's authority as [`CoordinatorRequest`] (and the object's storage) carry it:
+/// `(tenant, authority)`, at most one of them.
+pub fn wire_authority(authority: Option<&RequestAuthority>) -> (Option<String>, Option<String>) {
+    match authority {
+        Some(RequestAuthority::Tenant(tenant)) => (Some(tenant.clone()), None),
+        Some(RequestAuthority::Authority(url)) => (None, Some(url.clone())),
+        None => (None, None),
+    }
+}
+
+/// The authority [`wire_authority`] wrote. Both at once cannot be its writing: the tenant
+/// is taken, and the client's rules still check it.
+pub fn authority_from_wire(
+    tenant: Option<String>,
+    authority: Option<String>,
+) -> Option<RequestAuthority> {
+    match (tenant, authority) {
+        (Some(tenant), _) => Some(RequestAuthority::Tenant(tenant)),
+        (None, Some(url)) => Some(RequestAuthority::Authority(url)),
+        (None, None) => None,
+    }
 }
 
 pub use crate::coordinator::CoordinatorFailure;
@@ -41,10 +71,13 @@ pub use crate::coordinator::CoordinatorFailure;
 /// The body an isolate sends for `request` (plain requests only reach a coordinator: the
 /// client sends claims challenges and extra parameters to the provider itself).
 pub fn encode_request(request: &TokenRequest) -> String {
+    let (tenant, authority) = wire_authority(request.authority.as_ref());
     let wire = CoordinatorRequest {
         scopes: request.scopes.iter().map(str::to_owned).collect(),
         force_refresh: request.force_refresh,
         correlation_id: request.correlation_id.clone(),
+        tenant,
+        authority,
     };
     serde_json::to_string(&wire).unwrap_or_default()
 }
@@ -65,6 +98,7 @@ pub fn decode_request(
     Ok(TokenRequest {
         force_refresh: wire.force_refresh,
         correlation_id: wire.correlation_id,
+        authority: authority_from_wire(wire.tenant, wire.authority),
         ..TokenRequest::new(scopes(&wire.scopes)?)
     })
 }
@@ -428,6 +462,8 @@ mod tests {
             scopes: vec!["api://a/.default".into()],
             force_refresh: true,
             correlation_id: Some("c-1".into()),
+            tenant: None,
+            authority: None,
         };
         let text = serde_json::to_string(&request).unwrap();
         assert_eq!(
@@ -443,8 +479,40 @@ mod tests {
             CoordinatorRequest {
                 scopes: vec![],
                 force_refresh: false,
-                correlation_id: None
+                correlation_id: None,
+                tenant: None,
+                authority: None,
             }
         );
+    }
+
+    /// A request for another tenant names it on the wire, so the object (named after that
+    /// tenant's token) acquires for it; the app's own tenant sends nothing new.
+    #[test]
+    fn a_tenants_request_carries_its_tenant() {
+        let request = TokenRequest {
+            authority: Some(RequestAuthority::Tenant("contoso.onmicrosoft.com".into())),
+            ..TokenRequest::new(scopes(&["api://x/.default".into()]).unwrap())
+        };
+        let body = encode_request(&request);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            json!({"scopes": ["api://x/.default"], "force_refresh": false, "correlation_id": null, "tenant": "contoso.onmicrosoft.com"})
+        );
+        assert_eq!(
+            decode_request(&body, scopes).unwrap().authority,
+            request.authority
+        );
+        let by_url = TokenRequest {
+            authority: Some(RequestAuthority::Authority("https://h/t".into())),
+            ..request.clone()
+        };
+        let read = decode_request(&encode_request(&by_url), scopes).unwrap();
+        assert_eq!(read.authority, by_url.authority);
+        assert_eq!(
+            wire_authority(read.authority.as_ref()),
+            (None, Some("https://h/t".to_owned()))
+        );
+        assert_eq!(authority_from_wire(None, None), None);
     }
 }

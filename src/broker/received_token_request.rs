@@ -13,6 +13,9 @@ use serde::Deserialize;
 use crate::request::FORCE_REFRESH_PARAMETER;
 use crate::secret::BrokerKey;
 
+/// The body member (JSON) and form field naming another tenant than the app's own.
+pub const TENANT_PARAMETER: &str = "tenant";
+
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -47,6 +50,9 @@ pub struct Wanted {
     pub scopes: Vec<String>,
     /// Skip the broker's caches.
     pub force_refresh: bool,
+    /// Another tenant than the app's own, as given (`tenant`): admitted only when the
+    /// caller is granted it.
+    pub tenant: Option<String>,
 }
 
 /// Why a request cannot be served, before authentication matters.
@@ -73,6 +79,8 @@ struct JsonBody {
     scopes: Vec<String>,
     #[serde(default)]
     force_refresh: bool,
+    #[serde(default)]
+    tenant: Option<String>,
 }
 
 /// A parsed request: credentials, and the body's request or what is wrong with it.
@@ -120,6 +128,7 @@ fn parse_json(body: &[u8]) -> Result<Wanted, BadBody> {
     Ok(Wanted {
         scopes: parsed.scopes,
         force_refresh: parsed.force_refresh,
+        tenant: parsed.tenant,
     })
 }
 
@@ -129,6 +138,7 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
     let mut client_id = None;
     let mut client_secret = None;
     let mut force_refresh = None;
+    let mut tenant = None;
     for (name, value) in form_urlencoded::parse(body) {
         let slot = match name.as_ref() {
             "grant_type" => &mut grant_type,
@@ -138,6 +148,8 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
             // Not an OAuth2 parameter: cctoken's BrokerClient (and curl users) ask for a new
             // token this way; other clients never send it.
             FORCE_REFRESH_PARAMETER => &mut force_refresh,
+            // Not an OAuth2 parameter either: the JSON body's `tenant`, for form clients.
+            TENANT_PARAMETER => &mut tenant,
             _ => continue,
         };
         slot.get_or_insert(value.into_owned());
@@ -180,6 +192,7 @@ fn parse_form(authorization: Option<&str>, body: &[u8]) -> Parsed {
                 .map(str::to_owned)
                 .collect(),
             force_refresh,
+            tenant,
         }),
     };
     Parsed { presented, wanted }
@@ -248,7 +261,8 @@ mod tests {
             parsed.wanted,
             Ok(Wanted {
                 scopes: vec!["api://a/.default".into()],
-                force_refresh: true
+                force_refresh: true,
+                tenant: None,
             })
         );
         let parsed = parse(JSON, Some("Basic abc"), b"{").unwrap();
@@ -461,6 +475,36 @@ mod tests {
         assert_eq!(
             parse(None, None, b"{}").err(),
             Some(Refusal::UnsupportedMediaType)
+        );
+    }
+
+    /// `tenant` in the JSON body or the form, taken as given (admission checks it).
+    #[test]
+    fn a_tenant_in_the_json_body_or_the_form() {
+        let json = parse(
+            JSON,
+            Some("Bearer k-1"),
+            br#"{"scopes":["api://a/.default"],"tenant":"Contoso.onmicrosoft.com"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            json.wanted.unwrap().tenant.as_deref(),
+            Some("Contoso.onmicrosoft.com")
+        );
+        let plain = parse(JSON, None, br#"{"scopes":["api://a/.default"]}"#).unwrap();
+        assert_eq!(plain.wanted.unwrap().tenant, None);
+        let not_text = parse(JSON, None, br#"{"scopes":["api://a/.default"],"tenant":7}"#).unwrap();
+        assert!(matches!(not_text.wanted, Err(BadBody::Invalid(_))));
+        let form = parse(
+            FORM,
+            None,
+            b"grant_type=client_credentials&scope=api%3A%2F%2Fa%2F.default&client_id=jobs&client_secret=k&tenant=t-2&tenant=t-3",
+        )
+        .unwrap();
+        assert_eq!(
+            form.wanted.unwrap().tenant.as_deref(),
+            Some("t-2"),
+            "the first one"
         );
     }
 }

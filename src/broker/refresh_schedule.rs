@@ -73,6 +73,13 @@ pub struct WarmState {
     /// trying until then, even if it restarted and its memory is empty.
     #[serde(default)]
     pub expires_on_ms: u64,
+    /// The tenant, when the object's token is another tenant's than the app's own
+    /// (see [`super::coordination::wire_authority`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The authority, when a request named one in place of a tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
 }
 
 /// Whether a request at `now_ms` should be written down, the last written at `persisted_ms`:
@@ -219,6 +226,7 @@ mod tests {
             lifetime_ms: 3_600_000,
             failures: 2,
             expires_on_ms: T0 + 3_600_000,
+            ..WarmState::default()
         };
         let text = serde_json::to_string(&state).unwrap();
         assert_eq!(

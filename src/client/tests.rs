@@ -195,6 +195,11 @@ fn config() -> ClientConfig {
     .unwrap()
 }
 
+/// Where a request for the client's own tenant goes.
+fn own_target(client: &ConfidentialClient<TestHost>) -> Target {
+    Target::of(client.config(), &request(client)).unwrap()
+}
+
 fn client(host: &TestHost) -> ConfidentialClient<TestHost> {
     ConfidentialClient::new(config(), host.clone())
 }
@@ -1191,7 +1196,14 @@ fn a_background_refresh_takes_a_fresher_token_from_the_store_and_a_correlation_i
         None,
         None,
     );
-    pollster::block_on(shared.put(&client.inner.store_key(&request(&client).scopes), &fresher));
+    pollster::block_on(
+        shared.put(
+            &client
+                .inner
+                .store_key(&request(&client).scopes, &own_target(&client)),
+            &fresher,
+        ),
+    );
     assert_eq!(served(&client), "tok-2");
     assert_eq!(host.request_count(), 2, "no IdP request");
     assert_eq!(served(&client), "tok-from-peer");
@@ -1211,7 +1223,14 @@ fn a_stored_token_past_its_refresh_point_is_not_served_from_the_store() {
         None,
         Some(600),
     );
-    pollster::block_on(shared.put(&client.inner.store_key(&request(&client).scopes), &due));
+    pollster::block_on(
+        shared.put(
+            &client
+                .inner
+                .store_key(&request(&client).scopes, &own_target(&client)),
+            &due,
+        ),
+    );
     host.token(TOKEN_1);
     let result = acquire(&client, request(&client)).unwrap();
     assert_eq!(result.access_token.expose(), "tok-1");
@@ -1257,3 +1276,4 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
 mod capabilities;
 mod coordinated;
 mod stale_store;
+mod tenants;

@@ -1,7 +1,7 @@
 //! The tiers beneath the client's memory: the store, the fleet's coordinator, the identity
 //! provider, walked in that order by a flight; and what each writes back.
 
-use super::{Fetched, Inner, Origin, TokenRequest, TokenSource};
+use super::{Fetched, Inner, Origin, Target, TokenRequest, TokenSource};
 use crate::cache::CachedToken;
 use crate::coordinator::{leased, CoordinatorFailure};
 use crate::error::Error;
@@ -13,9 +13,10 @@ impl<H: Host> Inner<H> {
     pub(super) async fn fetch_through_tiers(
         &self,
         request: &TokenRequest,
+        target: &Target,
         origin: Origin,
     ) -> Result<Fetched, Error> {
-        let key = request.scopes.cache_key();
+        let key = target.key.as_str();
         // A coordinator's copy is revalidated with the coordinator: the store holds at best
         // the same token, and a fleet reads it in vain on every revalidation.
         let revalidating = origin == Origin::BackgroundRefresh && self.coordinator.is_some();
@@ -23,7 +24,7 @@ impl<H: Host> Inner<H> {
         // memory still gets it if nobody can issue a new one (stale-if-error, as memory does).
         let mut fallback = None;
         if let (Some(store), false) = (&self.store, request.force_refresh || revalidating) {
-            let store_key = self.store_key(&request.scopes);
+            let store_key = self.store_key(&request.scopes, target);
             let now_ms = self.host.now_ms();
             let stored = store
                 .get(&store_key)
@@ -41,7 +42,7 @@ impl<H: Host> Inner<H> {
                 stale => fallback = stale.filter(|_| origin == Origin::Plain),
             }
         }
-        let outcome = self.fetch_beyond_store(request, origin).await;
+        let outcome = self.fetch_beyond_store(request, target, origin).await;
         match (outcome, fallback) {
             (Err(error), Some(token)) => {
                 let now_ms = self.host.now_ms();
@@ -63,11 +64,12 @@ impl<H: Host> Inner<H> {
     async fn fetch_beyond_store(
         &self,
         request: &TokenRequest,
+        target: &Target,
         origin: Origin,
     ) -> Result<Fetched, Error> {
-        let key = request.scopes.cache_key();
+        let key = target.key.as_str();
         if let Some(coordinator) = &self.coordinator {
-            let store_key = self.store_key(&request.scopes);
+            let store_key = self.store_key(&request.scopes, target);
             match coordinator.acquire(&store_key, request).await {
                 Ok(token) => {
                     let now_ms = self.host.now_ms();
@@ -95,7 +97,7 @@ impl<H: Host> Inner<H> {
                 Err(CoordinatorFailure::Unavailable(_)) => {}
             }
         }
-        let (token, correlation_id) = self.fetch_from_idp(request, origin).await?;
+        let (token, correlation_id) = self.fetch_from_idp(request, target, origin).await?;
         let now_ms = self.host.now_ms();
         // With a coordinator, even a token fetched here is a leased copy: once the
         // coordinator answers again, the fleet's token (perhaps a forced refresh's) replaces it
@@ -106,7 +108,9 @@ impl<H: Host> Inner<H> {
         };
         self.cache.borrow_mut().put(key, token.clone(), now_ms);
         if let Some(store) = &self.store {
-            store.put(&self.store_key(&request.scopes), &token).await;
+            store
+                .put(&self.store_key(&request.scopes, target), &token)
+                .await;
         }
         Ok(Fetched {
             token,

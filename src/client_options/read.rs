@@ -96,6 +96,7 @@ impl ClientOptions {
             attempt_timeout_ms: options.count("attemptTimeoutMs"),
             total_timeout_ms: options.count("totalTimeoutMs"),
             client_capabilities: options.string_list("clientCapabilities")?,
+            allowed_authority_hosts: options.string_list("allowedAuthorityHosts")?,
             forced_refresh_parameter: None,
         };
         let host = HostFunctions {

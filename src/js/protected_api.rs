@@ -41,7 +41,7 @@ impl JsConfidentialClient {
         };
         let authorization = self.authorization_header(&request, None);
         let this = self.clone();
-        let consent = self.consent_hint();
+        let consent = self.consent_hint(&request);
         wasm_bindgen_futures::future_to_promise(async move {
             let header = JsFuture::from(authorization).await?;
             let mut response = send(&this.fetch_fn, &url, &request, &header).await?;
@@ -82,9 +82,16 @@ impl JsConfidentialClient {
         self.start(Ok((token, request.signal.clone())), bearer)
     }
 
-    fn consent_hint(&self) -> String {
+    /// The fix for a 403, naming the tenant the request's token came from.
+    fn consent_hint(&self, request: &HostRequest<JsValue>) -> String {
         let config = self.client.config();
-        let endpoint = config.token_endpoint();
+        // The request was read, and its authority is checked again before any token is
+        // fetched: one the client refuses never reaches the API.
+        let other = config
+            .endpoint_for(request.token.authority.as_ref())
+            .ok()
+            .flatten();
+        let endpoint = other.as_ref().unwrap_or(config.token_endpoint());
         match (endpoint.authority_host(), endpoint.tenant()) {
             (Some(host), Some(tenant)) => format!(
                 "add the application permission (app role) to the app registration, then have an administrator grant it: {}",

@@ -81,7 +81,7 @@ fn unknown_fields_are_refused_with_the_closest_known_one() {
     );
     assert_eq!(
         refusal(read(object([scopes(), ("timeout", Fake::Number(1.0))]), REQUEST_FIELDS)).2,
-        "unknown acquireTokenForClient field \"timeout\"; known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, abortSignal, signal"
+        "unknown acquireTokenForClient field \"timeout\"; known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, tenantId, authority, abortSignal, signal"
     );
     assert!(read(
         object([scopes(), ("claims", text("{}"))]),
@@ -169,5 +169,47 @@ fn admin_consent_url_options() {
     assert_eq!(
         refusal(admin_consent_url(&text("t"))).2,
         "options must be an object, e.g. { tenant, clientId }"
+    );
+}
+
+#[test]
+fn a_request_names_another_tenant_by_tenant_id_or_authority_not_both() {
+    let with = |fields: Vec<(&'static str, Fake)>| {
+        let mut all = vec![("scopes".to_owned(), texts(&[GRAPH]))];
+        all.extend(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        read(Fake::Object(all), REQUEST_FIELDS)
+    };
+    assert_eq!(
+        with(vec![("tenantId", text("contoso"))])
+            .unwrap()
+            .token
+            .authority,
+        Some(RequestAuthority::Tenant("contoso".into()))
+    );
+    assert_eq!(
+        with(vec![("authority", text("https://h/t"))])
+            .unwrap()
+            .token
+            .authority,
+        Some(RequestAuthority::Authority("https://h/t".into()))
+    );
+    assert_eq!(with(vec![]).unwrap().token.authority, None);
+    let both = with(vec![
+        ("tenantId", text("contoso")),
+        ("authority", text("https://h/t")),
+    ]);
+    let (code, field, message) = refusal(both);
+    assert_eq!((code.as_str(), field), ("invalid_config", Some("tenantId")));
+    assert!(
+        message.starts_with("pass tenantId or authority per request, not both"),
+        "{message}"
+    );
+    assert_eq!(
+        refusal(with(vec![("authority", Fake::Number(1.0))])).1,
+        Some("authority")
     );
 }

@@ -81,7 +81,7 @@ test("unknown request fields are refused, naming the field and the closest known
   await assert.rejects(client.acquireTokenForClient({ scopes: [SCOPE], forcerefresh: true }), unknownField("forcerefresh", "forceRefresh"));
   await assert.rejects(client.acquireTokenForClient({ scopes: [SCOPE], timeout: 5000 }), (error) => {
     unknownField("timeout")(error);
-    assert.match(error.message, /known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, abortSignal, signal/);
+    assert.match(error.message, /known: scopes, forceRefresh, claims, correlationId, extraBodyParameters, tenantId, authority, abortSignal, signal/);
     assert.equal(error.field, "request");
     return true;
   });

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use cctoken::broker::address_throttle::{FailureLog, FailureVerdict, FAILURE_WINDOW_MS};
 use cctoken::broker::budget_lease::{CallerLedger, LeaseRequest};
-use cctoken::broker::coordination::{decode_request, encode_error, encode_token};
+use cctoken::broker::coordination::{
+    authority_from_wire, decode_request, encode_error, encode_token, wire_authority,
+};
 use cctoken::broker::refresh_schedule::{
     keeps_warm, refresh_at, retry_at, should_persist_request, WarmState,
 };
@@ -157,11 +159,14 @@ impl Coordinator {
             Err(_) => return Response::error("not a coordinator request", 400),
         };
         let warm = self.warm_state(&store).await?;
-        let scopes: Vec<String> = request.scopes.iter().map(str::to_owned).collect();
+        let asked = Asked {
+            scopes: request.scopes.iter().map(str::to_owned).collect(),
+            authority: wire_authority(request.authority.as_ref()),
+        };
         match client.acquire_token_for_client(request).await {
             Ok(result) => {
                 let now_ms = now();
-                if let Err(error) = self.keep_warm(warm, scopes, &result, now_ms).await {
+                if let Err(error) = self.keep_warm(warm, asked, &result, now_ms).await {
                     console_error!("the token coordinator could not schedule its refresh: {error}");
                 }
                 reply((200, encode_token(&cached(&result), now_ms)))
@@ -175,14 +180,20 @@ impl Coordinator {
     async fn keep_warm(
         &self,
         mut warm: WarmState,
-        scopes: Vec<String>,
+        asked: Asked,
         result: &AuthResult,
         now_ms: u64,
     ) -> Result<()> {
         let storage = self.state.storage();
         let adopted = result.expires_on_ms != warm.expires_on_ms;
-        let changed = warm.scopes != scopes || adopted;
-        warm.scopes = scopes;
+        let (tenant, authority) = asked.authority;
+        let changed = warm.scopes != asked.scopes
+            || warm.tenant != tenant
+            || warm.authority != authority
+            || adopted;
+        warm.scopes = asked.scopes;
+        warm.tenant = tenant;
+        warm.authority = authority;
         warm.last_requested_ms = now_ms;
         if adopted {
             // A token from KV was issued earlier than now: its lifetime is at least this.
@@ -240,8 +251,10 @@ impl Coordinator {
         }
         let client = self.client()?;
         let scopes = client.scopes(&warm.scopes).map_err(|e| e.to_string())?;
+        // The object is named after its tenant's token: its refresh is for that tenant.
         let forced = TokenRequest {
             force_refresh: true,
+            authority: authority_from_wire(warm.tenant.clone(), warm.authority.clone()),
             ..TokenRequest::new(scopes.clone())
         };
         let buffer = client.config().expiry_buffer_ms();
@@ -345,4 +358,11 @@ async fn set_alarm_at(storage: &worker::Storage, at_ms: u64, now_ms: u64) -> Res
 
 fn reply((status, body): (u16, String)) -> Result<Response> {
     Ok(Response::ok(body)?.with_status(status))
+}
+
+/// What a request asked an object for, as its storage keeps it.
+struct Asked {
+    scopes: Vec<String>,
+    /// `(tenant, authority)`, see [`wire_authority`].
+    authority: (Option<String>, Option<String>),
 }

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use cctoken::assertion::uuid_v4;
+use cctoken::authority::RequestAuthority;
 use cctoken::broker::address_throttle::{address_key, throttled_reply};
 use cctoken::broker::admission::admit;
 use cctoken::broker::audit::{correlation_id_from_header, tier_of, AuditRecord, Tier};
@@ -26,6 +27,7 @@ struct Outcome {
     caller: Option<String>,
     scopes: Option<Vec<String>>,
     tier: Option<Tier>,
+    tenant: Option<String>,
 }
 
 /// Handles `POST /token`. Background work it starts (a fetch, a refresh) belongs to `scope`.
@@ -63,6 +65,7 @@ pub async fn handle(request: Request, env: &Env, scope: &Rc<RequestScope>) -> Re
             duration_ms: (js_sys::Date::now() - started_ms).max(0.0) as u64,
             correlation_id,
             cf_ray: scope.ray().map(str::to_owned),
+            tenant: outcome.tenant,
         },
     );
     Ok(response)
@@ -139,12 +142,19 @@ async fn serve(
             retry_after_s,
         ));
     }
-    let mut token_request =
-        match admit(caller, parsed.wanted, |scopes| broker.client.scopes(scopes)) {
-            Ok(token_request) => token_request,
-            Err(refusal) => return error_reply(refusal),
-        };
+    let mut token_request = match admit(
+        caller,
+        parsed.wanted,
+        |scopes| broker.client.scopes(scopes),
+        broker.client.config().token_endpoint().tenant(),
+    ) {
+        Ok(token_request) => token_request,
+        Err(refusal) => return error_reply(refusal),
+    };
     outcome.scopes = Some(token_request.scopes.iter().map(str::to_owned).collect());
+    if let Some(RequestAuthority::Tenant(tenant)) = &token_request.authority {
+        outcome.tenant = Some(tenant.clone());
+    }
     if token_request.force_refresh {
         let per_minute = caller.force_refresh_per_minute;
         if let Err(retry_after_s) =

@@ -416,3 +416,51 @@ fn authenticates_each_way_a_key_is_presented() {
         assert_eq!(keys.into_inner(), hashed, "{presented:?}");
     }
 }
+
+/// `tenants`: the tenants besides the app's own a caller may name, compared ignoring case;
+/// a caller without the member has none.
+#[test]
+fn tenants_are_granted_per_caller() {
+    let callers = Callers::parse(
+        &format!(
+            r#"{{"saas": {{"keySha256": ["{H1}"], "scopes": ["api://a/.default"], "tenants": ["Contoso.onmicrosoft.com", "11111111-2222-3333-4444-555555555555"]}},
+                 "jobs": {{"keySha256": ["{H2}"], "scopes": ["api://a/.default"]}}}}"#
+        ),
+        ScopeRules::Entra,
+    )
+    .unwrap();
+    let saas = callers.by_key(&[1; 32]).unwrap();
+    assert!(saas.may_use_tenant("contoso.onmicrosoft.com"));
+    assert!(saas.may_use_tenant("CONTOSO.onmicrosoft.com"));
+    assert!(saas.may_use_tenant("11111111-2222-3333-4444-555555555555"));
+    assert!(!saas.may_use_tenant("fabrikam.onmicrosoft.com"));
+    assert!(!saas.may_use_tenant("contoso"));
+    let jobs = callers.by_key(&[2; 32]).unwrap();
+    assert!(!jobs.may_use_tenant("contoso.onmicrosoft.com"));
+}
+
+#[test]
+fn unusable_tenants_are_refused_by_index_without_their_text() {
+    for (tenants, detail) in [
+        (r#"[]"#, "tenants must be a non-empty list"),
+        (r#""contoso""#, "tenants must be a non-empty list"),
+        (r#"[7]"#, "tenants must be a non-empty list"),
+        (r#"["ok", "common"]"#, "tenants[1] is not a tenant"),
+        (r#"["organizations"]"#, "tenants[0] is not a tenant"),
+        (r#"["a/b"]"#, "tenants[0] is not a tenant"),
+        (r#"[""]"#, "tenants[0] is not a tenant"),
+        (r#"["pasted/Zq9-value"]"#, "tenants[0] is not a tenant"),
+    ] {
+        let json = format!(
+            r#"{{"saas": {{"keySha256": ["{H1}"], "scopes": ["api://a/.default"], "tenants": {tenants}}}}}"#
+        );
+        let error = Callers::parse(&json, ScopeRules::Entra).unwrap_err();
+        assert_eq!(error.index, Some(0), "{tenants}");
+        assert!(error.detail.contains(detail), "{tenants}: {}", error.detail);
+        assert!(
+            !error.detail.contains("Zq9"),
+            "never quoted: {}",
+            error.detail
+        );
+    }
+}
