@@ -1,7 +1,7 @@
 // Tokens kept across processes (`persistentCache`, the CLI's cache): one encrypted file per
-// app, loaded into the client's memory cache once before its first acquisition and rewritten
-// after each call the identity provider answered (fromCache false; a background refresh is
-// written with the next such call). Node, Deno and Bun (node:fs).
+// app, loaded into the client's memory cache once before its first acquireTokenForClient,
+// getAuthorizationHeader or callApi, and rewritten after each such call that changed the
+// memory cache (a background refresh is written with the next call). Node, Deno and Bun (node:fs).
 //
 // The key is the app's credential: the core (src/js/persistent_cache_key.rs) hands over input
 // key material that binds the client secret or private key to the token endpoint and client
@@ -48,7 +48,8 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     const baseKey = crypto.subtle.importKey("raw", material, "HKDF", false, ["deriveBits", "deriveKey"]);
     material.fill(0);
     baseKey.catch(() => {});
-    stores.set(client, { directory: setting.directory, baseKey, loaded: undefined, file: undefined });
+    // `seen`: the memory cache's JSON when it was last loaded or written.
+    stores.set(client, { directory: setting.directory, baseKey, loaded: undefined, file: undefined, seen: undefined });
     return client;
   };
 
@@ -70,18 +71,38 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     }
 
     acquireTokenForClient(request) {
-      const store = stores.get(this);
-      if (store === undefined) return super.acquireTokenForClient(request);
-      const acquire = () => super.acquireTokenForClient(request);
-      return (async () => {
-        store.loaded ??= load(this, store, deserialize);
-        await store.loaded;
-        const result = await acquire();
-        if (result.fromCache === false) await save(this, store, serialize);
-        return result;
-      })();
+      return withFile(this, () => super.acquireTokenForClient(request));
+    }
+
+    getAuthorizationHeader(request) {
+      return withFile(this, () => super.getAuthorizationHeader(request));
+    }
+
+    callApi(url, init) {
+      return withFile(this, () => super.callApi(url, init));
     }
   }
+
+  /**
+   * Runs `call` (a method of the core's) with the file loaded first, once, and written after
+   * it when the memory cache changed: a token the identity provider issued, also one a refused
+   * or failed API call acquired, and a background refresh's. Compared with what was last
+   * loaded or written, so that a call answered from memory writes nothing. (A function, not a
+   * #private method: fromEnvironment's clients are made by the wasm glue, not this constructor.)
+   */
+  const withFile = (client, call) => {
+    const store = stores.get(client);
+    if (store === undefined) return call();
+    return (async () => {
+      store.loaded ??= load(client, store, deserialize, serialize);
+      await store.loaded;
+      try {
+        return await call();
+      } finally {
+        await save(client, store, serialize);
+      }
+    })();
+  };
   return ConfidentialClient;
 }
 
@@ -178,7 +199,7 @@ async function fileOf(store) {
 }
 
 /** Loads the file into `client`'s memory cache; whatever goes wrong, nothing is loaded. */
-async function load(client, store, deserialize) {
+async function load(client, store, deserialize, serialize) {
   try {
     const file = await fileOf(store);
     if (file === undefined) return;
@@ -186,6 +207,8 @@ async function load(client, store, deserialize) {
     if (json !== undefined) deserialize.call(client, json);
   } catch {
     // Not ours, or not readable: the next write replaces it.
+  } finally {
+    store.seen = serialize.call(client);
   }
 }
 
@@ -200,6 +223,8 @@ async function save(client, store, serialize) {
     const file = await fileOf(store);
     if (file === undefined) return;
     const own = serialize.call(client);
+    if (own === store.seen) return;
+    store.seen = own;
     const { fs } = await modules();
     await fs.mkdir(file.directory, { recursive: true, mode: 0o700 });
     await inTurn(file.path, () =>

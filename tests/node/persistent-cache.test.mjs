@@ -3,6 +3,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -17,12 +18,14 @@ import { nowSeconds, signJws } from "./jws.mjs";
 const SCOPE = "api://cctoken-demo/.default";
 const OTHER_APP = { clientId: "33333333-0000-4000-8000-0000000000c3", clientSecret: "another-app's-secret" };
 const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
+const OTHER_TENANT = "44444444-0000-4000-8000-0000000000d4";
 const isDeno = typeof globalThis.Deno !== "undefined";
 let endpoint;
 const directories = [];
 
 before(async () => {
   endpoint = await startTokenEndpoint({
+    tenants: [LOCAL_APP.tenantId, LOCAL_APP.tenantDomain, OTHER_TENANT],
     clients: {
       [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
       [OTHER_APP.clientId]: { secret: OTHER_APP.clientSecret },
@@ -42,8 +45,8 @@ async function temporaryDirectory() {
   return join(directory, "cache");
 }
 
-const secretClient = (directory, { clientId = LOCAL_APP.clientId, clientSecret = LOCAL_APP.clientSecret } = {}) =>
-  new ConfidentialClient({ clientId, authority: endpoint.authority, credential: { clientSecret }, persistentCache: { directory } });
+const secretClient = (directory, { clientId = LOCAL_APP.clientId, clientSecret = LOCAL_APP.clientSecret, authority = endpoint.authority, ...options } = {}) =>
+  new ConfidentialClient({ clientId, authority, credential: { clientSecret }, persistentCache: { directory }, ...options });
 
 const certificateClient = (directory, privateKeyPem) =>
   new ConfidentialClient({ clientId: CERT_APP, authority: endpoint.authority, credential: { certificate: { privateKeyPem, certificatePem: FIXTURES.rsaCert } }, persistentCache: { directory } });
@@ -272,4 +275,37 @@ test("malformed persistentCache options are refused by name", () => {
   // Absent or null: no cache, and the other options are read as before.
   assert.ok(new ConfidentialClient({ ...base, persistentCache: undefined }));
   assert.ok(new ConfidentialClient({ ...base, persistentCache: null }));
+});
+
+test("getAuthorizationHeader reads and writes the file too: a second client makes no request", async () => {
+  const directory = await temporaryDirectory();
+  const header = await secretClient(directory).getAuthorizationHeader({ scopes: [SCOPE] });
+  assert.equal(header, `Bearer ${endpoint.requests[0].accessToken}`);
+  assert.equal(endpoint.requests.length, 1);
+  assert.equal(await secretClient(directory).getAuthorizationHeader({ scopes: [SCOPE] }), header, "loaded from the file");
+  assert.equal(endpoint.requests.length, 1);
+  // And what it wrote is what acquireTokenForClient finds.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
+  assert.equal(endpoint.requests.length, 1);
+});
+
+test("callApi reads and writes the file too: a second client calls the API with the first one's token", async () => {
+  const directory = await temporaryDirectory();
+  const calls = [];
+  const api = createServer((req, res) => {
+    calls.push(req.headers.authorization);
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  await new Promise((resolve) => api.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${api.address().port}/me`;
+    assert.equal((await secretClient(directory).callApi(url, { scopes: [SCOPE] })).status, 200);
+    assert.equal(endpoint.requests.length, 1);
+    assert.equal((await secretClient(directory).callApi(url, { scopes: [SCOPE] })).status, 200);
+    assert.equal(endpoint.requests.length, 1, "the second client's token came from the file");
+    assert.deepEqual(calls, [1, 2].map(() => `Bearer ${endpoint.requests[0].accessToken}`));
+  } finally {
+    api.closeAllConnections?.();
+    await new Promise((resolve) => api.close(resolve));
+  }
 });
