@@ -309,3 +309,19 @@ test("callApi reads and writes the file too: a second client calls the API with 
     await new Promise((resolve) => api.close(resolve));
   }
 });
+
+test("clientCapabilities are part of the file's identity: a cp1 client's tokens are not loaded by a plain one, nor the other way", async () => {
+  const directory = await temporaryDirectory();
+  const cae = { clientCapabilities: ["cp1"] };
+  await secretClient(directory, cae).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.match(endpoint.requests[0].body, /xms_cc/, "the writer declared cp1");
+  const plain = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(plain.fromCache, false, "the plain reader did not load the cp1 token");
+  assert.equal(endpoint.requests.length, 2);
+  assert.doesNotMatch(endpoint.requests[1].body, /xms_cc/);
+  assert.equal((await cacheFiles(directory)).length, 2, "one file each");
+  // Each finds its own: the cp1 one with the capabilities in another order or repeated too.
+  assert.equal((await secretClient(directory, { clientCapabilities: ["cp1", "cp1"] }).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, endpoint.requests[0].accessToken);
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, endpoint.requests[1].accessToken);
+  assert.equal(endpoint.requests.length, 2);
+});
