@@ -325,3 +325,32 @@ test("clientCapabilities are part of the file's identity: a cp1 client's tokens 
   assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, endpoint.requests[1].accessToken);
   assert.equal(endpoint.requests.length, 2);
 });
+
+test("a token loaded past the reader's expiry buffer is not served: the reader makes a request", async () => {
+  const directory = await temporaryDirectory();
+  // 3599 s tokens: fresh for the writer (the default 300 s buffer), inside the reader's 3600 s one.
+  const written = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const reader = secretClient(directory, { expiryBufferSeconds: 3600 });
+  const result = await reader.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.fromCache, false);
+  assert.notEqual(result.accessToken, written.accessToken);
+  assert.equal(endpoint.requests.length, 2);
+  // A reader with the default buffer still loads it.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
+  assert.equal(endpoint.requests.length, 2);
+});
+
+test("the same app and secret in another tenant gets a file of its own", async () => {
+  const directory = await temporaryDirectory();
+  const otherTenant = { authority: `${endpoint.url}/${OTHER_TENANT}` };
+  const home = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const other = await secretClient(directory, otherTenant).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(other.fromCache, false);
+  assert.equal(endpoint.requests.length, 2);
+  assert.equal(endpoint.requests[1].path, `/${OTHER_TENANT}/oauth2/v2.0/token`);
+  assert.equal((await cacheFiles(directory)).length, 2, "a file per tenant");
+  // Neither write replaced the other tenant's token.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, home.accessToken);
+  assert.equal((await secretClient(directory, otherTenant).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, other.accessToken);
+  assert.equal(endpoint.requests.length, 2);
+});
