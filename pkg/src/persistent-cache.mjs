@@ -399,12 +399,15 @@ async function decrypt(store, file, bytes) {
   return new TextDecoder("utf-8", { fatal: true }).decode(plain);
 }
 
+/** The serialized cache's versions merge() knows: 2 adds an `authority` to another tenant's tokens. */
+const MERGED_VERSIONS = [1, 2];
+
 /**
- * `own` (serializeCache's JSON) with the tokens of `current` (the file's) for the scope sets
- * it lacks or holds an earlier-expiring token for. Only the fields the merge needs are read;
- * the core checks the rest when it loads the file.
+ * `own` (serializeCache's JSON) with the tokens of `current` (the file's) for the tenant and
+ * scope set pairs it lacks or holds an earlier-expiring token for. Only the fields the merge
+ * needs are read; the core checks the rest when it loads the file. Exported for its tests.
  */
-function merge(own, current) {
+export function merge(own, current, now = Date.now()) {
   const ours = JSON.parse(own);
   let theirs;
   try {
@@ -412,23 +415,28 @@ function merge(own, current) {
   } catch {
     return own;
   }
-  const sameClient = theirs !== null && typeof theirs === "object" && theirs.version === ours.version && theirs.token_endpoint === ours.token_endpoint && theirs.client_id === ours.client_id && Array.isArray(theirs.tokens);
+  const sameClient =
+    theirs !== null && typeof theirs === "object" && MERGED_VERSIONS.includes(theirs.version) && MERGED_VERSIONS.includes(ours.version) && theirs.token_endpoint === ours.token_endpoint && theirs.client_id === ours.client_id && Array.isArray(theirs.tokens);
   if (!sameClient) return own;
-  const now = Date.now();
-  const byScopes = new Map();
+  // Keyed as the core keys its memory cache: one tenant's token never replaces another's.
+  const keyOf = (token) => `${token.authority ?? ""}\n${token.scopes}`;
+  const byKey = new Map();
   for (const token of theirs.tokens) {
-    if (isEntry(token) && token.expires_on_ms > now) byScopes.set(token.scopes, token);
+    if (isEntry(token) && token.expires_on_ms > now) byKey.set(keyOf(token), token);
   }
   for (const token of ours.tokens) {
-    const other = byScopes.get(token.scopes);
-    if (other === undefined || other.expires_on_ms < token.expires_on_ms) byScopes.set(token.scopes, token);
+    const other = byKey.get(keyOf(token));
+    if (other === undefined || other.expires_on_ms < token.expires_on_ms) byKey.set(keyOf(token), token);
   }
-  ours.tokens = [...byScopes.values()].sort((a, b) => (a.scopes < b.scopes ? -1 : a.scopes > b.scopes ? 1 : 0));
+  const keys = [...byKey.keys()].sort();
+  ours.tokens = keys.map((key) => byKey.get(key));
+  // As the core writes it: version 2 only when a token names another tenant.
+  if (ours.tokens.some((token) => typeof token.authority === "string")) ours.version = 2;
   return JSON.stringify(ours);
 }
 
 function isEntry(token) {
-  return token !== null && typeof token === "object" && typeof token.scopes === "string" && Number.isFinite(token.expires_on_ms);
+  return token !== null && typeof token === "object" && typeof token.scopes === "string" && Number.isFinite(token.expires_on_ms) && (token.authority === undefined || typeof token.authority === "string");
 }
 
 function concat(...parts) {

@@ -1,5 +1,6 @@
 // persistentCache in a directory it cannot trust, and what it finds at its paths: a FIFO at the
-// file, a symlink at the lock, a directory others can write. Temporary directories only.
+// file, a symlink at the lock, a directory others can write. Also the merge of a file's tokens
+// with the client's (per tenant, serialized versions 1 and 2). Temporary directories only.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -22,7 +23,7 @@ const uid = (() => {
     return undefined;
   }
 })();
-// The module behind the package's entry (not one of its exports): its test hook.
+// The module behind the package's entry (not one of its exports): its merge and its test hook.
 const internals = await import(new URL("./persistent-cache.mjs", import.meta.resolve("cctoken")).href);
 let endpoint;
 const directories = [];
@@ -117,5 +118,39 @@ test("a symlink at the lock's path is broken at once, not waited on", { skip: is
     assert.equal(endpoint.requests.length, 1, "both scope sets' tokens are in the file");
   } finally {
     internals.setLockTimingsForTests(previous);
+  }
+});
+
+const NOW = 1_800_000_000_000;
+const cache = (version, tokens) => JSON.stringify({ version, token_endpoint: "https://login.example/t/oauth2/v2.0/token", client_id: "app", tokens });
+const entry = (access_token, expiresIn, authority) => ({ ...(authority ? { authority } : {}), scopes: "api://a/.default", access_token, token_type: "Bearer", expires_on_ms: NOW + expiresIn });
+const TENANT_B = "https://login.example/b";
+const TENANT_C = "https://login.example/c";
+
+test("merge keys tokens by tenant and scopes: two tenants' tokens for the same scopes are both kept (versions 1 and 2)", () => {
+  // A file written by a client serving tenant B besides its own (version 2), merged into one
+  // holding only its own tenant's token (version 1).
+  const file = cache(2, [entry("home-old", 1_000), entry("b", 9_000, TENANT_B)]);
+  const merged = JSON.parse(internals.merge(cache(1, [entry("home-new", 5_000)]), file, NOW));
+  assert.equal(merged.version, 2, "it holds another tenant's token");
+  assert.deepEqual(merged.tokens.map((token) => token.access_token), ["home-new", "b"]);
+  // Both version 2: each tenant's later-expiring token wins, none replaces another tenant's.
+  const both = JSON.parse(internals.merge(cache(2, [entry("c", 5_000, TENANT_C), entry("b-old", 2_000, TENANT_B)]), file, NOW));
+  assert.deepEqual(both.tokens.map((token) => token.access_token).sort(), ["b", "c", "home-old"]);
+  // Version 1 both ways stays version 1; an expired token of the file's is dropped.
+  const plain = JSON.parse(internals.merge(cache(1, [entry("mine", 5_000)]), cache(1, [{ ...entry("theirs", -1), scopes: "api://x/.default" }]), NOW));
+  assert.equal(plain.version, 1);
+  assert.deepEqual(plain.tokens.map((token) => token.access_token), ["mine"]);
+});
+
+test("merge leaves the file's tokens out when it is of an unknown version or another client", () => {
+  const own = cache(1, [entry("mine", 5_000)]);
+  for (const other of [
+    JSON.stringify({ ...JSON.parse(cache(2, [entry("b", 9_000, TENANT_B)])), version: 3 }),
+    JSON.stringify({ ...JSON.parse(cache(2, [entry("b", 9_000, TENANT_B)])), client_id: "another-app" }),
+    cache(2, [{ ...entry("b", 9_000), authority: 5 }]),
+    "not json",
+  ]) {
+    assert.deepEqual(JSON.parse(internals.merge(own, other, NOW)).tokens.map((token) => token.access_token), ["mine"], other);
   }
 });
