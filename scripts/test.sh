@@ -34,6 +34,9 @@ step() {
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 step "cargo test (core, broker logic)" cargo test --workspace --quiet
+# src/js/ is behind the npm feature: its pure parts' unit tests (the persistent cache's key
+# material, header lines) run natively too.
+step "cargo test (src/js, npm feature)" cargo test -p cctoken --lib --features npm --quiet js::
 # The plain Rust path: examples/acquire_token.rs (a native host) against the local token endpoint.
 step "native example (Rust host over ureq)" "$NODE22" --test tests/examples/*.test.mjs
 # The benchmark's reference builds (bench/floors) are a workspace of their own; lint them too.

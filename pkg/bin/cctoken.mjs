@@ -37,11 +37,14 @@ Options:
   --json                     print the whole result as JSON
   --decode                   print the token's header and claims (not verified), e.g. roles
   --no-cache                 neither read nor write the token cache (see below)
+  --refresh                  get a new token from the identity provider and keep it in the
+                             cache, e.g. after admin consent granted new roles
   -h, --help                 this help
 
 Tokens are kept across runs until they near expiry, encrypted with a key derived from the
 app's credential, in $CCTOKEN_CACHE_DIR, else $XDG_CACHE_HOME/cctoken, else ~/.cache/cctoken
-(federated credentials excepted). Delete that directory to clear it.`,
+(federated credentials excepted). --refresh replaces the app's cached token for the scopes;
+delete that directory to clear them all.`,
   "consent-url": `Usage: cctoken consent-url --tenant <id or domain> --client-id <id> [--authority-host <url>]
 
 Prints the URL an administrator opens to grant the app's application permissions.`,
@@ -68,6 +71,7 @@ async function main(argv) {
       json: { type: "boolean" },
       decode: { type: "boolean" },
       "no-cache": { type: "boolean" },
+      refresh: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -79,7 +83,9 @@ async function main(argv) {
   const { client, configuredScopes } = clientFrom(values);
   const scopes = values.scope ?? configuredScopes;
   if (!scopes?.length) throw new UsageError(`token needs at least one --scope, e.g. --scope https://graph.microsoft.com/.default\n\n${HELP.token}`);
-  const result = await client.acquireTokenForClient({ scopes });
+  // --refresh: a token issued before admin consent lacks the roles granted since; the cache
+  // would keep serving it until it nears expiry. The new one is written to the cache.
+  const result = await client.acquireTokenForClient(values.refresh ? { scopes, forceRefresh: true } : { scopes });
   if (values.decode) return print(JSON.stringify(decodeJwt(result.accessToken), null, 2), EXIT.ok);
   if (values.json) return print(JSON.stringify(result, null, 2), EXIT.ok);
   return print(result.accessToken, EXIT.ok);

@@ -117,12 +117,17 @@ export interface ConfidentialClientOptions {
  * secret or private key: only a holder of the credential can read or forge it. A federated
  * credential (`clientAssertion`) has no stable secret: nothing is written. A file that does not
  * open (corrupt, foreign, another key) is ignored and replaced; a cache that cannot be written
- * only costs a token request. Threat model: SECURITY.md.
+ * only costs a token request. Read before the first `acquireTokenForClient`,
+ * `getAuthorizationHeader` or `callApi`, written after one that got a new token.
+ * Node, Deno and Bun only: the Workers, `edge-light` (Vercel edge) and JSR entries refuse it
+ * with `invalid_config` (no file system there). Threat model: SECURITY.md.
  */
 export interface PersistentCacheOptions {
   /**
    * The directory (created with mode 0700). Default: `CCTOKEN_CACHE_DIR`, else
    * `$XDG_CACHE_HOME/cctoken`, else `$HOME/.cache/cctoken`; with none of them set, no file.
+   * A directory that is a symlink, owned by another user, or writable by group or others is
+   * not used (no error: no cache).
    */
   directory?: string;
 }

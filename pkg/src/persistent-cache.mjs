@@ -1,7 +1,7 @@
 // Tokens kept across processes (`persistentCache`, the CLI's cache): one encrypted file per
-// app, loaded into the client's memory cache once before its first acquisition and rewritten
-// after each call the identity provider answered (fromCache false; a background refresh is
-// written with the next such call). Node, Deno and Bun (node:fs).
+// app, loaded into the client's memory cache once before its first acquireTokenForClient,
+// getAuthorizationHeader or callApi, and rewritten after each such call that changed the
+// memory cache (a background refresh is written with the next call). Node, Deno and Bun (node:fs).
 //
 // The key is the app's credential: the core (src/js/persistent_cache_key.rs) hands over input
 // key material that binds the client secret or private key to the token endpoint and client
@@ -21,10 +21,22 @@ const HEADER_BYTES = MAGIC.length + SALT_BYTES + IV_BYTES;
 const TAG_BYTES = 16;
 /** Far above any real cache (about 2 KB per token); a bigger file is not read at all. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** How long a writer waits for another process's lock before writing without it. */
-const LOCK_WAIT_MS = 5_000;
-/** A lock older than this was left by a writer that died: it is broken. */
-const LOCK_STALE_MS = 15_000;
+const lockTimings = {
+  /** How long a writer waits for another process's lock before writing without it. */
+  waitMs: 5_000,
+  /** A lock older than this was left by a writer that died: it is broken. */
+  staleMs: 15_000,
+};
+
+/**
+ * Tests only (this file is not among the package's exports): shorter lock timings, so that a
+ * test of a lock that is never released does not wait 5 s. Returns the previous ones.
+ */
+export function setLockTimingsForTests(timings) {
+  const previous = { ...lockTimings };
+  Object.assign(lockTimings, timings);
+  return previous;
+}
 const NAME_INFO = new TextEncoder().encode("cctoken persistent cache v1: file name");
 const KEY_INFO = new TextEncoder().encode("cctoken persistent cache v1: AES-256-GCM key");
 
@@ -48,7 +60,8 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     const baseKey = crypto.subtle.importKey("raw", material, "HKDF", false, ["deriveBits", "deriveKey"]);
     material.fill(0);
     baseKey.catch(() => {});
-    stores.set(client, { directory: setting.directory, baseKey, loaded: undefined, file: undefined });
+    // `seen`: the memory cache's JSON when it was last loaded or written.
+    stores.set(client, { directory: setting.directory, baseKey, loaded: undefined, file: undefined, seen: undefined });
     return client;
   };
 
@@ -70,18 +83,38 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     }
 
     acquireTokenForClient(request) {
-      const store = stores.get(this);
-      if (store === undefined) return super.acquireTokenForClient(request);
-      const acquire = () => super.acquireTokenForClient(request);
-      return (async () => {
-        store.loaded ??= load(this, store, deserialize);
-        await store.loaded;
-        const result = await acquire();
-        if (result.fromCache === false) await save(this, store, serialize);
-        return result;
-      })();
+      return withFile(this, () => super.acquireTokenForClient(request));
+    }
+
+    getAuthorizationHeader(request) {
+      return withFile(this, () => super.getAuthorizationHeader(request));
+    }
+
+    callApi(url, init) {
+      return withFile(this, () => super.callApi(url, init));
     }
   }
+
+  /**
+   * Runs `call` (a method of the core's) with the file loaded first, once, and written after
+   * it when the memory cache changed: a token the identity provider issued, also one a refused
+   * or failed API call acquired, and a background refresh's. Compared with what was last
+   * loaded or written, so that a call answered from memory writes nothing. (A function, not a
+   * #private method: fromEnvironment's clients are made by the wasm glue, not this constructor.)
+   */
+  const withFile = (client, call) => {
+    const store = stores.get(client);
+    if (store === undefined) return call();
+    return (async () => {
+      store.loaded ??= load(client, store, deserialize, serialize);
+      await store.loaded;
+      try {
+        return await call();
+      } finally {
+        await save(client, store, serialize);
+      }
+    })();
+  };
   return ConfidentialClient;
 }
 
@@ -152,14 +185,14 @@ function environmentVariable(name) {
 }
 
 let nodeModules;
-/** node:fs/promises and node:path, imported on first use only (never in Workers). */
+/** node:fs's promises and constants and node:path, imported on first use only (never in Workers). */
 function modules() {
   // Node's and Bun's CommonJS module objects when the runtime offers them: importing node:fs's
   // ESM facade costs milliseconds per CLI run.
   const builtin = (name) => globalThis.process?.getBuiltinModule?.(name);
-  const fs = builtin("node:fs")?.promises;
+  const fs = builtin("node:fs");
   const path = builtin("node:path");
-  nodeModules ??= fs && path ? Promise.resolve({ fs, path }) : Promise.all([import("node:fs/promises"), import("node:path")]).then(([fs, path]) => ({ fs, path }));
+  nodeModules ??= fs && path ? Promise.resolve({ fs: fs.promises, constants: fs.constants, path }) : Promise.all([import("node:fs"), import("node:path")]).then(([fs, path]) => ({ fs: fs.promises, constants: fs.constants, path }));
   return nodeModules;
 }
 
@@ -178,14 +211,16 @@ async function fileOf(store) {
 }
 
 /** Loads the file into `client`'s memory cache; whatever goes wrong, nothing is loaded. */
-async function load(client, store, deserialize) {
+async function load(client, store, deserialize, serialize) {
   try {
     const file = await fileOf(store);
-    if (file === undefined) return;
+    if (file === undefined || !(await trustedDirectory(file))) return;
     const json = await readFile(store, file);
     if (json !== undefined) deserialize.call(client, json);
   } catch {
     // Not ours, or not readable: the next write replaces it.
+  } finally {
+    store.seen = serialize.call(client);
   }
 }
 
@@ -200,8 +235,11 @@ async function save(client, store, serialize) {
     const file = await fileOf(store);
     if (file === undefined) return;
     const own = serialize.call(client);
+    if (own === store.seen) return;
+    store.seen = own;
     const { fs } = await modules();
     await fs.mkdir(file.directory, { recursive: true, mode: 0o700 });
+    if (!(await trustedDirectory(file))) return;
     await inTurn(file.path, () =>
       underLock(file, async () => {
         const merged = merge(own, await readFile(store, file));
@@ -214,15 +252,43 @@ async function save(client, store, serialize) {
 }
 
 /**
+ * Whether `file`'s directory is one only this user can change: a real directory (lstat: not a
+ * symlink), owned by this user where the runtime tells (not on Windows, nor Deno without
+ * --allow-sys), writable by no group or other. In a directory others can write, they could
+ * plant a FIFO, a symlink or a lock that never goes away, or swap the file between our
+ * checks: the cache is skipped there.
+ */
+async function trustedDirectory(file) {
+  const { fs } = await modules();
+  let status;
+  try {
+    status = await fs.lstat(file.directory);
+  } catch {
+    return false;
+  }
+  if (!status.isDirectory()) return false;
+  let uid;
+  try {
+    uid = globalThis.process?.getuid?.();
+  } catch {
+    // Deno without --allow-sys may not ask: the mode alone is checked there.
+  }
+  if (typeof uid === "number" && uid >= 0 && status.uid !== uid) return false;
+  return globalThis.process?.platform === "win32" || (status.mode & 0o022) === 0;
+}
+
+/**
  * Runs `task` holding the file's lock (`.<name>.lock`, created exclusively). A writer that
- * cannot get it within LOCK_WAIT_MS writes anyway: a lost merge costs a token request, a
- * stuck CLI would cost more. A lock left by a writer that died is broken after LOCK_STALE_MS;
- * two writers breaking it at once may both write, which again loses at most a merge.
+ * cannot get it within lockTimings.waitMs writes anyway: a lost merge costs a token request, a
+ * stuck CLI would cost more. A lock left by a writer that died is broken after
+ * lockTimings.staleMs, and anything there that is not a regular file (a symlink, dangling or
+ * not: our locks never are one) at once; two writers breaking it at once may both write,
+ * which again loses at most a merge.
  */
 async function underLock(file, task) {
   const { fs, path } = await modules();
   const lock = path.join(file.directory, `.${file.name}.lock`);
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + lockTimings.waitMs;
   let held = false;
   for (let pause = 1; !held; pause = Math.min(pause * 2, 50)) {
     try {
@@ -230,8 +296,12 @@ async function underLock(file, task) {
       held = true;
     } catch (error) {
       if (error?.code !== "EEXIST" || Date.now() >= deadline) break;
-      const age = await fs.stat(lock).then((status) => Date.now() - status.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) {
+      // lstat: stat would follow a symlink, and a dangling one would look like a fresh lock forever.
+      const broken = await fs.lstat(lock).then(
+        (status) => !status.isFile() || Date.now() - status.mtimeMs > lockTimings.staleMs,
+        () => false,
+      );
+      if (broken) {
         await fs.unlink(lock).catch(() => {});
         continue;
       }
@@ -261,13 +331,16 @@ function inTurn(key, task) {
 
 /** The file's JSON, or undefined when it is missing or does not open with this key. */
 async function readFile(store, file) {
-  const { fs } = await modules();
+  const { fs, constants } = await modules();
   let bytes;
   let handle;
   try {
-    handle = await fs.open(file.path, "r");
-    const { size } = await handle.stat();
-    if (size > MAX_FILE_BYTES || size < HEADER_BYTES + TAG_BYTES) return undefined;
+    // Never follows a symlink, and a FIFO opens at once (O_NONBLOCK) instead of waiting for a
+    // writer forever; anything but a regular file is then refused by fstat. (Windows has
+    // neither flag: 0 there.)
+    handle = await fs.open(file.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const status = await handle.stat();
+    if (!status.isFile() || status.size > MAX_FILE_BYTES || status.size < HEADER_BYTES + TAG_BYTES) return undefined;
     bytes = new Uint8Array(await handle.readFile());
   } catch {
     return undefined;
@@ -326,12 +399,15 @@ async function decrypt(store, file, bytes) {
   return new TextDecoder("utf-8", { fatal: true }).decode(plain);
 }
 
+/** The serialized cache's versions merge() knows: 2 adds an `authority` to another tenant's tokens. */
+const MERGED_VERSIONS = [1, 2];
+
 /**
- * `own` (serializeCache's JSON) with the tokens of `current` (the file's) for the scope sets
- * it lacks or holds an earlier-expiring token for. Only the fields the merge needs are read;
- * the core checks the rest when it loads the file.
+ * `own` (serializeCache's JSON) with the tokens of `current` (the file's) for the tenant and
+ * scope set pairs it lacks or holds an earlier-expiring token for. Only the fields the merge
+ * needs are read; the core checks the rest when it loads the file. Exported for its tests.
  */
-function merge(own, current) {
+export function merge(own, current, now = Date.now()) {
   const ours = JSON.parse(own);
   let theirs;
   try {
@@ -339,23 +415,28 @@ function merge(own, current) {
   } catch {
     return own;
   }
-  const sameClient = theirs !== null && typeof theirs === "object" && theirs.version === ours.version && theirs.token_endpoint === ours.token_endpoint && theirs.client_id === ours.client_id && Array.isArray(theirs.tokens);
+  const sameClient =
+    theirs !== null && typeof theirs === "object" && MERGED_VERSIONS.includes(theirs.version) && MERGED_VERSIONS.includes(ours.version) && theirs.token_endpoint === ours.token_endpoint && theirs.client_id === ours.client_id && Array.isArray(theirs.tokens);
   if (!sameClient) return own;
-  const now = Date.now();
-  const byScopes = new Map();
+  // Keyed as the core keys its memory cache: one tenant's token never replaces another's.
+  const keyOf = (token) => `${token.authority ?? ""}\n${token.scopes}`;
+  const byKey = new Map();
   for (const token of theirs.tokens) {
-    if (isEntry(token) && token.expires_on_ms > now) byScopes.set(token.scopes, token);
+    if (isEntry(token) && token.expires_on_ms > now) byKey.set(keyOf(token), token);
   }
   for (const token of ours.tokens) {
-    const other = byScopes.get(token.scopes);
-    if (other === undefined || other.expires_on_ms < token.expires_on_ms) byScopes.set(token.scopes, token);
+    const other = byKey.get(keyOf(token));
+    if (other === undefined || other.expires_on_ms < token.expires_on_ms) byKey.set(keyOf(token), token);
   }
-  ours.tokens = [...byScopes.values()].sort((a, b) => (a.scopes < b.scopes ? -1 : a.scopes > b.scopes ? 1 : 0));
+  const keys = [...byKey.keys()].sort();
+  ours.tokens = keys.map((key) => byKey.get(key));
+  // As the core writes it: version 2 only when a token names another tenant.
+  if (ours.tokens.some((token) => typeof token.authority === "string")) ours.version = 2;
   return JSON.stringify(ours);
 }
 
 function isEntry(token) {
-  return token !== null && typeof token === "object" && typeof token.scopes === "string" && Number.isFinite(token.expires_on_ms);
+  return token !== null && typeof token === "object" && typeof token.scopes === "string" && Number.isFinite(token.expires_on_ms) && (token.authority === undefined || typeof token.authority === "string");
 }
 
 function concat(...parts) {

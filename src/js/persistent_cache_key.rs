@@ -85,16 +85,91 @@ fn key_material(options: ClientOptions) -> Result<Option<Vec<u8>>, Error> {
         },
         _ => return Ok(None),
     };
-    let mut material = DOMAIN.to_vec();
-    for part in [
-        config.token_endpoint().base_url().as_bytes(),
-        config.client_id().as_str().as_bytes(),
+    Ok(Some(material(
+        config.token_endpoint().base_url(),
+        config.client_id().as_str(),
+        &config.client_capabilities,
         kind,
         &secret,
+    )))
+}
+
+/// The length-prefixed parts, so that no two different (endpoint, client id, capabilities,
+/// credential) share bytes. The capabilities are part of it because the core sends them with
+/// every token request (`xms_cc`): a `cp1` client's long-lived, revocable tokens must not be
+/// loaded by a client that cannot answer their claims challenges, nor the other way round.
+fn material(
+    token_endpoint: &str,
+    client_id: &str,
+    capabilities: &[String],
+    kind: &[u8],
+    secret: &[u8],
+) -> Vec<u8> {
+    let capabilities = canonical_capabilities(capabilities);
+    let mut material = DOMAIN.to_vec();
+    for part in [
+        token_endpoint.as_bytes(),
+        client_id.as_bytes(),
+        capabilities.as_bytes(),
+        kind,
+        secret,
     ] {
-        // Length-prefixed: no two different (endpoint, client id, credential) share bytes.
         material.extend_from_slice(&(part.len() as u32).to_be_bytes());
         material.extend_from_slice(part);
     }
-    Ok(Some(material))
+    material
+}
+
+/// Sorted, without repeats, comma-joined (a capability name has no comma): `["cp1", "cp2"]`
+/// and `["cp2", "cp1"]` make the same requests, so they share a file; none is "".
+fn canonical_capabilities(capabilities: &[String]) -> String {
+    let mut sorted: Vec<&str> = capabilities.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENDPOINT: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com/";
+    const CLIENT: &str = "11111111-0000-4000-8000-000000000001";
+
+    fn of(capabilities: &[&str]) -> Vec<u8> {
+        let capabilities: Vec<String> = capabilities.iter().map(|c| c.to_string()).collect();
+        material(ENDPOINT, CLIENT, &capabilities, b"client secret", b"s3cret")
+    }
+
+    #[test]
+    fn capabilities_are_part_of_the_material() {
+        assert_ne!(of(&[]), of(&["cp1"]));
+        assert_ne!(of(&["cp1"]), of(&["cp1", "cp2"]));
+        assert_eq!(
+            of(&["cp2", "cp1"]),
+            of(&["cp1", "cp2"]),
+            "order does not matter"
+        );
+        assert_eq!(of(&["cp1", "cp1"]), of(&["cp1"]));
+    }
+
+    #[test]
+    fn parts_are_length_prefixed() {
+        // Bytes moved from one part into the next give other material.
+        let a = material(ENDPOINT, CLIENT, &[], b"client secret", b"s3cret");
+        let b = material(ENDPOINT, CLIENT, &["c".into()], b"lient secret", b"s3cret");
+        assert_ne!(a, b);
+        let mut expected = DOMAIN.to_vec();
+        for part in [
+            ENDPOINT.as_bytes(),
+            CLIENT.as_bytes(),
+            b"cp1",
+            b"client secret",
+            b"s3cret",
+        ] {
+            expected.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            expected.extend_from_slice(part);
+        }
+        assert_eq!(of(&["cp1"]), expected);
+    }
 }

@@ -3,6 +3,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -17,12 +18,14 @@ import { nowSeconds, signJws } from "./jws.mjs";
 const SCOPE = "api://cctoken-demo/.default";
 const OTHER_APP = { clientId: "33333333-0000-4000-8000-0000000000c3", clientSecret: "another-app's-secret" };
 const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
+const OTHER_TENANT = "44444444-0000-4000-8000-0000000000d4";
 const isDeno = typeof globalThis.Deno !== "undefined";
 let endpoint;
 const directories = [];
 
 before(async () => {
   endpoint = await startTokenEndpoint({
+    tenants: [LOCAL_APP.tenantId, LOCAL_APP.tenantDomain, OTHER_TENANT],
     clients: {
       [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret },
       [OTHER_APP.clientId]: { secret: OTHER_APP.clientSecret },
@@ -42,8 +45,8 @@ async function temporaryDirectory() {
   return join(directory, "cache");
 }
 
-const secretClient = (directory, { clientId = LOCAL_APP.clientId, clientSecret = LOCAL_APP.clientSecret } = {}) =>
-  new ConfidentialClient({ clientId, authority: endpoint.authority, credential: { clientSecret }, persistentCache: { directory } });
+const secretClient = (directory, { clientId = LOCAL_APP.clientId, clientSecret = LOCAL_APP.clientSecret, authority = endpoint.authority, ...options } = {}) =>
+  new ConfidentialClient({ clientId, authority, credential: { clientSecret }, persistentCache: { directory }, ...options });
 
 const certificateClient = (directory, privateKeyPem) =>
   new ConfidentialClient({ clientId: CERT_APP, authority: endpoint.authority, credential: { certificate: { privateKeyPem, certificatePem: FIXTURES.rsaCert } }, persistentCache: { directory } });
@@ -272,4 +275,82 @@ test("malformed persistentCache options are refused by name", () => {
   // Absent or null: no cache, and the other options are read as before.
   assert.ok(new ConfidentialClient({ ...base, persistentCache: undefined }));
   assert.ok(new ConfidentialClient({ ...base, persistentCache: null }));
+});
+
+test("getAuthorizationHeader reads and writes the file too: a second client makes no request", async () => {
+  const directory = await temporaryDirectory();
+  const header = await secretClient(directory).getAuthorizationHeader({ scopes: [SCOPE] });
+  assert.equal(header, `Bearer ${endpoint.requests[0].accessToken}`);
+  assert.equal(endpoint.requests.length, 1);
+  assert.equal(await secretClient(directory).getAuthorizationHeader({ scopes: [SCOPE] }), header, "loaded from the file");
+  assert.equal(endpoint.requests.length, 1);
+  // And what it wrote is what acquireTokenForClient finds.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
+  assert.equal(endpoint.requests.length, 1);
+});
+
+test("callApi reads and writes the file too: a second client calls the API with the first one's token", async () => {
+  const directory = await temporaryDirectory();
+  const calls = [];
+  const api = createServer((req, res) => {
+    calls.push(req.headers.authorization);
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  await new Promise((resolve) => api.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${api.address().port}/me`;
+    assert.equal((await secretClient(directory).callApi(url, { scopes: [SCOPE] })).status, 200);
+    assert.equal(endpoint.requests.length, 1);
+    assert.equal((await secretClient(directory).callApi(url, { scopes: [SCOPE] })).status, 200);
+    assert.equal(endpoint.requests.length, 1, "the second client's token came from the file");
+    assert.deepEqual(calls, [1, 2].map(() => `Bearer ${endpoint.requests[0].accessToken}`));
+  } finally {
+    api.closeAllConnections?.();
+    await new Promise((resolve) => api.close(resolve));
+  }
+});
+
+test("clientCapabilities are part of the file's identity: a cp1 client's tokens are not loaded by a plain one, nor the other way", async () => {
+  const directory = await temporaryDirectory();
+  const cae = { clientCapabilities: ["cp1"] };
+  await secretClient(directory, cae).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.match(endpoint.requests[0].body, /xms_cc/, "the writer declared cp1");
+  const plain = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(plain.fromCache, false, "the plain reader did not load the cp1 token");
+  assert.equal(endpoint.requests.length, 2);
+  assert.doesNotMatch(endpoint.requests[1].body, /xms_cc/);
+  assert.equal((await cacheFiles(directory)).length, 2, "one file each");
+  // Each finds its own: the cp1 one with the capabilities in another order or repeated too.
+  assert.equal((await secretClient(directory, { clientCapabilities: ["cp1", "cp1"] }).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, endpoint.requests[0].accessToken);
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, endpoint.requests[1].accessToken);
+  assert.equal(endpoint.requests.length, 2);
+});
+
+test("a token loaded past the reader's expiry buffer is not served: the reader makes a request", async () => {
+  const directory = await temporaryDirectory();
+  // 3599 s tokens: fresh for the writer (the default 300 s buffer), inside the reader's 3600 s one.
+  const written = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const reader = secretClient(directory, { expiryBufferSeconds: 3600 });
+  const result = await reader.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(result.fromCache, false);
+  assert.notEqual(result.accessToken, written.accessToken);
+  assert.equal(endpoint.requests.length, 2);
+  // A reader with the default buffer still loads it.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).fromCache, true);
+  assert.equal(endpoint.requests.length, 2);
+});
+
+test("the same app and secret in another tenant gets a file of its own", async () => {
+  const directory = await temporaryDirectory();
+  const otherTenant = { authority: `${endpoint.url}/${OTHER_TENANT}` };
+  const home = await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] });
+  const other = await secretClient(directory, otherTenant).acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(other.fromCache, false);
+  assert.equal(endpoint.requests.length, 2);
+  assert.equal(endpoint.requests[1].path, `/${OTHER_TENANT}/oauth2/v2.0/token`);
+  assert.equal((await cacheFiles(directory)).length, 2, "a file per tenant");
+  // Neither write replaced the other tenant's token.
+  assert.equal((await secretClient(directory).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, home.accessToken);
+  assert.equal((await secretClient(directory, otherTenant).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, other.accessToken);
+  assert.equal(endpoint.requests.length, 2);
 });

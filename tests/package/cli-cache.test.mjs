@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { FIXTURES } from "../node/fixtures.mjs";
+import { nowSeconds, signJws } from "../node/jws.mjs";
 
 const require = createRequire(import.meta.url);
 const PACKAGE = dirname(require.resolve("cctoken/package.json"));
@@ -171,6 +172,48 @@ test("concurrent `cctoken token` runs leave one valid file holding every run's t
     assert.equal(stdout, runs[i].stdout, `${scope} served from the file`);
   }
   assert.equal(endpoint.requests.length, scopes.length);
+});
+
+test("--refresh: a new token from the identity provider, written to the cache for the next runs", async () => {
+  const cache = await directory("refresh");
+  const env = appEnv({ CCTOKEN_CACHE_DIR: cache });
+  const first = await cctoken(["token", "--scope", SCOPE], env);
+  assert.equal(first.code, 0, first.stderr);
+  // As after admin consent: the cached token lacks the roles granted since.
+  const refreshed = await cctoken(["token", "--scope", SCOPE, "--refresh"], env);
+  assert.equal(refreshed.code, 0, refreshed.stderr);
+  assert.equal(endpoint.requests.length, 2, "--refresh asked the identity provider");
+  assert.equal(refreshed.stdout, `${endpoint.requests[1].accessToken}\n`);
+  assert.notEqual(refreshed.stdout, first.stdout);
+  const next = await cctoken(["token", "--scope", SCOPE], env);
+  assert.equal(next.stdout, refreshed.stdout, "the next run is served the refreshed token from the file");
+  assert.equal(endpoint.requests.length, 2);
+  assert.equal((await entries(cache)).length, 1);
+  // With --no-cache too: a request, nothing written.
+  const elsewhere = await directory("refresh-no-cache");
+  assert.equal((await cctoken(["token", "--scope", SCOPE, "--refresh", "--no-cache"], appEnv({ CCTOKEN_CACHE_DIR: elsewhere }))).code, 0);
+  assert.equal(endpoint.requests.length, 3);
+  assert.equal(await entries(elsewhere), undefined);
+  assert.match((await cctoken(["token", "--help"], appEnv({}))).stdout, /--refresh .*\n.*admin consent/);
+});
+
+test("AZURE_FEDERATED_TOKEN_FILE: nothing written, a request each run", async () => {
+  const cache = await directory("federated");
+  const der = Buffer.from(FIXTURES.rsaCert.replace(/-----[^-]+-----|\s/g, ""), "base64");
+  const x5tS256 = Buffer.from(await crypto.subtle.digest("SHA-256", der)).toString("base64url");
+  const aud = `${endpoint.authority}/oauth2/v2.0/token`;
+  const tokenFile = join(root, "federated-token");
+  const env = { PATH: process.env.PATH, AZURE_TENANT_ID: LOCAL_APP.tenantId, AZURE_CLIENT_ID: CERT_APP, AZURE_FEDERATED_TOKEN_FILE: tokenFile, AZURE_AUTHORITY_HOST: endpoint.url, CCTOKEN_CACHE_DIR: cache };
+  for (let run = 0; run < 2; run += 1) {
+    // As the platform rotates it: the endpoint refuses a jti it has seen.
+    await writeFile(tokenFile, await signJws({ alg: "PS256", "x5t#S256": x5tS256 }, { iss: CERT_APP, sub: CERT_APP, aud, jti: crypto.randomUUID(), nbf: nowSeconds(), iat: nowSeconds(), exp: nowSeconds() + 600 }));
+    const { code, stdout, stderr } = await cctoken(["token", "--scope", SCOPE], env);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, `${endpoint.requests.at(-1).accessToken}\n`);
+  }
+  assert.equal(endpoint.requests.length, 2, "nothing loaded");
+  assert.match(endpoint.requests[0].body, /client_assertion=/, "the federated token was the credential");
+  assert.equal(await entries(cache), undefined, "no file, not even the directory");
 });
 
 test("the Workers entry refuses persistentCache by name", async () => {
