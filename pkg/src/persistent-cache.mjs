@@ -83,11 +83,11 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     }
 
     acquireTokenForClient(request) {
-      return withFile(this, () => super.acquireTokenForClient(request));
+      return withFile(this, () => super.acquireTokenForClient(request), isForced(request));
     }
 
     getAuthorizationHeader(request) {
-      return withFile(this, () => super.getAuthorizationHeader(request));
+      return withFile(this, () => super.getAuthorizationHeader(request), isForced(request));
     }
 
     callApi(url, init) {
@@ -102,7 +102,7 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
    * loaded or written, so that a call answered from memory writes nothing. (A function, not a
    * #private method: fromEnvironment's clients are made by the wasm glue, not this constructor.)
    */
-  const withFile = (client, call) => {
+  const withFile = (client, call, forced = false) => {
     const store = stores.get(client);
     if (store === undefined) return call();
     return (async () => {
@@ -111,11 +111,16 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
       try {
         return await call();
       } finally {
-        await save(client, store, serialize);
+        await save(client, store, serialize, forced);
       }
     })();
   };
   return ConfidentialClient;
+}
+
+/** Whether `request` asks for a new token (`forceRefresh: true`). */
+function isForced(request) {
+  return request !== null && typeof request === "object" && Object.hasOwn(request, "forceRefresh") && request.forceRefresh === true;
 }
 
 /** `[options without persistentCache, its setting or undefined]`; `options` itself when it has none. */
@@ -230,7 +235,7 @@ async function load(client, store, deserialize, serialize) {
  * queue, across processes a lock file), so that concurrent writers do not drop each other's
  * tokens; the rename alone already keeps the file whole.
  */
-async function save(client, store, serialize) {
+async function save(client, store, serialize, forced) {
   try {
     const file = await fileOf(store);
     if (file === undefined) return;
@@ -242,7 +247,7 @@ async function save(client, store, serialize) {
     if (!(await trustedDirectory(file))) return;
     await inTurn(file.path, () =>
       underLock(file, async () => {
-        const merged = merge(own, await readFile(store, file));
+        const merged = merge(own, await readFile(store, file), Date.now(), forced);
         await writeAtomically(file, await encrypt(store, file, merged));
       }),
     );
@@ -405,9 +410,12 @@ const MERGED_VERSIONS = [1, 2];
 /**
  * `own` (serializeCache's JSON) with the tokens of `current` (the file's) for the tenant and
  * scope set pairs it lacks or holds an earlier-expiring token for. Only the fields the merge
- * needs are read; the core checks the rest when it loads the file. Exported for its tests.
+ * needs are read; the core checks the rest when it loads the file. After a forced refresh
+ * (`oursWin`) this process's tokens win whatever they expire: a token asked for anew (say,
+ * after admin consent added roles) must replace the file's, even an older one's later expiry.
+ * Exported for its tests.
  */
-export function merge(own, current, now = Date.now()) {
+export function merge(own, current, now = Date.now(), oursWin = false) {
   const ours = JSON.parse(own);
   let theirs;
   try {
@@ -426,7 +434,7 @@ export function merge(own, current, now = Date.now()) {
   }
   for (const token of ours.tokens) {
     const other = byKey.get(keyOf(token));
-    if (other === undefined || other.expires_on_ms < token.expires_on_ms) byKey.set(keyOf(token), token);
+    if (other === undefined || oursWin || other.expires_on_ms < token.expires_on_ms) byKey.set(keyOf(token), token);
   }
   const keys = [...byKey.keys()].sort();
   ours.tokens = keys.map((key) => byKey.get(key));

@@ -143,6 +143,14 @@ test("merge keys tokens by tenant and scopes: two tenants' tokens for the same s
   assert.deepEqual(plain.tokens.map((token) => token.access_token), ["mine"]);
 });
 
+test("merge after a forced refresh: this process's token replaces the file's, even one expiring later", () => {
+  const file = cache(2, [entry("file-later", 9_000), entry("b", 9_000, TENANT_B)]);
+  const forced = JSON.parse(internals.merge(cache(1, [entry("forced-new", 5_000)]), file, NOW, true));
+  assert.deepEqual(forced.tokens.map((token) => token.access_token), ["forced-new", "b"]);
+  const unforced = JSON.parse(internals.merge(cache(1, [entry("forced-new", 5_000)]), file, NOW));
+  assert.deepEqual(unforced.tokens.map((token) => token.access_token), ["file-later", "b"]);
+});
+
 test("merge leaves the file's tokens out when it is of an unknown version or another client", () => {
   const own = cache(1, [entry("mine", 5_000)]);
   for (const other of [
