@@ -75,6 +75,13 @@ fn payload(token: &str) -> Option<Map<String, Value>> {
     }
 }
 
+/// The token's `iat`, in milliseconds, when it is a JWT that carries one: where the
+/// doctor's time line starts.
+pub fn issued_at_ms(access_token: &str) -> Option<u64> {
+    let iat = payload(access_token)?.get("iat")?.as_u64()?;
+    iat.checked_mul(1000)
+}
+
 fn string_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     claims.get(name).and_then(Value::as_str)
 }

@@ -33,6 +33,8 @@ pub enum CheckId {
     Roles,
     /// The token's `iat`/`nbf`/`exp` claims.
     TokenLifetime,
+    /// `--call <url>`: what the protected API answered.
+    Call,
 }
 
 /// How a check came out.

@@ -179,6 +179,44 @@ fn audience_rule_accepts_graphs_app_id_and_flags_other_guids() {
 }
 
 #[test]
+fn graphs_two_names_match_only_each_other() {
+    const GRAPH_ID: &str = "00000003-0000-0000-c000-000000000000";
+    const OTHER_ID: &str = "bbbbbbbb-2222-3333-4444-555555555555";
+    let status = |aud: &str, scope: &str| {
+        check_claims(&jwt(json!({ "aud": aud })), &expected(scope, None), NOW_MS)
+            .remove(0)
+            .status
+    };
+    let graph = "https://graph.microsoft.com/.default";
+    assert_eq!(status(GRAPH_ID, graph), Status::Ok);
+    assert_eq!(
+        status(
+            "https://graph.microsoft.com",
+            &format!("{GRAPH_ID}/.default")
+        ),
+        Status::Ok
+    );
+    // Graph's id is no other resource, and Graph is no other id or URL.
+    assert_eq!(
+        status(GRAPH_ID, "https://contoso.example/.default"),
+        Status::Warn
+    );
+    assert_eq!(status("https://other.example", graph), Status::Fail);
+    assert_eq!(
+        status(
+            "https://graph.microsoft.com",
+            &format!("{OTHER_ID}/.default")
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        status(OTHER_ID, &format!("{GRAPH_ID}/.default")),
+        Status::Fail
+    );
+    assert_eq!(status("api://other", "api://mine/.default"), Status::Fail);
+}
+
+#[test]
 fn opaque_and_malformed_tokens_warn_once() {
     let not_jwt = vec![Finding::warn(
         CheckId::Claims,
@@ -336,4 +374,16 @@ fn token_errors_read_as_the_cli_prints_them() {
             "token acquired for https://graph.microsoft.com/.default (expires in 59 min)"
         )
     );
+}
+
+#[test]
+fn issued_at_is_read_from_iat_in_milliseconds() {
+    assert_eq!(
+        super::issued_at_ms(&jwt(json!({ "iat": 1_796_319_958 }))),
+        Some(1_796_319_958_000)
+    );
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": "soon" }))), None);
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": -5 }))), None);
+    assert_eq!(super::issued_at_ms("opaque"), None);
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": u64::MAX }))), None);
 }
