@@ -53,7 +53,9 @@ const skipped = (check, why) => finding(check, "skipped", why);
 /**
  * Runs the doctor on the arguments after "doctor" and returns the exit code.
  * @param {string[]} args
- * @param {{clientFrom: (values: object) => {client: object, configuredScopes?: string[]}, environmentVariable: (name: string) => string | undefined}} cli
+ * @param {{clientFrom: (values: object) => {client: object, configuredScopes?: string[]}, environmentVariable: (name: string) => string | undefined, stdout?: {write: (text: string) => unknown, isTTY?: boolean}, env?: Record<string, string | undefined>}} cli
+ *   the CLI's settings readers, where to print (default: process.stdout) and the environment
+ *   that decides colour (default: process.env)
  */
 export async function runDoctor(args, cli) {
   const { values } = parseArgs({
@@ -72,17 +74,18 @@ export async function runDoctor(args, cli) {
       help: { type: "boolean", short: "h" },
     },
   });
+  const stdout = cli.stdout ?? process.stdout;
   if (values.help) {
-    process.stdout.write(`${DOCTOR_HELP}\n`);
+    stdout.write(`${DOCTOR_HELP}\n`);
     return 0;
   }
   const report = { findings: [], lifetime: null, exitCode: 0 };
   await diagnose(values, cli, report);
   report.exitCode = exitCode(report.findings);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    process.stdout.write(render(report.findings, report.lifetime, wantsColor(process.stdout, process.env)));
+    stdout.write(render(report.findings, report.lifetime, wantsColor(stdout, cli.env ?? process.env)));
   }
   return report.exitCode;
 }

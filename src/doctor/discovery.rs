@@ -174,6 +174,11 @@ fn refused(input: &DiscoveryInput, tenant: &str) -> Finding {
         .map(|line| format!(": {}", printable(line, 200)))
         .unwrap_or_default();
     match input.status {
+        // Entra answers every tenant, found or not; no configuration at all is another server.
+        404 => Finding::skipped(
+            CheckId::Tenant,
+            format!("tenant: skipped: {} publishes no OpenID configuration at Entra's path (HTTP 404), so it is not an Entra ID authority and the tenant cannot be checked", printable(&input.authority_host, 100)),
+        ),
         429 | 500..=599 => Finding::warn(
             CheckId::Tenant,
             format!("could not tell whether tenant {tenant} exists: the authority answered HTTP {}{said}", input.status),

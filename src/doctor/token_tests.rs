@@ -303,8 +303,13 @@ fn discovery_fails_for_a_missing_tenant_or_another_endpoint() {
         Status::Warn
     );
     assert_eq!(
-        discovery(404, json!("x"), TENANT_ID).finding.summary,
-        format!("the authority's OpenID configuration for {TENANT_ID} answered HTTP 404")
+        discovery(403, json!("x"), TENANT_ID).finding.summary,
+        format!("the authority's OpenID configuration for {TENANT_ID} answered HTTP 403")
+    );
+    // No configuration at Entra's path: another kind of server (AD FS, a custom authority).
+    assert_eq!(
+        discovery(404, json!("x"), TENANT_ID).finding,
+        Finding::skipped(CheckId::Tenant, format!("tenant: skipped: {HOST} publishes no OpenID configuration at Entra's path (HTTP 404), so it is not an Entra ID authority and the tenant cannot be checked"))
     );
     assert_eq!(
         discovery(200, json!([]), TENANT_ID).finding.status,

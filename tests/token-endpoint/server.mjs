@@ -32,6 +32,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @param {number} [options.refreshInSeconds] `refresh_in` of issued tokens, if any
  * @param {{key: string, cert: string}} [options.tls] serve https (libraries that insist on it)
  * @param {string[]} [options.roles] `roles` of issued tokens (none by default: no permission granted)
+ * @param {boolean} [options.openIdConfiguration] false: no OpenID configuration (404), as a
+ *   server that is not Entra ID
  * @param {Record<string, string>} [options.tenantIds] domain → tenant id, as the OpenID
  *   configuration names a domain's tenant (none by default: a tenant is named as requested)
  */
@@ -91,7 +93,7 @@ export async function startTokenEndpoint(options = {}) {
     const fail = (entraError) => reply(entraError.status, entraErrorBody(entraError));
 
     const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
-    if (req.method === "GET" && metadata) {
+    if (req.method === "GET" && metadata && options.openIdConfiguration !== false) {
       // What MSAL reads before its first token request (instance metadata). Entra answers
       // a tenant that does not exist with 400 invalid_tenant, AADSTS90002.
       const requested = decodeURIComponent(metadata[1]);
@@ -163,7 +165,8 @@ export async function startTokenEndpoint(options = {}) {
 
     issued += 1;
     const lifetime = settings.tokenLifetimeSeconds;
-    const accessToken = issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime, roles: settings.roles });
+    // Entra's tokens name the tenant by its id, whichever way the request named it.
+    const accessToken = issueAccessToken({ tenant: tenantIds[tenant] ?? tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime, roles: settings.roles });
     record.accessToken = accessToken;
     issuedTokens.add(accessToken);
     reply(200, {
