@@ -207,9 +207,27 @@ mod tests {
 
     #[test]
     fn not_found_and_busy_warn_and_unreachable_is_network() {
-        assert_eq!(check_call(&input(404)).status, Status::Warn);
-        assert_eq!(check_call(&input(429)).status, Status::Warn);
-        assert_eq!(check_call(&input(503)).status, Status::Warn);
+        let said = "GET https://graph.example/v1.0/users answered";
+        let not_found = check_call(&input(404));
+        assert_eq!(not_found.status, Status::Warn);
+        assert_eq!(
+            not_found.summary,
+            format!("{said} 404: nothing at this URL (the token was not refused)")
+        );
+        for status in [429, 500, 503, 599] {
+            let busy = check_call(&input(status));
+            assert_eq!(busy.status, Status::Warn);
+            assert_eq!(
+                busy.summary,
+                format!("{said} {status}: the API is busy or failing; this says nothing about the token")
+            );
+        }
+        let other = check_call(&input(418));
+        assert_eq!(other.summary, format!("{said} 418"));
+        assert_eq!(
+            other.fix.as_deref(),
+            Some("the API's documentation says what this status means for a GET")
+        );
         let down = check_call_unreachable("http://127.0.0.1:9/x?k=v", "ECONNREFUSED\n");
         assert_eq!(
             down.summary,

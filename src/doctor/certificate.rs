@@ -143,7 +143,8 @@ fn parse_hex(text: &str, length: usize) -> Option<Vec<u8>> {
     (digits.len() == length * 2).then(|| {
         digits
             .chunks_exact(2)
-            .map(|pair| pair[0] << 4 | pair[1])
+            // Arithmetic rather than `<< 4 | …`, whose `|` and `^` cannot be told apart.
+            .map(|pair| pair[0] * 16 + pair[1])
             .collect()
     })
 }

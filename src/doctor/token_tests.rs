@@ -392,3 +392,82 @@ fn issued_at_is_read_from_iat_in_milliseconds() {
     assert_eq!(super::issued_at_ms("opaque"), None);
     assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": u64::MAX }))), None);
 }
+
+#[test]
+fn a_token_not_valid_yet_warns_from_the_millisecond_after_nbf() {
+    let now_s = NOW_MS / 1000;
+    let lifetime = |nbf: u64| {
+        let token = jwt(json!({ "nbf": nbf, "exp": now_s + 3600 }));
+        check_claims(&token, &expected("api://x/.default", None), NOW_MS).remove(4)
+    };
+    let later = lifetime(now_s + 60);
+    assert_eq!(later.status, Status::Warn);
+    assert_eq!(
+        later.summary,
+        "expires 2026-12-03T18:45:58Z (in 60 min); not valid before 2026-12-03T17:46:58Z"
+    );
+    assert_eq!(
+        later.fix.as_deref(),
+        Some("the token is not valid yet by this machine's clock: check the clock (NTP)")
+    );
+    assert_eq!(lifetime(now_s).status, Status::Ok, "valid from nbf itself");
+    assert_eq!(lifetime(now_s - 60).status, Status::Ok);
+}
+
+#[test]
+fn discovery_needs_the_same_host_path_and_tenant() {
+    let endpoint_of = |configured: String, tenant: &str| {
+        discovery(200, json!({ "token_endpoint": configured }), tenant)
+            .finding
+            .status
+    };
+    let other_id = "bbbbbbbb-2222-3333-4444-555555555555";
+    // Same tenant, another cloud; same tenant and host, another path (v1's endpoint).
+    assert_eq!(
+        endpoint_of(
+            format!("https://login.microsoftonline.us/{TENANT_ID}/oauth2/v2.0/token"),
+            TENANT_ID
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(format!("{HOST}/{TENANT_ID}/oauth2/token"), TENANT_ID),
+        Status::Fail
+    );
+    // A tenant id is never "resolved" to another id, nor a domain to another domain.
+    assert_eq!(
+        endpoint_of(format!("{HOST}/{other_id}/oauth2/v2.0/token"), TENANT_ID),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(
+            format!("{HOST}/fabrikam.com/oauth2/v2.0/token"),
+            "contoso.com"
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(
+            format!("{HOST}/{TENANT_ID}/oauth2/v2.0/token"),
+            "contoso.com"
+        ),
+        Status::Ok
+    );
+}
+
+#[test]
+fn either_mark_of_a_missing_tenant_is_enough() {
+    let not_found = |body: serde_json::Value| {
+        discovery(400, body, "nope.onmicrosoft.com")
+            .finding
+            .summary
+            .ends_with("(AADSTS90002)")
+    };
+    assert!(not_found(
+        json!({"error": "invalid_request", "error_codes": [90002]})
+    ));
+    assert!(not_found(json!({"error": "invalid_tenant"})));
+    assert!(!not_found(
+        json!({"error": "invalid_request", "error_codes": [90001]})
+    ));
+}

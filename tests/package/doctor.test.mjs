@@ -73,10 +73,10 @@ function cctoken(args, env = localEnv(), nodeArgs = []) {
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("exit", (code) => {
-      assertNothingSecret(stdout + stderr);
-      resolve({ code, stdout, stderr, lines: stdout.split("\n") });
-    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr, lines: stdout.split("\n") }));
+  }).then((result) => {
+    assertNothingSecret(result.stdout + result.stderr);
+    return result;
   });
 }
 
