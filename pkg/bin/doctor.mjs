@@ -132,9 +132,7 @@ async function diagnose(values, cli, report) {
       add(unreachable("tenant", url, reply.error));
       add(skipped("clock", "clock: skipped: the authority could not be reached"));
     } else {
-      const discovery = JSON.parse(
-        doctorCheckTenant(JSON.stringify({ status: reply.status, body: reply.body, tokenEndpoint: facts.tokenEndpoint, tenant: facts.tenant, authorityHost: facts.authorityHost })),
-      );
+      const discovery = JSON.parse(doctorCheckTenant(built.client, reply.status, reply.body));
       tenantId = discovery.tenantId;
       add(discovery.finding);
       add(JSON.parse(doctorCheckClock(reply.date, reply.receivedMs)));
@@ -148,8 +146,7 @@ async function diagnose(values, cli, report) {
 
   const token = await doctorAcquireToken(built.client, scopes);
   try {
-    const expected = { scope: scopes[0], clientId: facts.clientId, tenant: facts.tenant ?? undefined, tenantId, authorityHost: facts.authorityHost ?? undefined };
-    const found = JSON.parse(token.findings(JSON.stringify(expected), Date.now()));
+    const found = JSON.parse(token.findings(tenantId, Date.now()));
     if (entra) {
       add(...found);
     } else {
@@ -162,7 +159,7 @@ async function diagnose(values, cli, report) {
     if (values.call !== undefined) {
       add(
         token.acquired
-          ? JSON.parse(await token.call(values.call, JSON.stringify({ authorityHost: facts.authorityHost ?? undefined, tenant: facts.tenant ?? undefined, clientId: facts.clientId })))
+          ? JSON.parse(await token.call(values.call))
           : skipped("call", "call: skipped: no token to call with"),
       );
     }

@@ -3,8 +3,6 @@
 //! `Authorization_RequestDenied` (the app lacks an application permission: admin consent),
 //! or the API accepting the token.
 
-use serde::Deserialize;
-
 use super::finding::{printable, CheckId, ExitClass, Finding};
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
 use crate::troubleshooting::admin_consent_url;
@@ -13,29 +11,21 @@ use crate::troubleshooting::admin_consent_url;
 const MAX_SHOWN_CHARS: usize = 200;
 
 /// The API's answer and what the admin-consent URL needs.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct CallInput {
     /// The URL called. Shown without its query: a query may carry a signature or key.
-    #[serde(default)]
     pub url: String,
     /// The HTTP status.
-    #[serde(default)]
     pub status: u16,
     /// The `WWW-Authenticate` header, if any.
-    #[serde(default)]
     pub www_authenticate: Option<String>,
     /// The body (only searched for `Authorization_RequestDenied`, never printed).
-    #[serde(default)]
     pub body: String,
     /// The authority host, for the admin-consent URL (Entra only).
-    #[serde(default)]
     pub authority_host: Option<String>,
     /// The tenant, for the admin-consent URL (Entra only).
-    #[serde(default)]
     pub tenant: Option<String>,
     /// The client id, for the admin-consent URL.
-    #[serde(default)]
     pub client_id: String,
 }
 

@@ -24,15 +24,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T, JsValue> {
-    serde_json::from_str(json).map_err(|error| {
-        to_js_error(&Error::invalid_config(
-            what,
-            format!("{what} is not what the doctor expects: {error}"),
-        ))
-    })
-}
-
 /// What the client was built with, without its credential: client id, token endpoint, Entra
 /// tenant and authority host (absent for a generic endpoint) and the credential's kind.
 #[wasm_bindgen(js_name = doctorClientFacts)]
@@ -87,11 +78,21 @@ pub fn doctor_check_key_matches_jwk(certificate_pem: &str, public_jwk_json: &str
     ))
 }
 
-/// [`doctor::check_tenant_discovery`] on a [`DiscoveryInput`] given as JSON.
+/// [`doctor::check_tenant_discovery`] on the OpenID configuration reply (`status`, `body`)
+/// for the client's Entra authority, as JSON; `null` for a generic endpoint.
 #[wasm_bindgen(js_name = doctorCheckTenant)]
-pub fn doctor_check_tenant(input_json: &str) -> Result<String, JsValue> {
-    let input: DiscoveryInput = from_json("discovery", input_json)?;
-    Ok(to_json(&doctor::check_tenant_discovery(&input)))
+pub fn doctor_check_tenant(client: &JsConfidentialClient, status: u16, body: String) -> String {
+    let endpoint = client.client.config().token_endpoint();
+    let (Some(tenant), Some(host)) = (endpoint.tenant(), endpoint.authority_host()) else {
+        return "null".to_owned();
+    };
+    to_json(&doctor::check_tenant_discovery(&DiscoveryInput {
+        status,
+        body,
+        token_endpoint: endpoint.base_url().to_owned(),
+        tenant: tenant.to_owned(),
+        authority_host: host.to_owned(),
+    }))
 }
 
 /// [`doctor::check_clock`]'s finding as JSON.
@@ -104,8 +105,17 @@ pub fn doctor_check_clock(date_header: Option<String>, now_ms: f64) -> String {
 /// acquisition worked or not: a failure is a finding, not a rejection.
 #[wasm_bindgen(js_name = doctorAcquireToken)]
 pub fn doctor_acquire_token(client: &JsConfidentialClient, scopes: Vec<String>) -> Promise {
+    let config = client.client.config();
+    let endpoint = config.token_endpoint();
+    let expected = ExpectedClaims {
+        scope: scopes.first().cloned().unwrap_or_default(),
+        client_id: config.client_id().as_str().to_owned(),
+        tenant: endpoint.tenant().map(str::to_owned),
+        tenant_id: None,
+        authority_host: endpoint.authority_host().map(str::to_owned),
+    };
     let scope = scopes.join(" ");
-    let expiry_buffer_ms = client.client.config().expiry_buffer_ms();
+    let expiry_buffer_ms = config.expiry_buffer_ms();
     let fetch_fn = client.fetch_fn.clone();
     let core = client.client.clone();
     wasm_bindgen_futures::future_to_promise(async move {
@@ -119,6 +129,7 @@ pub fn doctor_acquire_token(client: &JsConfidentialClient, scopes: Vec<String>) 
         Ok(DoctorToken {
             outcome,
             scope,
+            expected,
             expiry_buffer_ms,
             fetch_fn,
         }
@@ -132,6 +143,8 @@ pub fn doctor_acquire_token(client: &JsConfidentialClient, scopes: Vec<String>) 
 pub struct DoctorToken {
     outcome: Result<AuthResult, Error>,
     scope: String,
+    /// What the claims should say, from the client's configuration.
+    expected: ExpectedClaims,
     expiry_buffer_ms: u64,
     fetch_fn: Function,
 }
@@ -144,15 +157,18 @@ impl DoctorToken {
         self.outcome.is_ok()
     }
 
-    /// The token finding and, for a token, the claims findings, as a JSON array.
-    /// `expected_json` is an [`ExpectedClaims`].
-    pub fn findings(&self, expected_json: &str, now_ms: f64) -> Result<String, JsValue> {
+    /// The token finding and, for a token, the claims findings, as a JSON array. `tenant_id`
+    /// is the id the tenant check resolved a domain to, if it did.
+    pub fn findings(&self, tenant_id: Option<String>, now_ms: f64) -> String {
         let now_ms = now_ms as u64;
         let result = match &self.outcome {
             Ok(result) => result,
-            Err(error) => return Ok(to_json(&[doctor::check_token_error(error)])),
+            Err(error) => return to_json(&[doctor::check_token_error(error)]),
         };
-        let expected: ExpectedClaims = from_json("expected", expected_json)?;
+        let expected = ExpectedClaims {
+            tenant_id,
+            ..self.expected.clone()
+        };
         let mut findings = vec![doctor::token_acquired(
             &self.scope,
             result.expires_on_ms.saturating_sub(now_ms),
@@ -162,7 +178,7 @@ impl DoctorToken {
             &expected,
             now_ms,
         ));
-        Ok(to_json(&findings))
+        to_json(&findings)
     }
 
     /// The token's time line as JSON: `issuedMs` (its `iat`, if it has one), `refreshOnMs`
@@ -181,12 +197,13 @@ impl DoctorToken {
     }
 
     /// GETs `url` with the token and resolves with the [`doctor::check_call`] finding as
-    /// JSON. `context_json` gives the admin-consent URL's parts (`authorityHost`, `tenant`,
-    /// `clientId`).
-    pub fn call(&self, url: String, context_json: &str) -> Promise {
-        let context: CallInput = match from_json("context", context_json) {
-            Ok(context) => context,
-            Err(error) => return Promise::reject(&error),
+    /// JSON (a 403's admin-consent URL from the client's authority and id).
+    pub fn call(&self, url: String) -> Promise {
+        let context = CallInput {
+            authority_host: self.expected.authority_host.clone(),
+            tenant: self.expected.tenant.clone(),
+            client_id: self.expected.client_id.clone(),
+            ..CallInput::default()
         };
         let Ok(result) = &self.outcome else {
             return Promise::reject(&JsValue::from_str("no token to call with"));
