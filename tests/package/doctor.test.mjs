@@ -274,6 +274,26 @@ test("an unreachable authority: ✗ network for the tenant and the token, exit 4
   assert.equal(result.code, 4);
 });
 
+test("--call to an API that cannot be reached: ✗ network, exit 4", async () => {
+  const closed = await startTokenEndpoint();
+  const url = `${closed.url}/api/me`;
+  await closed.close();
+  const result = await cctoken(["doctor", "--scope", SCOPE, "--call", url]);
+  const call = line(result, "✗", `GET ${url} failed: `);
+  assert.equal(call.fix, "check the URL, the network and any proxy between here and the API");
+  assert.equal(result.code, 4);
+});
+
+test("help: cctoken --help lists doctor, doctor --help its options", async () => {
+  const main = await cctoken(["--help"]);
+  assert.match(main.stdout, /\n {2}doctor {8}check the app's setup/);
+  const help = await cctoken(["doctor", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: cctoken doctor /);
+  assert.match(help.stdout, /--call <url>/);
+  assert.equal(endpoint.requests.length, 0, "help sends nothing");
+});
+
 test("settings that cannot be used: one ✗ and exit 2", async () => {
   const result = await cctoken(["doctor"], { PATH: process.env.PATH, AZURE_TENANT_ID: LOCAL_APP.tenantId });
   assert.equal(marks(result), "✗");
