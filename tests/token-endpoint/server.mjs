@@ -52,8 +52,6 @@ export async function startTokenEndpoint(options = {}) {
     dateOffsetMs: 0,
   };
   const tenantIds = options.tenantIds ?? {};
-  /** Every token issued, for the protected API to accept. */
-  const issuedTokens = new Set();
   /**
    * Every request received, in order: method, path (with query), headers, raw body, status,
    * `at` (Date.now() on arrival, for tests of when a refresh happened) and `accessToken` when
@@ -110,7 +108,7 @@ export async function startTokenEndpoint(options = {}) {
         id_token_signing_alg_values_supported: ["RS256"],
       });
     }
-    if (path.startsWith(PROTECTED_API_PREFIX)) return answerProtectedApi(req, path, issuedTokens, reply);
+    if (path.startsWith(PROTECTED_API_PREFIX)) return answerProtectedApi(req, path, reply);
     const entraMatch = ENTRA_TOKEN_PATH.exec(path);
     if (!entraMatch && path !== GENERIC_TOKEN_PATH) {
       return reply(404, { error: "not_found", error_description: `no route for ${path}` });
@@ -168,7 +166,6 @@ export async function startTokenEndpoint(options = {}) {
     // Entra's tokens name the tenant by its id, whichever way the request named it.
     const accessToken = issueAccessToken({ tenant: tenantIds[tenant] ?? tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime, roles: settings.roles });
     record.accessToken = accessToken;
-    issuedTokens.add(accessToken);
     reply(200, {
       token_type: "Bearer",
       expires_in: lifetime,
