@@ -120,9 +120,14 @@ pub fn doctor_acquire_token(client: &JsConfidentialClient, scopes: Vec<String>) 
     let core = client.client.clone();
     wasm_bindgen_futures::future_to_promise(async move {
         let outcome = match core.scopes(&scopes) {
+            // Always from the identity provider: a cached token (a persistent cache, say)
+            // would not show whether the credential works today.
             Ok(scopes) => {
-                core.acquire_token_for_client(TokenRequest::new(scopes))
-                    .await
+                let request = TokenRequest {
+                    force_refresh: true,
+                    ..TokenRequest::new(scopes)
+                };
+                core.acquire_token_for_client(request).await
             }
             Err(error) => Err(error),
         };

@@ -380,3 +380,14 @@ test("colour: the time line is coloured for a terminal, not with NO_COLOR set", 
   assert.ok(!plain.includes("\u001b["), plain);
   assert.match(plain, /\n  ●━+▏░+■\n/);
 });
+
+test("the token check always asks the identity provider, even when the client holds a token", async () => {
+  const client = new ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret } });
+  await client.acquireTokenForClient({ scopes: [SCOPE] });
+  assert.equal(endpoint.tokenRequests, 1);
+  let out = "";
+  const code = await runDoctor(["--scope", SCOPE], { clientFrom: () => ({ client }), environmentVariable: () => undefined, stdout: { write: (t) => (out += t) } });
+  assert.equal(code, 0, out);
+  assert.equal(endpoint.tokenRequests, 2, "a cached token would not show that the credential works");
+  assertNothingSecret(out);
+});
