@@ -14,6 +14,7 @@ const HELP = {
 Commands:
   token         acquire an app-only access token and print it
   consent-url   print the admin-consent URL for an app in a tenant
+  doctor        check the app's setup step by step and say how to fix what is wrong
 
 Run "cctoken <command> --help" for a command's options. Exit codes: 0 ok, 2 usage or
 configuration error, 3 the identity provider refused, 4 worth retrying later: network,
@@ -35,7 +36,8 @@ Options:
                              optional when the config file names scopes)
   --authority-host <url>     the cloud, e.g. https://login.microsoftonline.us
   --json                     print the whole result as JSON
-  --decode                   print the token's header and claims (not verified), e.g. roles
+  --decode                   print the token's header and claims (not verified), e.g. roles,
+                             and its lifetime as a time line on stderr
   --no-cache                 neither read nor write the token cache (see below)
   --refresh                  get a new token from the identity provider and keep it in the
                              cache, e.g. after admin consent granted new roles
@@ -56,6 +58,7 @@ async function main(argv) {
   const [command, ...rest] = argv;
   if (!command || command === "-h" || command === "--help") return print(HELP.main, EXIT.ok);
   if (command === "--version") return print(await packageVersion(), EXIT.ok);
+  if (command === "doctor") return (await import("./doctor.mjs")).runDoctor(rest, { clientFrom, environmentVariable });
   if (!Object.hasOwn(HELP, command) || command === "main") throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
   const { values } = parseArgs({
     args: rest,
@@ -86,7 +89,13 @@ async function main(argv) {
   // --refresh: a token issued before admin consent lacks the roles granted since; the cache
   // would keep serving it until it nears expiry. The new one is written to the cache.
   const result = await client.acquireTokenForClient(values.refresh ? { scopes, forceRefresh: true } : { scopes });
-  if (values.decode) return print(JSON.stringify(decodeJwt(result.accessToken), null, 2), EXIT.ok);
+  if (values.decode) {
+    const decoded = decodeJwt(result.accessToken);
+    print(JSON.stringify(decoded, null, 2), EXIT.ok);
+    // The picture goes to stderr, so stdout stays JSON for jq.
+    (await import("./timeline.mjs")).printTokenTimeline(result, decoded.payload, process.stderr, process.env);
+    return EXIT.ok;
+  }
   if (values.json) return print(JSON.stringify(result, null, 2), EXIT.ok);
   return print(result.accessToken, EXIT.ok);
 }

@@ -143,7 +143,8 @@ fn parse_hex(text: &str, length: usize) -> Option<Vec<u8>> {
     (digits.len() == length * 2).then(|| {
         digits
             .chunks_exact(2)
-            .map(|pair| pair[0] << 4 | pair[1])
+            // Arithmetic rather than `<< 4 | …`, whose `|` and `^` cannot be told apart.
+            .map(|pair| pair[0] * 16 + pair[1])
             .collect()
     })
 }
@@ -265,5 +266,36 @@ pub fn check_key_matches_jwk(certificate_pem: &str, public_jwk_json: &str) -> Fi
             "the key or the certificate could not be read, so they cannot be compared",
             COMPARE_BY_HAND,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expiry_finding, EXPIRY_WARNING_MS};
+    use crate::doctor::Status;
+
+    const NOT_BEFORE: i64 = 1_700_000_000_000;
+    const NOT_AFTER: i64 = 1_800_000_000_000;
+
+    fn status_at(now: i64) -> Status {
+        expiry_finding(NOT_BEFORE, NOT_AFTER, now as u64).status
+    }
+
+    #[test]
+    fn expiry_boundaries_are_exact() {
+        // Valid from its first millisecond; a certificate is expired at its not-after instant.
+        assert_eq!(status_at(NOT_BEFORE - 1), Status::Warn);
+        assert_eq!(status_at(NOT_BEFORE), Status::Ok);
+        assert_eq!(status_at(NOT_AFTER - 1), Status::Warn);
+        assert_eq!(status_at(NOT_AFTER), Status::Fail);
+        assert_eq!(status_at(NOT_AFTER + 1), Status::Fail);
+        // Exactly 30 days left is still fine; a millisecond less is a ⚠.
+        assert_eq!(status_at(NOT_AFTER - EXPIRY_WARNING_MS), Status::Ok);
+        assert_eq!(status_at(NOT_AFTER - EXPIRY_WARNING_MS + 1), Status::Warn);
+        assert!(
+            expiry_finding(NOT_BEFORE, NOT_AFTER, (NOT_BEFORE - 1) as u64)
+                .summary
+                .starts_with("the certificate is not valid until")
+        );
     }
 }

@@ -4,15 +4,15 @@
 //! the one the client posts to. Entra names a tenant by its id there, so a tenant configured as
 //! a domain also learns its id, which the claims check can then compare with `tid`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::claims::is_guid;
 use super::finding::{printable, CheckId, ExitClass, Finding};
 use crate::troubleshooting::{hint_for, HintContext};
 
 /// The fetched configuration and what the client uses.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct DiscoveryInput {
     /// The HTTP status of the reply.
     pub status: u16,
@@ -37,19 +37,13 @@ pub struct TenantDiscovery {
     pub tenant_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Configuration {
-    token_endpoint: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct ErrorBody {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    error_description: Option<String>,
-    #[serde(default)]
-    error_codes: Vec<i64>,
+/// The reply's JSON object, read as a `Value` (the reader the crate has anyway) rather than
+/// through structs of its own: each derived reader costs the npm module's wasm a few KB.
+fn json_object(body: &str) -> serde_json::Map<String, Value> {
+    match serde_json::from_str(body) {
+        Ok(Value::Object(object)) => object,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// `https://host/tenant/rest` → (`https://host`, `tenant`, `rest`), compared without case for
@@ -77,9 +71,10 @@ pub fn check_tenant_discovery(input: &DiscoveryInput) -> TenantDiscovery {
     if input.status != 200 {
         return done(refused(input, &tenant), None);
     }
-    let Some(configured) = serde_json::from_str::<Configuration>(&input.body)
-        .ok()
-        .and_then(|configuration| configuration.token_endpoint)
+    let Some(configured) = json_object(&input.body)
+        .get("token_endpoint")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
     else {
         return done(
             Finding::warn(
@@ -143,9 +138,12 @@ fn differs(input: &DiscoveryInput, configured: &str) -> Finding {
 }
 
 fn refused(input: &DiscoveryInput, tenant: &str) -> Finding {
-    let body: ErrorBody = serde_json::from_str(&input.body).unwrap_or_default();
-    let not_found =
-        body.error_codes.contains(&90002) || body.error.as_deref() == Some("invalid_tenant");
+    let body = json_object(&input.body);
+    let not_found = body
+        .get("error_codes")
+        .and_then(Value::as_array)
+        .is_some_and(|codes| codes.iter().any(|code| code.as_i64() == Some(90002)))
+        || body.get("error").and_then(Value::as_str) == Some("invalid_tenant");
     if not_found {
         let hint = hint_for(
             &[90002],
@@ -168,12 +166,17 @@ fn refused(input: &DiscoveryInput, tenant: &str) -> Finding {
         );
     }
     let said = body
-        .error_description
-        .as_deref()
+        .get("error_description")
+        .and_then(Value::as_str)
         .and_then(|text| text.lines().next())
         .map(|line| format!(": {}", printable(line, 200)))
         .unwrap_or_default();
     match input.status {
+        // Entra answers every tenant, found or not; no configuration at all is another server.
+        404 => Finding::skipped(
+            CheckId::Tenant,
+            format!("tenant: skipped: {} publishes no OpenID configuration at Entra's path (HTTP 404), so it is not an Entra ID authority and the tenant cannot be checked", printable(&input.authority_host, 100)),
+        ),
         429 | 500..=599 => Finding::warn(
             CheckId::Tenant,
             format!("could not tell whether tenant {tenant} exists: the authority answered HTTP {}{said}", input.status),

@@ -33,6 +33,8 @@ pub enum CheckId {
     Roles,
     /// The token's `iat`/`nbf`/`exp` claims.
     TokenLifetime,
+    /// `--call <url>`: what the protected API answered.
+    Call,
 }
 
 /// How a check came out.
@@ -45,6 +47,8 @@ pub enum Status {
     Warn,
     /// ✗ Token requests fail (or will) until the fix is applied.
     Fail,
+    /// – The check does not apply here (a generic token endpoint, a client secret).
+    Skipped,
 }
 
 impl Status {
@@ -54,6 +58,7 @@ impl Status {
             Status::Ok => "✓",
             Status::Warn => "⚠",
             Status::Fail => "✗",
+            Status::Skipped => "–",
         }
     }
 }
@@ -116,6 +121,14 @@ impl Finding {
         }
     }
 
+    /// A – finding: the check does not apply, and `summary` says why.
+    pub fn skipped(check: CheckId, summary: impl Into<String>) -> Self {
+        Finding {
+            status: Status::Skipped,
+            ..Finding::ok(check, summary)
+        }
+    }
+
     /// A ⚠ finding with its fix.
     pub fn warn(check: CheckId, summary: impl Into<String>, fix: impl Into<String>) -> Self {
         Finding {
@@ -156,7 +169,7 @@ pub fn render_finding(finding: &Finding) -> String {
         out.push_str("\n    ");
         out.push_str(detail);
     }
-    if finding.status != Status::Ok {
+    if matches!(finding.status, Status::Warn | Status::Fail) {
         if let Some(fix) = &finding.fix {
             out.push_str("\n  → ");
             out.push_str(fix);
@@ -230,6 +243,9 @@ mod tests {
         let mut ok_with_fix = Finding::ok(CheckId::Token, "fine");
         ok_with_fix.fix = Some("ignored".into());
         assert_eq!(render_finding(&ok_with_fix), "✓ fine");
+        let mut skipped = Finding::skipped(CheckId::Tenant, "not Entra");
+        skipped.fix = Some("ignored".into());
+        assert_eq!(render_finding(&skipped), "– not Entra");
     }
 
     #[test]
@@ -243,6 +259,10 @@ mod tests {
             serde_json::to_value(Finding::ok(CheckId::KeyMatch, "s")).unwrap(),
             serde_json::json!({"check":"key-match","status":"ok","summary":"s"})
         );
+        assert_eq!(
+            serde_json::to_value(Finding::skipped(CheckId::Call, "s")).unwrap(),
+            serde_json::json!({"check":"call","status":"skipped","summary":"s"})
+        );
     }
 
     #[test]
@@ -252,6 +272,7 @@ mod tests {
         let network = Finding::fail(CheckId::Tenant, ExitClass::Transient, "s", "f");
         assert_eq!(exit_code(&[]), 0);
         assert_eq!(exit_code(std::slice::from_ref(&warn)), 0);
+        assert_eq!(exit_code(&[Finding::skipped(CheckId::Tenant, "s")]), 0);
         assert_eq!(exit_code(&[warn, network.clone(), refused.clone()]), 4);
         assert_eq!(exit_code(&[refused, network]), 3);
     }

@@ -5,10 +5,12 @@
 //!
 //! Check order, as the CLI runs them: [`check_certificate`] (then [`check_key_matches_jwk`]
 //! when the key carries no public part), [`check_tenant_discovery`], [`check_clock`], the
-//! token ([`token_acquired`] or [`check_token_error`]), [`check_claims`]. [`exit_code`] is the
+//! token ([`token_acquired`] or [`check_token_error`]), [`check_claims`], and with `--call`
+//! [`check_call`]. [`exit_code`] is the
 //! first ✗'s class.
 
 mod acquisition;
+mod call;
 mod certificate;
 mod claims;
 mod clock;
@@ -18,10 +20,11 @@ mod time;
 mod x509;
 
 pub use acquisition::{check_token_error, exit_class, token_acquired};
+pub use call::{check_call, check_call_unreachable, CallInput};
 pub use certificate::{
     check_certificate, check_key_matches_jwk, leaf_certificate_der, CertificateInput,
 };
-pub use claims::{check_claims, resource_of_scope, ExpectedClaims};
+pub use claims::{check_claims, issued_at_ms, resource_of_scope, ExpectedClaims};
 pub use clock::{check_clock, CLOCK_SKEW_WARNING_MS};
 pub use discovery::{check_tenant_discovery, DiscoveryInput, TenantDiscovery};
 pub use finding::{

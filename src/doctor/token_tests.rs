@@ -179,6 +179,44 @@ fn audience_rule_accepts_graphs_app_id_and_flags_other_guids() {
 }
 
 #[test]
+fn graphs_two_names_match_only_each_other() {
+    const GRAPH_ID: &str = "00000003-0000-0000-c000-000000000000";
+    const OTHER_ID: &str = "bbbbbbbb-2222-3333-4444-555555555555";
+    let status = |aud: &str, scope: &str| {
+        check_claims(&jwt(json!({ "aud": aud })), &expected(scope, None), NOW_MS)
+            .remove(0)
+            .status
+    };
+    let graph = "https://graph.microsoft.com/.default";
+    assert_eq!(status(GRAPH_ID, graph), Status::Ok);
+    assert_eq!(
+        status(
+            "https://graph.microsoft.com",
+            &format!("{GRAPH_ID}/.default")
+        ),
+        Status::Ok
+    );
+    // Graph's id is no other resource, and Graph is no other id or URL.
+    assert_eq!(
+        status(GRAPH_ID, "https://contoso.example/.default"),
+        Status::Warn
+    );
+    assert_eq!(status("https://other.example", graph), Status::Fail);
+    assert_eq!(
+        status(
+            "https://graph.microsoft.com",
+            &format!("{OTHER_ID}/.default")
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        status(OTHER_ID, &format!("{GRAPH_ID}/.default")),
+        Status::Fail
+    );
+    assert_eq!(status("api://other", "api://mine/.default"), Status::Fail);
+}
+
+#[test]
 fn opaque_and_malformed_tokens_warn_once() {
     let not_jwt = vec![Finding::warn(
         CheckId::Claims,
@@ -265,8 +303,13 @@ fn discovery_fails_for_a_missing_tenant_or_another_endpoint() {
         Status::Warn
     );
     assert_eq!(
-        discovery(404, json!("x"), TENANT_ID).finding.summary,
-        format!("the authority's OpenID configuration for {TENANT_ID} answered HTTP 404")
+        discovery(403, json!("x"), TENANT_ID).finding.summary,
+        format!("the authority's OpenID configuration for {TENANT_ID} answered HTTP 403")
+    );
+    // No configuration at Entra's path: another kind of server (AD FS, a custom authority).
+    assert_eq!(
+        discovery(404, json!("x"), TENANT_ID).finding,
+        Finding::skipped(CheckId::Tenant, format!("tenant: skipped: {HOST} publishes no OpenID configuration at Entra's path (HTTP 404), so it is not an Entra ID authority and the tenant cannot be checked"))
     );
     assert_eq!(
         discovery(200, json!([]), TENANT_ID).finding.status,
@@ -336,4 +379,95 @@ fn token_errors_read_as_the_cli_prints_them() {
             "token acquired for https://graph.microsoft.com/.default (expires in 59 min)"
         )
     );
+}
+
+#[test]
+fn issued_at_is_read_from_iat_in_milliseconds() {
+    assert_eq!(
+        super::issued_at_ms(&jwt(json!({ "iat": 1_796_319_958 }))),
+        Some(1_796_319_958_000)
+    );
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": "soon" }))), None);
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": -5 }))), None);
+    assert_eq!(super::issued_at_ms("opaque"), None);
+    assert_eq!(super::issued_at_ms(&jwt(json!({ "iat": u64::MAX }))), None);
+}
+
+#[test]
+fn a_token_not_valid_yet_warns_from_the_millisecond_after_nbf() {
+    let now_s = NOW_MS / 1000;
+    let lifetime = |nbf: u64| {
+        let token = jwt(json!({ "nbf": nbf, "exp": now_s + 3600 }));
+        check_claims(&token, &expected("api://x/.default", None), NOW_MS).remove(4)
+    };
+    let later = lifetime(now_s + 60);
+    assert_eq!(later.status, Status::Warn);
+    assert_eq!(
+        later.summary,
+        "expires 2026-12-03T18:45:58Z (in 60 min); not valid before 2026-12-03T17:46:58Z"
+    );
+    assert_eq!(
+        later.fix.as_deref(),
+        Some("the token is not valid yet by this machine's clock: check the clock (NTP)")
+    );
+    assert_eq!(lifetime(now_s).status, Status::Ok, "valid from nbf itself");
+    assert_eq!(lifetime(now_s - 60).status, Status::Ok);
+}
+
+#[test]
+fn discovery_needs_the_same_host_path_and_tenant() {
+    let endpoint_of = |configured: String, tenant: &str| {
+        discovery(200, json!({ "token_endpoint": configured }), tenant)
+            .finding
+            .status
+    };
+    let other_id = "bbbbbbbb-2222-3333-4444-555555555555";
+    // Same tenant, another cloud; same tenant and host, another path (v1's endpoint).
+    assert_eq!(
+        endpoint_of(
+            format!("https://login.microsoftonline.us/{TENANT_ID}/oauth2/v2.0/token"),
+            TENANT_ID
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(format!("{HOST}/{TENANT_ID}/oauth2/token"), TENANT_ID),
+        Status::Fail
+    );
+    // A tenant id is never "resolved" to another id, nor a domain to another domain.
+    assert_eq!(
+        endpoint_of(format!("{HOST}/{other_id}/oauth2/v2.0/token"), TENANT_ID),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(
+            format!("{HOST}/fabrikam.com/oauth2/v2.0/token"),
+            "contoso.com"
+        ),
+        Status::Fail
+    );
+    assert_eq!(
+        endpoint_of(
+            format!("{HOST}/{TENANT_ID}/oauth2/v2.0/token"),
+            "contoso.com"
+        ),
+        Status::Ok
+    );
+}
+
+#[test]
+fn either_mark_of_a_missing_tenant_is_enough() {
+    let not_found = |body: serde_json::Value| {
+        discovery(400, body, "nope.onmicrosoft.com")
+            .finding
+            .summary
+            .ends_with("(AADSTS90002)")
+    };
+    assert!(not_found(
+        json!({"error": "invalid_request", "error_codes": [90002]})
+    ));
+    assert!(not_found(json!({"error": "invalid_tenant"})));
+    assert!(!not_found(
+        json!({"error": "invalid_request", "error_codes": [90001]})
+    ));
 }

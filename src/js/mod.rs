@@ -23,6 +23,8 @@ mod broker_client;
 #[cfg(feature = "npm")]
 mod client_options;
 #[cfg(feature = "npm")]
+mod doctor;
+#[cfg(feature = "npm")]
 mod options;
 #[cfg(feature = "npm")]
 mod persistent_cache_key;

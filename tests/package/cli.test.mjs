@@ -85,6 +85,52 @@ test("--json prints the whole result, --decode the token's header and claims", a
   assert.equal(header.typ, "JWT");
   assert.equal(payload.aud, "api://cctoken-demo");
   assert.equal(payload.appid, LOCAL_APP.clientId);
+  // The lifetime picture goes to stderr (stdout stays JSON), uncoloured: stderr is a pipe.
+  const issued = new Date(payload.iat * 1000).toISOString().replace(".000Z", "Z");
+  assert.match(decoded.stderr, /^token lifetime \(59 min\):\n  ●━+▏░+■\n +▲ now\n/);
+  assert.ok(decoded.stderr.includes(`  ● issued         ${issued}  `), decoded.stderr);
+  assert.ok(decoded.stderr.includes("  ◆ refresh point  none before the expiry buffer\n"), decoded.stderr);
+  assert.match(decoded.stderr, /\n  ■ expiry         \S+Z  in 59 min\n$/);
+  assert.ok(!decoded.stderr.includes("\u001b["));
+});
+
+test("the time line: exact picture, colour only for a terminal without NO_COLOR", async () => {
+  const { renderTimeline, wantsColor, printTokenTimeline } = await import(BIN.replace(/cctoken\.mjs$/, "timeline.mjs"));
+  assert.equal(wantsColor({ isTTY: true }, {}), true);
+  assert.equal(wantsColor({ isTTY: true }, { NO_COLOR: "1" }), false);
+  assert.equal(wantsColor({ isTTY: true }, { NO_COLOR: "" }), true, "an empty NO_COLOR is unset (no-color.org)");
+  assert.equal(wantsColor({ isTTY: false }, {}), false);
+  assert.equal(wantsColor({}, {}), false);
+  const issuedMs = Date.parse("2026-12-03T18:00:00Z");
+  const lifetime = { issuedMs, refreshOnMs: issuedMs + 1_800_000, expiryBufferMs: 300_000, expiresOnMs: issuedMs + 3_600_000 };
+  const plain = renderTimeline(lifetime, { nowMs: issuedMs + 600_000, color: false });
+  assert.equal(
+    plain,
+    [
+      "token lifetime (60 min):",
+      "  ●━━━━━━━━━━━━━━━━━━━━━━━◆━━━━━━━━━━━━━━━━━━▏░░░■",
+      "          ▲ now",
+      "  ● issued         2026-12-03T18:00:00Z  10 min ago",
+      "  ◆ refresh point  2026-12-03T18:30:00Z  from here the client fetches a new token in the background",
+      "  ░ expiry buffer  2026-12-03T18:55:00Z  cached copy no longer served: a new token is fetched first (5 min before expiry)",
+      "  ■ expiry         2026-12-03T19:00:00Z  in 50 min",
+    ].join("\n"),
+  );
+  const coloured = renderTimeline(lifetime, { nowMs: issuedMs + 600_000, color: true });
+  assert.ok(coloured.includes("\u001b[32m●━━━━━━━━━━━━━━━━━━━━━━━\u001b[0m\u001b[33m◆━"), coloured);
+  assert.ok(coloured.includes("\u001b[31m▏░░░■\u001b[0m"), coloured);
+  assert.equal(coloured.replace(/\u001b\[\d+m/g, ""), plain, "colour changes nothing else");
+  assert.equal(renderTimeline({ ...lifetime, expiresOnMs: issuedMs }, { nowMs: issuedMs, color: false }), "", "no line without a lifetime");
+  // What `token --decode` writes, as a terminal and as a terminal with NO_COLOR.
+  const result = { expiresOn: new Date(lifetime.expiresOnMs), refreshOn: new Date(lifetime.refreshOnMs) };
+  const written = (isTTY, env) => {
+    let text = "";
+    printTokenTimeline(result, { iat: issuedMs / 1000 }, { isTTY, write: (t) => (text += t) }, env, issuedMs + 600_000);
+    return text;
+  };
+  assert.equal(written(true, {}), `${coloured}\n`);
+  assert.equal(written(true, { NO_COLOR: "1" }), `${plain}\n`);
+  assert.equal(written(false, {}), `${plain}\n`);
 });
 
 test("flags: --tenant, --client-id with --client-secret-env or --certificate", async () => {

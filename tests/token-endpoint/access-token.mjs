@@ -9,8 +9,11 @@ const base64url = (value) => Buffer.from(value).toString("base64url");
 /** Starts the signature of every token this endpoint issues. */
 export const TOKEN_SIGNATURE_MARKER = "cctokenLeakCanary";
 
-/** An access token for `resource` issued to `clientId` by `tenant`, valid `lifetimeSeconds`. */
-export function issueAccessToken({ tenant, clientId, resource, lifetimeSeconds, now = Date.now() }) {
+/**
+ * An access token for `resource` issued to `clientId` by `tenant`, valid `lifetimeSeconds`,
+ * with `roles` (the application permissions granted) when given.
+ */
+export function issueAccessToken({ tenant, clientId, resource, lifetimeSeconds, roles, now = Date.now() }) {
   const iat = Math.floor(now / 1000);
   const header = { typ: "JWT", alg: "RS256", kid: "cctoken-local-endpoint" };
   const payload = {
@@ -23,6 +26,7 @@ export function issueAccessToken({ tenant, clientId, resource, lifetimeSeconds, 
     azp: clientId,
     idtyp: "app",
     oid: randomUUID(),
+    ...(roles ? { roles } : {}),
     tid: tenant,
     uti: randomUUID(),
     ver: "1.0",

@@ -9,6 +9,7 @@ import { ENTRA_ERRORS, entraErrorBody } from "./entra-errors.mjs";
 import { issueAccessToken } from "./access-token.mjs";
 import { authenticateClient } from "./client-auth.mjs";
 import { playFault } from "./faults.mjs";
+import { PROTECTED_API_PREFIX, answerProtectedApi } from "./protected-api.mjs";
 
 /** The tenant, app and secret the endpoint knows unless told otherwise. */
 export const LOCAL_APP = Object.freeze({
@@ -30,6 +31,11 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @param {number} [options.tokenLifetimeSeconds] `expires_in` of issued tokens (changeable via `settings`)
  * @param {number} [options.refreshInSeconds] `refresh_in` of issued tokens, if any
  * @param {{key: string, cert: string}} [options.tls] serve https (libraries that insist on it)
+ * @param {string[]} [options.roles] `roles` of issued tokens (none by default: no permission granted)
+ * @param {boolean} [options.openIdConfiguration] false: no OpenID configuration (404), as a
+ *   server that is not Entra ID
+ * @param {Record<string, string>} [options.tenantIds] domain → tenant id, as the OpenID
+ *   configuration names a domain's tenant (none by default: a tenant is named as requested)
  */
 export async function startTokenEndpoint(options = {}) {
   const tenants = new Set(options.tenants ?? [LOCAL_APP.tenantId, LOCAL_APP.tenantDomain]);
@@ -40,7 +46,12 @@ export async function startTokenEndpoint(options = {}) {
     refreshInSeconds: options.refreshInSeconds,
     /** Audiences accepted in client assertions besides the token endpoint URL. */
     extraAudiences: [],
+    /** `roles` claim of issued tokens; undefined: none. */
+    roles: options.roles,
+    /** Added to the clock of every reply's `Date` header (a skewed server, for `doctor`). */
+    dateOffsetMs: 0,
   };
+  const tenantIds = options.tenantIds ?? {};
   /**
    * Every request received, in order: method, path (with query), headers, raw body, status,
    * `at` (Date.now() on arrival, for tests of when a refresh happened) and `accessToken` when
@@ -68,6 +79,7 @@ export async function startTokenEndpoint(options = {}) {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
         "cache-control": "no-store, no-cache",
+        ...(settings.dateOffsetMs ? { date: new Date(Date.now() + settings.dateOffsetMs).toUTCString() } : {}),
         ...extraHeaders,
       };
       if (req.headers["return-client-request-id"] === "true" && req.headers["client-request-id"]) {
@@ -79,20 +91,24 @@ export async function startTokenEndpoint(options = {}) {
     const fail = (entraError) => reply(entraError.status, entraErrorBody(entraError));
 
     const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
-    if (req.method === "GET" && metadata) {
-      // What MSAL reads before its first token request (instance metadata).
-      const base = `${scheme}://${req.headers.host}/${metadata[1]}`;
+    if (req.method === "GET" && metadata && options.openIdConfiguration !== false) {
+      // What MSAL reads before its first token request (instance metadata). Entra answers
+      // a tenant that does not exist with 400 invalid_tenant, AADSTS90002.
+      const requested = decodeURIComponent(metadata[1]);
+      if (!tenants.has(requested)) return fail({ ...ENTRA_ERRORS.tenantNotFound(requested), error: "invalid_tenant" });
+      const base = `${scheme}://${req.headers.host}/${tenantIds[requested] ?? metadata[1]}`;
       return reply(200, {
         token_endpoint: `${base}/oauth2/v2.0/token`,
         authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
         end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        issuer: `${scheme}://${req.headers.host}/${metadata[1]}/v2.0`,
+        issuer: `${base}/v2.0`,
         jwks_uri: `${base}/discovery/v2.0/keys`,
         response_types_supported: ["code", "id_token", "token"],
         subject_types_supported: ["pairwise"],
         id_token_signing_alg_values_supported: ["RS256"],
       });
     }
+    if (path.startsWith(PROTECTED_API_PREFIX)) return answerProtectedApi(req, path, reply);
     const entraMatch = ENTRA_TOKEN_PATH.exec(path);
     if (!entraMatch && path !== GENERIC_TOKEN_PATH) {
       return reply(404, { error: "not_found", error_description: `no route for ${path}` });
@@ -147,7 +163,8 @@ export async function startTokenEndpoint(options = {}) {
 
     issued += 1;
     const lifetime = settings.tokenLifetimeSeconds;
-    const accessToken = issueAccessToken({ tenant: tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime });
+    // Entra's tokens name the tenant by its id, whichever way the request named it.
+    const accessToken = issueAccessToken({ tenant: tenantIds[tenant] ?? tenant ?? "oauth", clientId: auth.clientId, resource, lifetimeSeconds: lifetime, roles: settings.roles });
     record.accessToken = accessToken;
     reply(200, {
       token_type: "Bearer",
