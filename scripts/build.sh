@@ -12,42 +12,22 @@ build_npm() {
   start=$(date +%s)
   with_wasm_toolchain cargo build --quiet --release --target "$WASM_TARGET" -p cctoken --features npm
   rm -rf pkg/dist target/wasm-bindgen-cjs
-  # One wasm file serves every runtime: the web-target glue is loaded by each ESM entry
-  # with bytes it reads itself, and the CommonJS glue is pointed at the same file.
+  # One glue and one wasm file serve every runtime and both module systems: each ESM entry
+  # loads the web-target glue with bytes it reads itself, and the CommonJS entry require()s the
+  # same ES modules (Node 20.19+/22.12+, Bun), so a process that uses both shares one instance.
   wasm-bindgen --remove-name-section --remove-producers-section --target web --out-dir pkg/dist/web "$WASM_OUT/cctoken.wasm"
-  wasm-bindgen --remove-name-section --remove-producers-section --target nodejs --out-dir target/wasm-bindgen-cjs "$WASM_OUT/cctoken.wasm"
-  mkdir -p pkg/dist/cjs
-  local needle='`${__dirname}/cctoken_bg.wasm`'
-  if ! grep -qF "$needle" target/wasm-bindgen-cjs/cctoken.js; then
-    echo "build: the CommonJS glue no longer loads \`\${__dirname}/cctoken_bg.wasm\`; update scripts/build.sh" >&2
-    return 1
-  fi
-  # (require(String.raw`…`) becomes require("…"), which esbuild bundles: see below.)
-  sed -e "s|\`\${__dirname}/cctoken_bg.wasm\`|require('path').join(__dirname, '..', 'web', 'cctoken_bg.wasm')|" \
-    -e 's|require(String.raw`\([^`]*\)`)|require("\1")|' target/wasm-bindgen-cjs/cctoken.js > target/wasm-bindgen-cjs/cctoken.cjs
   # cctoken.d.ts stays: the glue names it with @ts-self-types, and Deno type-checks through it.
   rm -f pkg/dist/web/cctoken_bg.wasm.d.ts pkg/dist/web/.gitignore
   # The same declarations serve require() consumers; a .d.cts tells TypeScript they are CommonJS.
   cp pkg/src/index.d.ts pkg/dist/index.d.cts
-  # The package's README is the npm user's part of the repository's: the broker's deployment
-  # and internals, the Rust core and the design (about 40 KB) stay in the repository, which
-  # keeps the installed package under its 600 KB budget.
-  awk '/^## The Worker token broker$/ { part = "broker" }
-    /^### Deploying$/ && part == "broker" { part = "skip" }
-    /^## Failure behaviour$/ { part = "" }
-    /^## Using the Rust core$/ { exit }
-    part != "skip" { print }
-    END { print "## More\n\nDeploying the Worker token broker, using the Rust core, and the design: see the README of the\ncctoken source repository." }' README.md > pkg/README.md
-  # Any esbuild warning (say, an assignment to a const) fails the build rather than ship.
-  # The CommonJS glue require()s the host bridge snippet, an ES module that Node before 20.19
-  # cannot require: it is bundled in, so that glue is one self-contained file.
-  local warnings
-  warnings=$( { esbuild --log-level=warning --format=cjs --platform=neutral --outdir=pkg/dist/cjs --out-extension:.js=.cjs pkg/src/fast-path.mjs pkg/src/persistent-cache.mjs &&
-    esbuild --log-level=warning --bundle --format=cjs --platform=node --outfile=pkg/dist/cjs/cctoken.cjs target/wasm-bindgen-cjs/cctoken.cjs; } 2>&1) || { echo "$warnings" >&2; return 1; }
-  if [ -n "$warnings" ]; then
-    echo "$warnings" >&2
-    return 1
-  fi
+  # The package's README is the npm user's part of the repository's: the repository's two
+  # commands, the broker, failure behaviour in detail, the Rust core and the design (about
+  # 45 KB) stay in the repository, which keeps the installed package under its 600 KB budget.
+  awk '/^## The two commands$/ { skip = 1; next }
+    /^## Using the npm module$/ { skip = 0 }
+    /^## The Worker token broker$/ { exit }
+    !skip { print }
+    END { print "## More\n\nThe Worker token broker (and calling it with `BrokerClient`), failure behaviour in detail, the\nRust core and the design: see the README of the cctoken source repository." }' README.md > pkg/README.md
   # After wasm-bindgen: 10 % smaller installed; gzip, and so the tarball, about 2 KB larger.
   optimize_wasm pkg/dist/web/cctoken_bg.wasm
   say "npm module" "built in $(elapsed "$start"): pkg/dist/web/cctoken_bg.wasm $(wasm_size pkg/dist/web/cctoken_bg.wasm) (before wasm-opt: $(wasm_size target/wasm-opt/cctoken_bg.wasm))"

@@ -13,6 +13,8 @@ tarball="$(cd "$ROOT/pkg" && npm pack --silent --pack-destination "$app")"
   echo '{ "name": "cctoken-consumer", "private": true, "type": "module" }' > package.json
   npm install --silent --no-audit --no-fund --offline "./$tarball" >/dev/null 2>&1 ||
     npm install --silent --no-audit --no-fund "./$tarball" >/dev/null
+  # What a fresh consumer's node_modules holds, before the test tools are linked in.
+  du -sb node_modules | cut -f1 > consumer-bytes
   for tool in miniflare esbuild typescript @types/node proxy edge-runtime @edge-runtime undici; do
     mkdir -p "node_modules/$(dirname "$tool")"
     ln -sfn "$ROOT/node_modules/$tool" "node_modules/$tool"
@@ -22,4 +24,10 @@ tarball="$(cd "$ROOT/pkg" && npm pack --silent --pack-destination "$app")"
 )
 packed=$(wc -c < "$app/$tarball")
 unpacked=$(du -sb "$app/node_modules/cctoken" | cut -f1)
-say "packed package" "$tarball: $packed bytes packed, $unpacked bytes installed"
+consumer=$(cat "$app/consumer-bytes")
+say "packed package" "$tarball: $packed bytes packed, $unpacked bytes installed ($consumer bytes in a fresh consumer's node_modules)"
+# The install budget (issue 16): a fresh consumer's node_modules under 600 KB. Exact, not timed.
+if ((consumer >= 600000)); then
+  echo "install-packed: a fresh consumer's node_modules is $consumer bytes, over the 600,000-byte budget" >&2
+  exit 1
+fi
