@@ -18,7 +18,10 @@ Commands:
 
 Run "cctoken <command> --help" for a command's options. Exit codes: 0 ok, 2 usage or
 configuration error, 3 the identity provider refused, 4 worth retrying later: network,
-timeout, throttled or the identity provider temporarily failing (5xx).`,
+timeout, throttled or the identity provider temporarily failing (5xx).
+
+Behind a proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (or their lower-case forms) are honoured
+on Node, Deno and Bun; a user:password@ in the proxy URL is sent to the proxy only.`,
   token: `Usage: cctoken token --scope <scope> [--scope …] [options]
 
 Prints the access token alone, so that TOKEN=$(cctoken token --scope …) works.

@@ -275,6 +275,7 @@ test("consent-url and --help", async () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: cctoken/);
   }
+  assert.match((await cctoken(["--help"])).stdout, /HTTPS_PROXY, HTTP_PROXY and NO_PROXY/);
   const missing = await cctoken(["consent-url", "--tenant", "t"]);
   assert.equal(missing.code, 2);
 });
