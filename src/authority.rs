@@ -91,26 +91,7 @@ impl TokenEndpoint {
     }
 
     fn entra(host: String, tenant: &str, field: &'static str) -> Result<Self, Error> {
-        if !tenant
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-        {
-            return Err(Error::invalid_authority(
-                field,
-                format!("the tenant in {field} may only hold letters, digits, '-', '.' and '_': use the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"),
-            ));
-        }
-        if MULTI_TENANT_ALIASES
-            .iter()
-            .any(|alias| tenant.eq_ignore_ascii_case(alias))
-        {
-            return Err(Error::invalid_authority(
-                field,
-                format!(
-                    "the tenant \"{tenant}\" cannot be used for client credentials: app-only tokens are issued by one tenant, so use its tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com"
-                ),
-            ));
-        }
+        check_tenant_name(tenant, field)?;
         Ok(TokenEndpoint {
             base_url: format!("{host}/{tenant}/oauth2/v2.0/token"),
             query: String::new(),
@@ -160,6 +141,34 @@ impl TokenEndpoint {
     pub fn authority_host(&self) -> Option<&str> {
         self.entra.as_ref().map(|entra| entra.host.as_str())
     }
+}
+
+/// What a tenant named in `field` must be to issue app-only tokens: one tenant, in the
+/// characters a tenant id (a GUID) or a verified domain has, and none of `common`,
+/// `organizations` or `consumers`. Entra authorities are held to it, and so is the tenant a
+/// request sends to the cctoken broker (which holds its callers' `tenant` to it too).
+pub fn check_tenant_name(tenant: &str, field: &'static str) -> Result<(), Error> {
+    if !tenant
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        return Err(Error::invalid_authority(
+            field,
+            format!("the tenant in {field} may only hold letters, digits, '-', '.' and '_': use the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"),
+        ));
+    }
+    if MULTI_TENANT_ALIASES
+        .iter()
+        .any(|alias| tenant.eq_ignore_ascii_case(alias))
+    {
+        return Err(Error::invalid_authority(
+            field,
+            format!(
+                "the tenant \"{tenant}\" cannot be used for client credentials: app-only tokens are issued by one tenant, so use its tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The authority one request names instead of the client's (MSAL's per-request tenant):

@@ -123,29 +123,51 @@ impl TokenRequest {
     }
 }
 
-/// Where one request's token comes from and is kept: the endpoint (`None`, the client's own)
-/// and the key of its cache entry, flight, throttling and refusal memory. The client's own
-/// tenant keys by the scope set alone; another tenant's key leads with its authority, on a
+/// Where one request's token comes from and is kept: the endpoint (`None`, the client's own),
+/// the tenant sent in the form to a token server serving many tenants at one endpoint
+/// ([`ClientConfig::with_tenant_parameter`]), and the key of its cache entry, flight,
+/// throttling and refusal memory. The client's own tenant keys by the scope set alone;
+/// another tenant's key leads with its authority (or `name=tenant` for a form tenant), on a
 /// line of its own (scope keys hold no line break), so no two tenants share anything.
 #[derive(Clone)]
 pub(crate) struct Target {
     endpoint: Option<TokenEndpoint>,
+    form_tenant: Option<(&'static str, String)>,
     key: String,
 }
 
 impl Target {
     fn of(config: &ClientConfig, request: &TokenRequest) -> Result<Self, Error> {
-        let endpoint = config.endpoint_for(request.authority.as_ref())?;
         let scopes = request.scopes.cache_key();
+        if let Some((name, tenant)) = config.form_tenant(request.authority.as_ref())? {
+            return Ok(Target {
+                endpoint: None,
+                key: format!("{name}={tenant}\n{scopes}"),
+                form_tenant: Some((name, tenant)),
+            });
+        }
+        let endpoint = config.endpoint_for(request.authority.as_ref())?;
         let key = match endpoint.as_ref().and_then(TokenEndpoint::authority) {
             Some(authority) => format!("{authority}\n{scopes}"),
             None => scopes.to_owned(),
         };
-        Ok(Target { endpoint, key })
+        Ok(Target {
+            endpoint,
+            form_tenant: None,
+            key,
+        })
     }
 
     fn endpoint<'a>(&'a self, config: &'a ClientConfig) -> &'a TokenEndpoint {
         self.endpoint.as_ref().unwrap_or(&config.endpoint)
+    }
+
+    /// The tenant the token is for, when one is known.
+    fn tenant<'a>(&'a self, config: &'a ClientConfig) -> Option<&'a str> {
+        match &self.form_tenant {
+            Some((_, tenant)) => Some(tenant),
+            None => self.endpoint(config).tenant(),
+        }
     }
 }
 
@@ -635,18 +657,20 @@ impl<H: Host> Inner<H> {
             scopes: scopes.iter().map(str::to_owned).collect(),
             source,
             correlation_id,
-            tenant_id: target.endpoint(&self.config).tenant().map(str::to_owned),
+            tenant_id: target.tenant(&self.config).map(str::to_owned),
         }
     }
 
     /// The token's name in a shared store and the fleet: the effective token endpoint names
     /// the tenant, so every tenant has its own entry and its own coordinator.
+    /// A form tenant's endpoint is named with its tenant as the query (a base URL has none).
     fn store_key(&self, scopes: &ScopeSet, target: &Target) -> String {
-        store_key(
-            target.endpoint(&self.config).base_url(),
-            &self.config.client_id,
-            scopes.cache_key(),
-        )
+        let base_url = target.endpoint(&self.config).base_url();
+        let endpoint = match &target.form_tenant {
+            Some((name, tenant)) => Cow::Owned(format!("{base_url}?{name}={tenant}")),
+            None => Cow::Borrowed(base_url),
+        };
+        store_key(&endpoint, &self.config.client_id, scopes.cache_key())
     }
 
     /// Sends the token request, retrying as the policy says within the total deadline.
@@ -686,16 +710,15 @@ impl<H: Host> Inner<H> {
             .assertion_audience
             .as_deref()
             .unwrap_or(endpoint.base_url());
-        let extra_body = match (&config.forced_refresh_parameter, origin) {
-            (Some(parameter), Origin::Forced) => Cow::Owned(
-                [
-                    request.extra_body.as_slice(),
-                    std::slice::from_ref(parameter),
-                ]
-                .concat(),
-            ),
-            _ => Cow::Borrowed(request.extra_body.as_slice()),
-        };
+        let mut extra_body = Cow::Borrowed(request.extra_body.as_slice());
+        if let Some((name, tenant)) = &target.form_tenant {
+            extra_body
+                .to_mut()
+                .push(((*name).to_owned(), tenant.clone()));
+        }
+        if let (Some(parameter), Origin::Forced) = (&config.forced_refresh_parameter, origin) {
+            extra_body.to_mut().push(parameter.clone());
+        }
         let mut retries_done = 0;
         loop {
             let sent_at_ms = self.host.now_ms();

@@ -2,7 +2,7 @@
 //! cache and retry settings. [`crate::client_options::ClientOptions`] builds one from the
 //! options users write; this is the form the client runs on.
 
-use crate::authority::{RequestAuthority, TokenEndpoint};
+use crate::authority::{check_tenant_name, RequestAuthority, TokenEndpoint};
 use crate::cache::{DEFAULT_CACHE_CAPACITY, DEFAULT_EXPIRY_BUFFER_MS};
 use crate::client_id::ClientId;
 use crate::credential::Credential;
@@ -27,6 +27,9 @@ pub struct ClientConfig {
     /// Clouds besides the endpoint's own that a per-request authority may name
     /// (`scheme://host`, lowercase).
     pub(crate) allowed_authority_hosts: Vec<String>,
+    /// The form parameter a request's tenant is sent in, for a token server that serves
+    /// many tenants at one endpoint (see [`Self::with_tenant_parameter`]).
+    pub(crate) tenant_parameter: Option<&'static str>,
 }
 
 impl ClientConfig {
@@ -52,6 +55,7 @@ impl ClientConfig {
             client_capabilities: Vec::new(),
             capabilities_claims: None,
             allowed_authority_hosts: Vec::new(),
+            tenant_parameter: None,
         })
     }
 
@@ -132,6 +136,48 @@ impl ClientConfig {
             ));
         }
         Ok(endpoint)
+    }
+
+    /// Sends a request's tenant ([`RequestAuthority::Tenant`]) to this client's own endpoint
+    /// as the form parameter `name`, for a token server that serves many tenants at one
+    /// endpoint: the cctoken broker (`tenant`), which holds the credential and the tenant
+    /// grants. Each tenant's tokens are still cached, shared, throttled and refused apart
+    /// (see [`Self::form_tenant`]). `name` is also the request field errors name, so it is
+    /// the one the host's callers write.
+    pub fn with_tenant_parameter(mut self, name: &'static str) -> Self {
+        self.tenant_parameter = Some(name);
+        self
+    }
+
+    /// The form parameter and tenant a request naming `requested` sends, for a client with a
+    /// tenant parameter ([`Self::with_tenant_parameter`]); `None` for any other client, and
+    /// for a request naming no tenant. The tenant is held to the rules of an Entra tenant
+    /// ([`crate::authority::check_tenant_name`], as the broker holds it) and lowercased, so
+    /// that one tenant has one cache entry; an `authority` is refused (no URL goes there).
+    pub fn form_tenant(
+        &self,
+        requested: Option<&RequestAuthority>,
+    ) -> Result<Option<(&'static str, String)>, Error> {
+        let (Some(name), Some(requested)) = (self.tenant_parameter, requested) else {
+            return Ok(None);
+        };
+        match requested {
+            RequestAuthority::Tenant(tenant) => {
+                let well_formed =
+                    !tenant.is_empty() && check_tenant_name(tenant, name).is_ok();
+                if !well_formed {
+                    return Err(Error::invalid_authority(
+                        name,
+                        format!("{name} must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com: letters, digits, '-', '.' and '_', and not common, organizations or consumers, which name no single tenant (leave {name} out for the broker app's own tenant)"),
+                    ));
+                }
+                Ok(Some((name, tenant.to_ascii_lowercase())))
+            }
+            RequestAuthority::Authority(_) => Err(Error::invalid_authority(
+                requested.field(),
+                format!("authority per request is not taken by this token server: it serves many tenants at one URL, so name the tenant with {name}"),
+            )),
+        }
     }
 
     /// The declared client capabilities.

@@ -65,6 +65,9 @@ pub struct ClientOptions {
     /// A form parameter sent with forced requests only (`BrokerClient`'s `force_refresh`);
     /// see [`ClientConfig::with_forced_refresh_parameter`].
     pub forced_refresh_parameter: Option<(String, String)>,
+    /// The form parameter a request's tenant is sent in (`BrokerClient`'s `tenant`); see
+    /// [`ClientConfig::with_tenant_parameter`].
+    pub tenant_parameter: Option<&'static str>,
 }
 
 /// `credential`: exactly one of its options.
@@ -194,6 +197,7 @@ impl ClientOptions {
             &mut self.forced_refresh_parameter,
             overrides.forced_refresh_parameter,
         );
+        replace_if_given(&mut self.tenant_parameter, overrides.tenant_parameter);
     }
 
     /// Validates every option and builds the configuration; `make_signer` makes the signer
@@ -245,6 +249,9 @@ impl ClientOptions {
         }
         if let Some((name, value)) = self.forced_refresh_parameter {
             config = config.with_forced_refresh_parameter(name, value);
+        }
+        if let Some(name) = self.tenant_parameter {
+            config = config.with_tenant_parameter(name);
         }
         Ok(config)
     }

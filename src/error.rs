@@ -237,8 +237,9 @@ impl Error {
     }
 
     /// Whether the provider refused the request itself with an RFC 6749 §5.2 error
-    /// (`invalid_client`, `invalid_scope`…): retrying cannot help, whatever the status (a
-    /// gateway such as the broker passes them on with 502).
+    /// (`invalid_client`, `invalid_scope`…), or the cctoken broker refused the caller a tenant
+    /// (`tenant_not_granted`): retrying cannot help, whatever the status (a gateway such as
+    /// the broker passes them on with 502).
     pub fn is_refusal(&self) -> bool {
         self.kind() == ErrorKind::IdentityProvider
             && matches!(
@@ -249,6 +250,9 @@ impl Error {
                     | "unauthorized_client"
                     | "unsupported_grant_type"
                     | "invalid_scope"
+                    // The cctoken broker's refusal of a tenant the caller is not granted:
+                    // a grant, like its 403 invalid_scope for a scope not granted.
+                    | "tenant_not_granted"
             )
     }
 }

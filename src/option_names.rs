@@ -64,8 +64,10 @@ pub const REQUEST_FIELDS: &[&str] = CALL_API_FIELDS.split_at(9).0;
 /// The options of `new BrokerClient(…)`.
 pub const BROKER_CLIENT_OPTIONS: &[&str] = &["url", "callerId", "key", "fetch"];
 /// The fields of `BrokerClient`'s `acquireToken` requests: what the broker's token route
-/// takes, and the abort signal.
-pub const BROKER_REQUEST_FIELDS: &[&str] = &["scopes", "forceRefresh", "abortSignal", "signal"];
+/// takes, under the names of its JSON body (`tenant`, not `acquireTokenForClient`'s
+/// `tenantId`), and the abort signal.
+pub const BROKER_REQUEST_FIELDS: &[&str] =
+    &["scopes", "forceRefresh", "tenant", "abortSignal", "signal"];
 /// The options of `adminConsentUrl(…)`.
 pub const ADMIN_CONSENT_OPTIONS: &[&str] = &["tenant", "clientId", "authorityHost"];
 

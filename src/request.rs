@@ -19,6 +19,9 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// `BrokerClient` sends it with a forced refresh, since skipping its own cache is not enough,
 /// or the broker hands back the very token being replaced.
 pub const FORCE_REFRESH_PARAMETER: &str = "force_refresh";
+/// The form field (and JSON body member) a cctoken broker reads as the tenant to serve, when
+/// it is not the broker app's own: `BrokerClient` sends a request's `tenant` in it.
+pub const TENANT_PARAMETER: &str = "tenant";
 
 /// Everything one token request is made of.
 #[derive(Debug, Clone, Copy)]

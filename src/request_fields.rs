@@ -8,6 +8,7 @@ use crate::client::TokenRequest;
 use crate::error::Error;
 use crate::option_names::ADMIN_CONSENT_OPTIONS;
 use crate::option_value::{Fields, OptionValue};
+use crate::request::TENANT_PARAMETER;
 use crate::scope::{ScopeRules, ScopeSet};
 
 /// A request read: the core's part, its abort signal, and every field given (for the ones
@@ -50,9 +51,15 @@ impl<V: OptionValue> HostRequest<V> {
 
 /// `tenantId` (another tenant on the client's cloud) or `authority` (a whole authority URL),
 /// not both: the client checks either against its own ([`crate::ClientConfig::endpoint_for`]).
+/// `BrokerClient`'s requests name the tenant `tenant`, as the broker's body does (no request
+/// takes both names: each method's field list has one), which the client sends in its form
+/// ([`crate::ClientConfig::form_tenant`]).
 fn request_authority<V: OptionValue>(
     fields: &Fields<V>,
 ) -> Result<Option<RequestAuthority>, Error> {
+    if let Some(tenant) = fields.string(TENANT_PARAMETER)? {
+        return Ok(Some(RequestAuthority::Tenant(tenant)));
+    }
     match (fields.string("tenantId")?, fields.string("authority")?) {
         (Some(_), Some(_)) => Err(Error::invalid_config(
             "tenantId",

@@ -214,6 +214,8 @@ export type ClientCredentialErrorCode =
   | "temporarily_unavailable"
   | "http_error"
   | "insufficient_privileges"
+  /** The cctoken broker's: the caller is not granted the request's {@link BrokerTokenRequest.tenant}. */
+  | "tenant_not_granted"
   | (string & {});
 
 /**
@@ -294,6 +296,19 @@ export declare class ConfidentialClient {
   free(): void;
 }
 
+/** A {@link BrokerClient.acquireToken} request: the fields of the broker's JSON body, and the abort signal. */
+export interface BrokerTokenRequest extends Pick<ClientCredentialRequest, "scopes" | "forceRefresh" | "abortSignal" | "signal"> {
+  /**
+   * Another tenant than the broker app's own, one of the caller's `tenants` in `BROKER_CLIENTS`:
+   * a tenant id (GUID) or verified domain, never `common`, `organizations` or `consumers`
+   * (refused before sending, `code` `invalid_authority`, `field` `"tenant"`). Named as in the
+   * broker's body, so not `tenantId`. Sent as the form's `tenant`; tokens are cached and
+   * coalesced per tenant. A tenant not granted rejects with `code` `tenant_not_granted`
+   * (`status` 403, `transient` false).
+   */
+  tenant?: string;
+}
+
 /**
  * Tokens from a cctoken Worker broker (see the README): the job holds a broker key, not the
  * app's credential. Cached until a minute before expiry, concurrent calls coalesced.
@@ -301,7 +316,7 @@ export declare class ConfidentialClient {
 export declare class BrokerClient {
   constructor(options: { url: string; callerId: string; key: string; fetch?: typeof fetch });
   /** `forceRefresh` makes the broker skip its caches too (within its `forceRefreshPerMinute` budget). */
-  acquireToken(request: Pick<ClientCredentialRequest, "scopes" | "forceRefresh" | "abortSignal" | "signal">): Promise<AuthenticationResult>;
+  acquireToken(request: BrokerTokenRequest): Promise<AuthenticationResult>;
   clearCache(): void;
   free(): void;
 }

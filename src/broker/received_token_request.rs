@@ -13,8 +13,9 @@ use serde::Deserialize;
 use crate::request::FORCE_REFRESH_PARAMETER;
 use crate::secret::BrokerKey;
 
-/// The body member (JSON) and form field naming another tenant than the app's own.
-pub const TENANT_PARAMETER: &str = "tenant";
+/// The body member (JSON) and form field naming another tenant than the app's own: the
+/// one `BrokerClient` sends.
+pub use crate::request::TENANT_PARAMETER;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

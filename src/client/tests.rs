@@ -1273,6 +1273,7 @@ fn refusals_are_bounded_like_the_cache_and_keep_the_unexpired_ones() {
     );
 }
 
+mod broker_tenants;
 mod capabilities;
 mod coordinated;
 mod stale_store;

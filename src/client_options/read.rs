@@ -12,7 +12,7 @@ use crate::option_names::{
     CREDENTIAL_OPTIONS_DOTTED,
 };
 use crate::option_value::{Fields, OptionValue};
-use crate::request::FORCE_REFRESH_PARAMETER;
+use crate::request::{FORCE_REFRESH_PARAMETER, TENANT_PARAMETER};
 use crate::secret::{ClientSecret, Secret};
 
 /// How `forceRefresh` reaches the broker's token route.
@@ -98,6 +98,7 @@ impl ClientOptions {
             client_capabilities: options.string_list("clientCapabilities")?,
             allowed_authority_hosts: options.string_list("allowedAuthorityHosts")?,
             forced_refresh_parameter: None,
+            tenant_parameter: None,
         };
         let host = HostFunctions {
             fetch: options.get("fetch").cloned(),
@@ -157,6 +158,9 @@ impl ClientOptions {
                 FORCE_REFRESH_FIELD.0.into(),
                 FORCE_REFRESH_FIELD.1.into(),
             )),
+            // A request's `tenant` goes to the broker as its form's `tenant`: one name from
+            // the caller's code to the broker's grant check.
+            tenant_parameter: Some(TENANT_PARAMETER),
             ..ClientOptions::default()
         };
         let host = HostFunctions {

@@ -28,8 +28,10 @@ impl JsBrokerClient {
         build().map_err(|e| to_js_error(&e))
     }
 
-    /// `acquireToken({ scopes, forceRefresh?, abortSignal? })` → the same result shape as
-    /// `ConfidentialClient.acquireTokenForClient`.
+    /// `acquireToken({ scopes, forceRefresh?, tenant?, abortSignal? })` → the same result
+    /// shape as `ConfidentialClient.acquireTokenForClient`. `tenant` (named as in the broker's
+    /// body) asks for another tenant than the broker app's own: sent as the form's `tenant`,
+    /// its tokens cached and shared apart.
     #[wasm_bindgen(js_name = acquireToken)]
     pub fn acquire_token(&self, request: JsValue) -> Promise {
         let bridge = self.inner.bridge.clone();

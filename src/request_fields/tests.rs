@@ -213,3 +213,39 @@ fn a_request_names_another_tenant_by_tenant_id_or_authority_not_both() {
         Some("authority")
     );
 }
+
+/// `BrokerClient.acquireToken` names the tenant `tenant`, as the broker's body does;
+/// `acquireTokenForClient` names it `tenantId`. Each is refused by the other, pointing at its
+/// own name.
+#[test]
+fn a_broker_request_names_its_tenant_as_the_broker_does() {
+    let scopes = || ("scopes", texts(&[GRAPH]));
+    let broker = read(
+        object([scopes(), ("tenant", text("contoso.onmicrosoft.com"))]),
+        BROKER_REQUEST_FIELDS,
+    )
+    .unwrap();
+    assert_eq!(
+        broker.token.authority,
+        Some(RequestAuthority::Tenant("contoso.onmicrosoft.com".into()))
+    );
+    assert_eq!(
+        refusal(read(
+            object([scopes(), ("tenantId", text("contoso.onmicrosoft.com"))]),
+            BROKER_REQUEST_FIELDS,
+        )),
+        (
+            "invalid_config".into(),
+            Some("request"),
+            "unknown acquireTokenForClient field \"tenantId\": did you mean \"tenant\"?".into()
+        )
+    );
+    assert_eq!(
+        refusal(read(
+            object([scopes(), ("tenant", text("contoso.onmicrosoft.com"))]),
+            REQUEST_FIELDS,
+        ))
+        .2,
+        "unknown acquireTokenForClient field \"tenant\": did you mean \"tenantId\"?"
+    );
+}

@@ -35,6 +35,9 @@ export const SUITE_CANARIES = [
   "refusals-key-5e18",
   "forced-form-key-0c3b",
   "federated-canary-token-5b7e-not-a-jwt",
+  "saas-tenants-key-canary-6b1f",
+  "jobs-tenants-key-canary-93e0",
+  "saas-broker-client-key-canary-51d3",
 ];
 
 /**

@@ -28,4 +28,5 @@ test("misuse does not compile", () => {
   assert.match(output, /invalid\.mts\(9,\d+\): error TS2540: Cannot assign to 'accessToken' because it is a read-only property/);
   assert.match(output, /invalid\.mts\(10,\d+\): error TS2353: Object literal may only specify known properties, and 'claims' does not exist/);
   assert.match(output, /invalid\.mts\(11,\d+\): error TS2322: Type 'string' is not assignable to type 'string\[\]'/);
+  assert.match(output, /invalid\.mts\(12,\d+\): error TS2561: Object literal may only specify known properties, but 'tenantId' does not exist in type 'BrokerTokenRequest'\. Did you mean to write 'tenant'\?/);
 });

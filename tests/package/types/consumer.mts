@@ -48,6 +48,7 @@ export async function use(client: ConfidentialClient): Promise<void> {
   const header: string = await client.getAuthorizationHeader({ scopes: ["api://x/.default"], signal: AbortSignal.timeout(1000) });
   const broker = new BrokerClient({ url: "https://broker.example.com", callerId: "jobs", key: "k" });
   const brokered: AuthenticationResult = await broker.acquireToken({ scopes: ["api://x/.default"], forceRefresh: true, signal: AbortSignal.timeout(1000) });
+  const forTenant: AuthenticationResult = await broker.acquireToken({ scopes: ["api://x/.default"], tenant: "contoso.onmicrosoft.com" });
   const response: Response = await client.callApi("https://graph.microsoft.com/v1.0/users", { scopes: ["https://graph.microsoft.com/.default"], method: "GET", headers: { accept: "application/json" } });
   const saved: string = client.serializeCache();
   const count: number = client.deserializeCache(saved);
@@ -61,5 +62,5 @@ export async function use(client: ConfidentialClient): Promise<void> {
       console.log(detail, error.correlationId, error.traceId, error.timestamp, error.description, error.field);
     }
   }
-  console.log(expires, fields, header, brokered, response.status, count, url, options, secretClient, assertionClient, fromEnv, fromFile, loaded, configuredScopes);
+  console.log(expires, fields, header, brokered, forTenant, response.status, count, url, options, secretClient, assertionClient, fromEnv, fromFile, loaded, configuredScopes);
 }

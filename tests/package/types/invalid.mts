@@ -9,3 +9,4 @@ export const wrong: number = (await client.acquireTokenForClient({ scopes: ["x"]
 (await client.acquireTokenForClient({ scopes: ["x"] })).accessToken = "changed";
 await new BrokerClient({ url: "https://b", callerId: "c", key: "k" }).acquireToken({ scopes: ["x"], claims: "{}" });
 new ConfidentialClient({ clientId: "x", authority: "https://h/t", credential: { clientSecret: "s" }, clientCapabilities: "cp1" });
+await new BrokerClient({ url: "https://b", callerId: "c", key: "k" }).acquireToken({ scopes: ["x"], tenantId: "t" });
