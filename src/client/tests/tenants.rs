@@ -301,6 +301,24 @@ fn a_requests_authority_is_held_to_the_clients_rules() {
             "may only hold",
         ),
         (
+            for_tenant(&client, ".."),
+            "tenantId",
+            ErrorKind::InvalidAuthority,
+            "dot-separated part",
+        ),
+        (
+            for_tenant(&client, &"a".repeat(5000)),
+            "tenantId",
+            ErrorKind::InvalidAuthority,
+            "at most 253",
+        ),
+        (
+            for_authority(&client, "http://127.0.0.1:9/.."),
+            "authority",
+            ErrorKind::InvalidAuthority,
+            "dot-separated part",
+        ),
+        (
             for_authority(&client, "http://127.0.0.1:9/consumers"),
             "authority",
             ErrorKind::InvalidAuthority,
