@@ -306,6 +306,24 @@ impl TokenEndpoint {
         }))
     }
 
+    /// Whether `authority` is how a serialized cache labels the tokens of another tenant than
+    /// this endpoint's own, as a client of the same app and token endpoint would have written
+    /// it if its rules let it ask for that tenant: a canonical authority of one tenant, on any
+    /// cloud (another client may list more `allowedAuthorityHosts`), and not this endpoint's
+    /// own. Such an entry is one this client leaves alone rather than a sign of a forged or
+    /// corrupt cache; whether it may *load* it is [`Self::for_request`]'s question.
+    pub fn is_another_tenants_authority(&self, authority: &str) -> bool {
+        let Ok(parts) = UrlParts::parse("authority", authority) else {
+            return false;
+        };
+        let host = format!("{}://{}", parts.scheme, parts.host.to_ascii_lowercase());
+        let requested = RequestAuthority::Authority(authority.to_owned());
+        matches!(
+            self.for_request(&requested, &[host]),
+            Ok(Some(endpoint)) if endpoint.authority().as_deref() == Some(authority)
+        )
+    }
+
     /// `https://<cloud>/<tenant>` for Entra authorities: what [`RequestAuthority::Authority`]
     /// names, and how a serialized cache labels another tenant's tokens.
     pub fn authority(&self) -> Option<String> {
