@@ -143,18 +143,53 @@ impl TokenEndpoint {
     }
 }
 
-/// What a tenant named in `field` must be to issue app-only tokens: one tenant, in the
-/// characters a tenant id (a GUID) or a verified domain has, and none of `common`,
-/// `organizations` or `consumers`. Entra authorities are held to it, and so is the tenant a
-/// request sends to the cctoken broker (which holds its callers' `tenant` to it too).
+/// The longest tenant: a DNS name (a verified domain) has at most 253 characters.
+const MAX_TENANT_LEN: usize = 253;
+/// The longest label of a DNS name.
+const MAX_LABEL_LEN: usize = 63;
+
+/// What a tenant named in `field` must be to issue app-only tokens: one tenant, written as a
+/// tenant id (a GUID) or a DNS name (a verified domain such as contoso.onmicrosoft.com) —
+/// labels of letters, digits and '-' separated by dots, each starting and ending with a letter
+/// or digit, at most 253 characters in all — and none of `common`, `organizations` or
+/// `consumers`. The shape matters beyond looks: the tenant becomes a path segment of the
+/// token endpoint, and `.` or `..` there would be normalised away by fetch, so a request would
+/// go to another URL than the one its cache key, assertion audience and result name. Entra
+/// authorities are held to it, and so is the tenant a request sends to the cctoken broker
+/// (which holds its callers' `tenant` to it too). Errors never quote the value.
 pub fn check_tenant_name(tenant: &str, field: &'static str) -> Result<(), Error> {
+    let rule = "use the tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com";
+    if tenant.is_empty() {
+        return Err(Error::invalid_authority(
+            field,
+            format!("the tenant in {field} is empty: {rule}"),
+        ));
+    }
+    if tenant.len() > MAX_TENANT_LEN {
+        return Err(Error::invalid_authority(
+            field,
+            format!("the tenant in {field} is {} characters long, and a tenant id or domain has at most {MAX_TENANT_LEN}: {rule}", tenant.len()),
+        ));
+    }
     if !tenant
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
     {
         return Err(Error::invalid_authority(
             field,
-            format!("the tenant in {field} may only hold letters, digits, '-', '.' and '_': use the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"),
+            format!("the tenant in {field} may only hold letters, digits, '-' and '.': {rule}"),
+        ));
+    }
+    let well_formed_label = |label: &str| {
+        let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        label.len() <= MAX_LABEL_LEN
+            && edge_ok(label.chars().next())
+            && edge_ok(label.chars().next_back())
+    };
+    if !tenant.split('.').all(well_formed_label) {
+        return Err(Error::invalid_authority(
+            field,
+            format!("the tenant in {field} is not a tenant id or domain name: each dot-separated part must be 1 to {MAX_LABEL_LEN} letters, digits or '-', starting and ending with a letter or digit (so no '.', '..', leading, trailing or doubled dots): {rule}"),
         ));
     }
     if MULTI_TENANT_ALIASES
@@ -269,6 +304,24 @@ impl TokenEndpoint {
             query: self.query.clone(),
             ..endpoint
         }))
+    }
+
+    /// Whether `authority` is how a serialized cache labels the tokens of another tenant than
+    /// this endpoint's own, as a client of the same app and token endpoint would have written
+    /// it if its rules let it ask for that tenant: a canonical authority of one tenant, on any
+    /// cloud (another client may list more `allowedAuthorityHosts`), and not this endpoint's
+    /// own. Such an entry is one this client leaves alone rather than a sign of a forged or
+    /// corrupt cache; whether it may *load* it is [`Self::for_request`]'s question.
+    pub fn is_another_tenants_authority(&self, authority: &str) -> bool {
+        let Ok(parts) = UrlParts::parse("authority", authority) else {
+            return false;
+        };
+        let host = format!("{}://{}", parts.scheme, parts.host.to_ascii_lowercase());
+        let requested = RequestAuthority::Authority(authority.to_owned());
+        matches!(
+            self.for_request(&requested, &[host]),
+            Ok(Some(endpoint)) if endpoint.authority().as_deref() == Some(authority)
+        )
     }
 
     /// `https://<cloud>/<tenant>` for Entra authorities: what [`RequestAuthority::Authority`]
@@ -462,6 +515,80 @@ mod tests {
             let error = endpoint(remote).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidAuthority, "{remote}");
         }
+    }
+
+    /// A tenant is a GUID or a DNS name. `.` and `..` would be normalised out of the URL by
+    /// fetch (`/../oauth2/v2.0/token` → `/oauth2/v2.0/token`), so the request would go to
+    /// another endpoint than its cache key and assertion audience name.
+    #[test]
+    fn a_tenant_is_a_guid_or_a_dns_name() {
+        let longest = format!(
+            "{}.{}.{}.{}",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
+        assert_eq!(longest.len(), 253);
+        for good in [
+            "11111111-2222-3333-4444-555555555555",
+            "contoso.onmicrosoft.com",
+            "Contoso.OnMicrosoft.com",
+            "login.contoso-corp.co.uk",
+            "tid",
+            "9",
+            longest.as_str(),
+        ] {
+            assert!(check_tenant_name(good, "tenantId").is_ok(), "{good}");
+            assert!(TokenEndpoint::from_tenant(good, None).is_ok(), "{good}");
+        }
+        let huge = "a".repeat(5000);
+        let too_long = format!("{longest}a");
+        let long_label = format!("{}.com", "a".repeat(64));
+        for (bad, rule) in [
+            (".", "dot-separated part"),
+            ("..", "dot-separated part"),
+            (".contoso.com", "dot-separated part"),
+            ("contoso.com.", "dot-separated part"),
+            ("contoso..com", "dot-separated part"),
+            ("-contoso.com", "dot-separated part"),
+            ("contoso-.com", "dot-separated part"),
+            ("contoso.-com", "dot-separated part"),
+            (long_label.as_str(), "dot-separated part"),
+            ("b2c_1_policy", "may only hold letters, digits, '-' and '.'"),
+            ("con toso", "may only hold"),
+            ("", "is empty"),
+            (too_long.as_str(), "is 254 characters long"),
+            (huge.as_str(), "is 5000 characters long"),
+        ] {
+            for field in ["tenantId", "authority", "tenant"] {
+                let error = check_tenant_name(bad, field).unwrap_err();
+                assert_eq!(error.kind(), ErrorKind::InvalidAuthority, "{bad}");
+                assert_eq!(error.field(), Some(field), "{bad}");
+                assert!(error.message().contains(rule), "{bad}: {error}");
+                assert!(error.message().contains(field), "{bad}: {error}");
+                assert!(error.message().len() < 400, "bounded: {bad}");
+                if bad.len() > 2 {
+                    assert!(!error.message().contains(bad), "never quoted: {bad}");
+                }
+            }
+        }
+        for authority in [
+            "https://login.microsoftonline.com/..",
+            "https://login.microsoftonline.com/.",
+            "https://login.microsoftonline.com/./",
+        ] {
+            let error = endpoint(authority).unwrap_err();
+            assert_eq!(error.field(), Some("authority"), "{authority}");
+            assert!(
+                error.message().contains("dot-separated part"),
+                "{authority}: {error}"
+            );
+        }
+        let error = TokenEndpoint::from_tenant("..", None).unwrap_err();
+        assert_eq!(error.field(), Some("tenantId"));
+        let error = TokenEndpoint::from_tenant(&huge, None).unwrap_err();
+        assert!(error.message().contains("at most 253"), "{error}");
     }
 
     #[test]

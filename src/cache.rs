@@ -27,6 +27,22 @@ const SERIALIZED_VERSION: u32 = 1;
 /// another tenant's token as the client's own, so it must refuse the blob instead.
 const SERIALIZED_VERSION_TENANTS: u32 = 2;
 
+/// What a client makes of another tenant's entry in a serialized cache (one with an
+/// `authority`), in [`TokenCache::deserialize_tenants`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantEntry {
+    /// A request naming the authority would be allowed to fetch the token, and the label is
+    /// the one that request's cache key uses: the token is loaded.
+    Load,
+    /// Another client of the same app, with other rules (more `allowedAuthorityHosts`, no
+    /// `assertionAudience`), may have written it for a tenant this client may not ask for:
+    /// it is left out, and the other entries are still loaded.
+    Skip,
+    /// No client of this app could have written it (not a canonical authority of one tenant,
+    /// or one naming this client's own endpoint): the blob is forged or corrupt, and refused.
+    Refuse,
+}
+
 /// A token with its absolute times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
@@ -332,9 +348,8 @@ impl TokenCache {
     /// capped at ten years from `now_ms`, as replies are.
     ///
     /// An entry of another tenant names its authority: this refuses it (and so the blob);
-    /// [`Self::deserialize_tenants`] takes it when `authority_key` takes the authority as this
-    /// client's rules do and gives it back unchanged (its canonical form, see
-    /// [`crate::authority::TokenEndpoint::authority`]).
+    /// [`Self::deserialize_tenants`] asks `tenant_entry` what to make of it (see
+    /// [`TenantEntry`]).
     ///
     /// The blob is trusted for what it says: whoever can write it can make this client serve
     /// any token for any scope set. Keep it where only the app can write it, not merely where
@@ -347,11 +362,13 @@ impl TokenCache {
         rules: ScopeRules,
         now_ms: u64,
     ) -> Result<usize, Error> {
-        self.deserialize_tenants(json, token_endpoint, client_id, rules, now_ms, &|_| None)
+        self.deserialize_tenants(json, token_endpoint, client_id, rules, now_ms, &|_| {
+            TenantEntry::Refuse
+        })
     }
 
     /// [`Self::deserialize`] for a client that takes other tenants per request: an entry of
-    /// another tenant is loaded when `authority_key` takes its authority (see above).
+    /// another tenant is loaded, skipped or refused (with the blob) as `tenant_entry` says.
     pub fn deserialize_tenants(
         &mut self,
         json: &str,
@@ -359,7 +376,7 @@ impl TokenCache {
         client_id: &str,
         rules: ScopeRules,
         now_ms: u64,
-        authority_key: &dyn Fn(&str) -> Option<String>,
+        tenant_entry: &dyn Fn(&str) -> TenantEntry,
     ) -> Result<usize, Error> {
         let cache: SerializedCache = serde_json::from_str(json).map_err(|_| {
             Error::invalid_config(
@@ -399,17 +416,16 @@ impl TokenCache {
             if entry.access_token.is_empty() {
                 return Err(unusable_entry(index, "its access token is empty"));
             }
-            let prefix = match &entry.authority {
-                Some(authority) if authority_key(authority).as_deref() == Some(authority) => {
-                    Some(authority.clone())
-                }
-                Some(_) => {
+            let prefix = match entry.authority.as_deref().map(tenant_entry) {
+                None => None,
+                Some(TenantEntry::Load) => entry.authority.clone(),
+                Some(TenantEntry::Skip) => continue,
+                Some(TenantEntry::Refuse) => {
                     return Err(unusable_entry(
                         index,
                         "its authority is not another tenant this client may ask for",
                     ))
                 }
-                None => None,
             };
             let (scopes, mut token) = entry.into_token();
             let scopes = match prefix {

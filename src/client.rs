@@ -11,7 +11,7 @@ use futures_util::future::{select, Either};
 
 use crate::assertion::uuid_v4;
 use crate::authority::{RequestAuthority, TokenEndpoint};
-use crate::cache::{store_key, CachedToken, TokenCache, TokenStore};
+use crate::cache::{store_key, CachedToken, TenantEntry, TokenCache, TokenStore};
 use crate::claims::merge_claims;
 pub use crate::client_config::ClientConfig;
 use crate::coordinator::Coordinator;
@@ -472,14 +472,26 @@ impl<H: Host> ConfidentialClient<H> {
     /// blob needs integrity as well as secrecy (see [`TokenCache::deserialize`]).
     pub fn deserialize_cache(&self, json: &str) -> Result<usize, Error> {
         let config = &self.inner.config;
-        // Another tenant's entry is taken only under the rules a request naming it meets.
-        let authority_key = |authority: &str| {
+        // Another tenant's entry is loaded only under the rules a request naming it meets, so a
+        // token is only ever loaded for a request that would have been allowed to fetch it.
+        // Clients of one app can differ in those rules and still share a cache (a daemon with
+        // allowedAuthorityHosts, a CLI without): an entry this client may not ask for is
+        // skipped, not taken as a forgery, or one such entry would cost every other hit.
+        // What no client of the app could have written still refuses the blob.
+        let tenant_entry = |authority: &str| {
             let requested = RequestAuthority::Authority(authority.to_owned());
-            config
+            let loadable = config
                 .endpoint_for(Some(&requested))
                 .ok()
                 .flatten()
-                .and_then(|endpoint| endpoint.authority())
+                .and_then(|endpoint| endpoint.authority());
+            if loadable.as_deref() == Some(authority) {
+                TenantEntry::Load
+            } else if config.endpoint.is_another_tenants_authority(authority) {
+                TenantEntry::Skip
+            } else {
+                TenantEntry::Refuse
+            }
         };
         self.inner.cache.borrow_mut().deserialize_tenants(
             json,
@@ -487,7 +499,7 @@ impl<H: Host> ConfidentialClient<H> {
             &config.client_id,
             config.endpoint.scope_rules(),
             self.inner.host.now_ms(),
-            &authority_key,
+            &tenant_entry,
         )
     }
 

@@ -168,7 +168,7 @@ impl ClientConfig {
                 if !well_formed {
                     return Err(Error::invalid_authority(
                         name,
-                        format!("{name} must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com: letters, digits, '-', '.' and '_', and not common, organizations or consumers, which name no single tenant (leave {name} out for the broker app's own tenant)"),
+                        format!("{name} must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com: dot-separated parts of letters, digits and '-', each starting and ending with a letter or digit, at most 253 characters, and not common, organizations or consumers, which name no single tenant (leave {name} out for the broker app's own tenant)"),
                     ));
                 }
                 Ok(Some((name, tenant.to_ascii_lowercase())))

@@ -154,7 +154,8 @@ export interface ClientCredentialRequest {
   /**
    * Another tenant for this request only (MSAL.NET's `WithTenantId`): a multi-tenant daemon's
    * customer tenant, on the client's cloud. Tokens are cached, shared and refreshed per
-   * tenant. `common`, `organizations` and `consumers` are refused (`invalid_authority`), and
+   * tenant: a GUID or a DNS name of at most 253 characters (`.`, `..` and `_` are refused).
+   * `common`, `organizations` and `consumers` are refused (`invalid_authority`), and
    * so is any tenant with a client configured with `tokenEndpoint` or `assertionAudience`.
    */
   tenantId?: string;

@@ -78,7 +78,7 @@ fn other_tenant(
         return Err(ErrorReply::new(
             400,
             "invalid_request",
-            "tenant must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com, not common or organizations",
+            "tenant must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com (dot-separated parts of letters, digits and '-', at most 253 characters), not common or organizations",
         ));
     }
     if tenant.eq_ignore_ascii_case(own) {
@@ -332,7 +332,18 @@ mod tests {
             .0,
             403
         );
-        for bad in ["common", "a/b", "", "x y"] {
+        let huge = "a".repeat(5000);
+        for bad in [
+            "common",
+            "a/b",
+            "",
+            "x y",
+            ".",
+            "..",
+            "a..b",
+            "-a.b",
+            huge.as_str(),
+        ] {
             let (status, error, description) = refusal(admit(saas, with_tenant(bad), entra, OWN));
             assert_eq!(
                 (status, error.as_str()),
@@ -343,6 +354,7 @@ mod tests {
                 description.starts_with("tenant must be a tenant id"),
                 "{description}"
             );
+            assert!(description.len() < 300, "bounded, never echoed: {bad:?}");
         }
         let generic = refusal(admit(
             saas,

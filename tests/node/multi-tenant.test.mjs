@@ -179,6 +179,24 @@ test("a request's tenant is held to the client's rules, with typed errors and no
   await refused({ authority: `http://example.com/${A}` }, "invalid_authority", "authority", "must use https");
   await refused({ tenantId: A, authority: `${endpoint.url}/${A}` }, "invalid_config", "tenantId", "not both");
   await refused({ tenantId: 7 }, "invalid_config", "tenantId", "must be a string");
+  // A tenant is a GUID or a DNS name: '..' would be normalised out of the URL by fetch
+  // (`/../oauth2/v2.0/token` is `/oauth2/v2.0/token`), so the request would reach another
+  // endpoint than its cache key, assertion aud and tenantId name.
+  for (const tenant of [".", "..", "a..b", ".contoso.com", "contoso.com.", "-a.b", "b2c_1_policy"]) {
+    await refused({ tenantId: tenant }, "invalid_authority", "tenantId", "the tenant in tenantId");
+    await refused({ authority: `${endpoint.url}/${tenant}` }, "invalid_authority", "authority", "the tenant in authority");
+  }
+  const huge = "a".repeat(5000);
+  await refused({ tenantId: huge }, "invalid_authority", "tenantId", "at most 253");
+  const long = await client.acquireTokenForClient({ scopes: [SCOPE], tenantId: huge }).catch((e) => e);
+  assert.ok(long.message.length < 400 && !long.message.includes("aaaaaaaaaa"), "bounded, the value not echoed");
+  for (const call of [(r) => client.getAuthorizationHeader(r), (r) => client.callApi(`${endpoint.url}/api`, r)]) {
+    const error = await call({ scopes: [SCOPE], tenantId: ".." }).catch((e) => e);
+    assert.equal(error.code, "invalid_authority", error.message);
+    assert.equal(error.field, "tenantId");
+  }
+  assert.throws(() => newClient({ authority: `${endpoint.url}/..` }), { code: "invalid_authority", field: "authority" });
+  assert.throws(() => new ConfidentialClient({ clientId: LOCAL_APP.clientId, tenantId: "..", credential: { clientSecret: LOCAL_APP.clientSecret } }), { code: "invalid_authority", field: "tenantId" });
   const generic = newClient({ authority: undefined, tokenEndpoint: endpoint.genericTokenEndpoint });
   const error = await generic.acquireTokenForClient({ scopes: ["read"], tenantId: A }).catch((e) => e);
   assert.equal(error.code, "invalid_authority");

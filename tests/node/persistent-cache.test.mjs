@@ -354,3 +354,35 @@ test("the same app and secret in another tenant gets a file of its own", async (
   assert.equal((await secretClient(directory, otherTenant).acquireTokenForClient({ scopes: [SCOPE] })).accessToken, other.accessToken);
   assert.equal(endpoint.requests.length, 2);
 });
+
+test("clients of one app with other tenant rules share the file: a plain reader loads its own tenant's token, never another cloud's", async () => {
+  // A daemon listing another cloud in allowedAuthorityHosts, and a CLI without: one file (the
+  // rules are not part of its identity). The other cloud is a second local endpoint.
+  const cloud = await startTokenEndpoint({ tenants: [OTHER_TENANT], clients: { [LOCAL_APP.clientId]: { secret: LOCAL_APP.clientSecret } } });
+  try {
+    const directory = await temporaryDirectory();
+    const elsewhere = { scopes: [SCOPE], authority: `${cloud.url}/${OTHER_TENANT}` };
+    const daemon = () => secretClient(directory, { allowedAuthorityHosts: [cloud.url] });
+    const writer = daemon();
+    const own = await writer.acquireTokenForClient({ scopes: [SCOPE] });
+    const other = await writer.acquireTokenForClient(elsewhere);
+    assert.equal(other.tenantId, OTHER_TENANT);
+    assert.equal((await cacheFiles(directory)).length, 1, "one file for both");
+
+    const cli = secretClient(directory);
+    const hit = await cli.acquireTokenForClient({ scopes: [SCOPE] });
+    assert.equal(hit.fromCache, true, "the reader loaded its own tenant's token despite the other cloud's entry");
+    assert.equal(hit.accessToken, own.accessToken);
+    assert.equal(endpoint.requests.length, 1, "no request for the reader");
+    const refused = await cli.acquireTokenForClient(elsewhere).catch((e) => e);
+    assert.equal(refused.field, "authority");
+    assert.match(refused.message, /allowedAuthorityHosts/, "the other cloud's token is not served to a client that may not ask for it");
+    // The reader's own write (another tenant on its cloud) keeps the daemon's entry.
+    await cli.acquireTokenForClient({ scopes: [SCOPE], tenantId: OTHER_TENANT });
+    assert.equal(endpoint.requests.length, 2);
+    assert.equal((await daemon().acquireTokenForClient(elsewhere)).accessToken, other.accessToken);
+    assert.equal(cloud.requests.length, 1, "the other cloud was asked once, by the daemon");
+  } finally {
+    await cloud.close();
+  }
+});

@@ -109,7 +109,7 @@ test("a tenant not granted is a non-transient tenant_not_granted error; a malfor
   assert.equal(tidOf((await client.acquireToken({ scopes: [SCOPE], tenant: A })).accessToken), A);
   assert.equal(requestsFor(C), 0, "the broker never asked the identity provider for C");
 
-  for (const tenant of ["common", "Organizations", "consumers", "", "contoso.com/x", "a b"]) {
+  for (const tenant of ["common", "Organizations", "consumers", "", "contoso.com/x", "a b", ".", "..", "a..b", "a".repeat(5000)]) {
     const error = await client.acquireToken({ scopes: [SCOPE], tenant }).catch((e) => e);
     assert.deepEqual([error.code, error.field], ["invalid_authority", "tenant"], JSON.stringify(tenant));
     assert.match(error.message, /^invalid_authority: tenant must be a tenant id \(a GUID\) or a verified domain/);

@@ -105,7 +105,9 @@ test("a tenant not granted is 403 tenant_not_granted; a caller without tenants h
 });
 
 test("a malformed tenant is 400 invalid_request, not quoted back", async () => {
-  for (const tenant of ["common", "organizations", "a/b", "", "x y", "Zq9/../token"]) {
+  // '.' and '..' would be normalised out of the token endpoint's path by fetch; a tenant is a
+  // GUID or a DNS name of at most 253 characters.
+  for (const tenant of ["common", "organizations", "a/b", "", "x y", "Zq9/../token", ".", "..", "Zq9..contoso.com", "-Zq9.contoso.com", `Zq9${"a".repeat(5000)}`]) {
     const reply = await broker.token({ scopes: [SCOPE], tenant }, SAAS);
     assert.equal(reply.status, 400, `${JSON.stringify(tenant)}: ${reply.text}`);
     assert.equal(reply.json.error, "invalid_request");
@@ -115,6 +117,25 @@ test("a malformed tenant is 400 invalid_request, not quoted back", async () => {
   const notText = await broker.token({ scopes: [SCOPE], tenant: 7 }, SAAS);
   assert.equal(notText.status, 400);
   assert.equal(endpoint.tokenRequests, 0);
+});
+
+test("a caller's tenants entry that is no tenant ('..') is a configuration error, not quoted", async () => {
+  const clients = JSON.stringify({ saas: { keySha256: [sha256(SAAS_KEY)], scopes: [SCOPE], tenants: [A, ".."] } });
+  const misconfigured = await startBroker({ endpoint, app: LOCAL_APP, captureLogs: true, settings: { BROKER_CLIENTS: clients } });
+  try {
+    const health = await misconfigured.request("/healthz");
+    assert.equal(health.json.configured, false);
+    assert.deepEqual([health.json.setting, health.json.index], ["BROKER_CLIENTS", 0]);
+    const reply = await misconfigured.token({ scopes: [SCOPE], tenant: A }, SAAS);
+    assert.equal(reply.status, 500);
+    assert.equal(reply.json.error, "server_misconfigured");
+    assert.match(reply.json.error_description, /^BROKER_CLIENTS\[0\]: /);
+    const log = await misconfigured.logMatching(/broker misconfigured: BROKER_CLIENTS\[\d+\]: .*/);
+    assert.ok(log.includes("tenants[1] is not a tenant"), log);
+    assert.equal(endpoint.tokenRequests, 0);
+  } finally {
+    await misconfigured.dispose();
+  }
 });
 
 test("each tenant's token has its own KV entry, sealed for its own key", async () => {

@@ -450,6 +450,14 @@ fn unusable_tenants_are_refused_by_index_without_their_text() {
         (r#"["a/b"]"#, "tenants[0] is not a tenant"),
         (r#"[""]"#, "tenants[0] is not a tenant"),
         (r#"["pasted/Zq9-value"]"#, "tenants[0] is not a tenant"),
+        (r#"["ok", ".."]"#, "tenants[1] is not a tenant"),
+        (r#"["."]"#, "tenants[0] is not a tenant"),
+        (r#"["Zq9..contoso.com"]"#, "tenants[0] is not a tenant"),
+        (r#"["-Zq9.contoso.com"]"#, "tenants[0] is not a tenant"),
+        (
+            &format!(r#"["Zq9{}"]"#, "a".repeat(5000)),
+            "tenants[0] is not a tenant",
+        ),
     ] {
         let json = format!(
             r#"{{"saas": {{"keySha256": ["{H1}"], "scopes": ["api://a/.default"], "tenants": {tenants}}}}}"#

@@ -155,6 +155,7 @@ fn concurrent_requests_share_one_flight_per_tenant() {
 fn a_tenant_is_checked_as_the_broker_checks_it_before_anything_is_sent() {
     let host = TestHost::new();
     let client = broker_client(&host);
+    let huge = "a".repeat(5000);
     for bad in [
         "",
         "common",
@@ -162,8 +163,14 @@ fn a_tenant_is_checked_as_the_broker_checks_it_before_anything_is_sent() {
         "consumers",
         "contoso.com/x",
         "a b",
+        ".",
+        "..",
+        "contoso..com",
+        "contoso.com.",
+        huge.as_str(),
     ] {
         let error = acquire(&client, for_tenant(bad)).unwrap_err();
+        assert!(error.message().len() < 400, "bounded, never echoed");
         assert_eq!(
             (error.code(), error.field()),
             ("invalid_authority", Some("tenant")),
@@ -182,6 +189,10 @@ fn a_tenant_is_checked_as_the_broker_checks_it_before_anything_is_sent() {
             "{bad:?}"
         );
     }
+    assert!(
+        bodies(&host).is_empty(),
+        "nothing sent for what is no tenant"
+    );
     let not_text = read(Some(Fake::Number(7.0))).unwrap_err();
     assert_eq!(not_text.field(), Some("tenant"));
     let by_url = TokenRequest {

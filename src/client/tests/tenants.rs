@@ -249,12 +249,15 @@ fn a_serialized_cache_keeps_tenants_apart() {
     );
     assert_eq!(host.request_count(), 2);
 
-    // An entry of a tenant this client may not ask for refuses the whole blob.
+    // What no client of this app could have written refuses the whole blob: no tenant, not
+    // the canonical (lowercase) label, or a label naming this client's own endpoint.
     for authority in [
-        "https://login.microsoftonline.us/tenant-b",
         "http://127.0.0.1:9/common",
+        "http://127.0.0.1:9/..",
         "http://127.0.0.1:9/Tenant-B",
         "http://127.0.0.1:9/tenant-1",
+        "http://127.0.0.1:9/tenant-b/",
+        "http://login.example.com/tenant-b",
     ] {
         let forged = json.replace("http://127.0.0.1:9/tenant-b", authority);
         let error = client_of(&host, config())
@@ -265,6 +268,61 @@ fn a_serialized_cache_keeps_tenants_apart() {
             "{authority}: {error}"
         );
     }
+}
+
+/// Clients of one app with different tenant rules share one cache (a daemon listing another
+/// cloud in allowedAuthorityHosts, a CLI without): the reader loads what it may ask for and
+/// leaves the rest out, rather than refusing the file for the other's entries. A token is
+/// still only loaded for a request that would have been allowed to fetch it.
+#[test]
+fn clients_with_other_tenant_rules_share_a_serialized_cache() {
+    const US: &str = "https://login.microsoftonline.us/tenant-b";
+    let host = TestHost::new();
+    host.token(TOKEN_1).token(TOKEN_B).token(TOKEN_B);
+    let writer = client_of(
+        &host,
+        config()
+            .with_allowed_authority_hosts(&["https://login.microsoftonline.us".into()])
+            .unwrap(),
+    );
+    acquire(&writer, request(&writer)).unwrap();
+    acquire(&writer, for_authority(&writer, US)).unwrap();
+    acquire(&writer, for_tenant(&writer, "tenant-b")).unwrap();
+    let json = writer.serialize_cache();
+    assert_eq!(host.request_count(), 3);
+
+    let plain = client_of(&host, config());
+    assert_eq!(
+        plain.deserialize_cache(&json).unwrap(),
+        2,
+        "own and tenant-b"
+    );
+    let own = acquire(&plain, request(&plain)).unwrap();
+    assert_eq!(
+        (own.access_token.expose(), own.source),
+        ("tok-1", TokenSource::Memory)
+    );
+    let b = acquire(&plain, for_tenant(&plain, "tenant-b")).unwrap();
+    assert_eq!(b.source, TokenSource::Memory);
+    let error = acquire(&plain, for_authority(&plain, US)).unwrap_err();
+    assert!(
+        error.message().contains("allowedAuthorityHosts"),
+        "the other cloud's token was not loaded: {error}"
+    );
+    assert_eq!(host.request_count(), 3, "no request for what was loaded");
+
+    // A fixed assertionAudience takes no other tenant: it loads its own token only.
+    let fixed = client_of(
+        &host,
+        config().with_assertion_audience("https://issuer.example"),
+    );
+    assert_eq!(fixed.deserialize_cache(&json).unwrap(), 1, "own only");
+    let own = acquire(&fixed, request(&fixed)).unwrap();
+    assert_eq!(own.source, TokenSource::Memory);
+    assert_eq!(host.request_count(), 3);
+    // …and what it writes keeps the tenant entries it skipped out of its own serialization.
+    let written: serde_json::Value = serde_json::from_str(&fixed.serialize_cache()).unwrap();
+    assert_eq!(written["tokens"].as_array().unwrap().len(), 1);
 }
 
 fn client_of(host: &TestHost, config: ClientConfig) -> ConfidentialClient<TestHost> {
@@ -299,6 +357,24 @@ fn a_requests_authority_is_held_to_the_clients_rules() {
             "tenantId",
             ErrorKind::InvalidAuthority,
             "may only hold",
+        ),
+        (
+            for_tenant(&client, ".."),
+            "tenantId",
+            ErrorKind::InvalidAuthority,
+            "dot-separated part",
+        ),
+        (
+            for_tenant(&client, &"a".repeat(5000)),
+            "tenantId",
+            ErrorKind::InvalidAuthority,
+            "at most 253",
+        ),
+        (
+            for_authority(&client, "http://127.0.0.1:9/.."),
+            "authority",
+            ErrorKind::InvalidAuthority,
+            "dot-separated part",
         ),
         (
             for_authority(&client, "http://127.0.0.1:9/consumers"),
