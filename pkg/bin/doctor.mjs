@@ -37,7 +37,8 @@ environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, …).
 Options:
   --scope <scope>            the scope to try (default: the config file's, else
                              https://graph.microsoft.com/.default)
-  --call <url>               GET this URL with the token and explain the answer
+  --call <url>               GET this URL with the token and explain the answer (https, or
+                             http to loopback; no user:password; redirects not followed)
   --json                     print {findings, lifetime, exitCode} as JSON
   --no-cache                 do not write the token the check acquires to the token cache
   -h, --help                 this help

@@ -459,7 +459,8 @@ const inProcess = async (args, extra = {}) => {
   return { code, out, lines: out.split("\n") };
 };
 
-test("--call gives up on an API that never answers (the doctor's timeout, shortened here), exit 4", async () => {
+// The timeout options: on a regression these would hang; they fail instead.
+test("--call gives up on an API that never answers (the doctor's timeout, shortened here), exit 4", { timeout: 30_000 }, async () => {
   const api = await startApi(() => {}); // never answers
   try {
     const result = await inProcess(["--scope", SCOPE, "--call", `${api.url}/hang?sig=QUERY-canary`], { requestTimeoutMs: 1000 });
@@ -491,7 +492,7 @@ test("--call does not follow a redirect: ⚠ saying where it points (host and pa
   }
 });
 
-test("--call reads at most 64 KiB of a 403's body: a body that never ends does not hang the doctor", async () => {
+test("--call reads at most 64 KiB of a 403's body: a body that never ends does not hang the doctor", { timeout: 30_000 }, async () => {
   const api = await startApi((req, res) => {
     res.writeHead(403, { "content-type": "application/json" });
     res.write(`{"error":{"code":"Authorization_RequestDenied","message":"${"x".repeat(70 * 1024)}`); // …and never ends
