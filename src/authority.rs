@@ -391,7 +391,7 @@ impl<'a> UrlParts<'a> {
     }
 }
 
-fn is_loopback_host(host_and_port: &str) -> bool {
+pub(crate) fn is_loopback_host(host_and_port: &str) -> bool {
     if let Some(bracketed) = host_and_port.strip_prefix('[') {
         return bracketed
             .split_once(']')

@@ -16,6 +16,8 @@ import {
   doctorClientFacts,
   loadConfigFile,
 } from "../dist/web/cctoken.js";
+import { persistedForcedAcquisition } from "../src/persistent-cache.mjs";
+import { describeProxySettings } from "./proxy-fetch.mjs";
 import { renderTimeline, wantsColor } from "./timeline.mjs";
 
 export const DOCTOR_HELP = `Usage: cctoken doctor [--scope <scope>] [--call <url>] [settings options] [--json]
@@ -35,7 +37,8 @@ environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, …).
 Options:
   --scope <scope>            the scope to try (default: the config file's, else
                              https://graph.microsoft.com/.default)
-  --call <url>               GET this URL with the token and explain the answer
+  --call <url>               GET this URL with the token and explain the answer (https, or
+                             http to loopback; no user:password; redirects not followed)
   --json                     print {findings, lifetime, exitCode} as JSON
   --no-cache                 do not write the token the check acquires to the token cache
   -h, --help                 this help
@@ -54,9 +57,10 @@ const skipped = (check, why) => finding(check, "skipped", why);
 /**
  * Runs the doctor on the arguments after "doctor" and returns the exit code.
  * @param {string[]} args
- * @param {{clientFrom: (values: object) => {client: object, configuredScopes?: string[]}, environmentVariable: (name: string) => string | undefined, stdout?: {write: (text: string) => unknown, isTTY?: boolean}, env?: Record<string, string | undefined>}} cli
- *   the CLI's settings readers, where to print (default: process.stdout) and the environment
- *   that decides colour (default: process.env)
+ * @param {{clientFrom: (values: object) => {client: object, configuredScopes?: string[]}, environmentVariable: (name: string) => string | undefined, stdout?: {write: (text: string) => unknown, isTTY?: boolean}, env?: Record<string, string | undefined>, requestTimeoutMs?: number}} cli
+ *   the CLI's settings readers, where to print (default: process.stdout), the environment
+ *   that decides colour and names proxies (default: process.env), and (tests) how long the
+ *   doctor's own requests wait (default 30 s)
  */
 export async function runDoctor(args, cli) {
   const { values } = parseArgs({
@@ -82,7 +86,7 @@ export async function runDoctor(args, cli) {
     return 0;
   }
   const report = { findings: [], lifetime: null, exitCode: 0 };
-  await diagnose(values, cli, report);
+  await diagnose(values, { ...cli, requestTimeoutMs: cli.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, env: cli.env ?? process.env }, report);
   report.exitCode = exitCode(report.findings);
   if (values.json) {
     stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -129,9 +133,9 @@ async function diagnose(values, cli, report) {
   let tenantId;
   if (entra) {
     const url = `${facts.authorityHost}/${encodeURIComponent(facts.tenant)}/v2.0/.well-known/openid-configuration`;
-    const reply = await get(url);
+    const reply = await get(url, cli.requestTimeoutMs);
     if (reply.error) {
-      add(unreachable("tenant", url, reply.error));
+      add(unreachable("tenant", url, reply.error, cli.env));
       add(skipped("clock", "clock: skipped: the authority could not be reached"));
     } else {
       const discovery = JSON.parse(doctorCheckTenant(built.client, reply.status, reply.body));
@@ -142,11 +146,13 @@ async function diagnose(values, cli, report) {
   } else {
     add(skipped("tenant", "tenant: skipped: a generic token endpoint has no Entra tenant or OpenID configuration to check"));
     // Any reply carries the server's Date: a GET to the token endpoint (it only takes POSTs).
-    const reply = await get(facts.tokenEndpoint);
+    const reply = await get(facts.tokenEndpoint, cli.requestTimeoutMs);
     add(reply.error ? skipped("clock", "clock: skipped: the token endpoint could not be reached") : JSON.parse(doctorCheckClock(reply.date, reply.receivedMs)));
   }
 
-  const token = await doctorAcquireToken(built.client, scopes);
+  // Forced (the check is whether the credential works today), and kept in the token cache
+  // as `cctoken token --refresh` keeps its token, unless --no-cache.
+  const token = await persistedForcedAcquisition(built.client, () => doctorAcquireToken(built.client, scopes));
   try {
     const found = JSON.parse(token.findings(tenantId, Date.now()));
     if (entra) {
@@ -161,7 +167,7 @@ async function diagnose(values, cli, report) {
     if (values.call !== undefined) {
       add(
         token.acquired
-          ? JSON.parse(await token.call(values.call))
+          ? withProxy(JSON.parse(await token.call(values.call, cli.requestTimeoutMs)), cli.env)
           : skipped("call", "call: skipped: no token to call with"),
       );
     }
@@ -238,9 +244,9 @@ function publicJwk(privateKeyPem) {
 }
 
 /** GET `url`: status, body, Date header and when the reply arrived; or why it failed. */
-async function get(url) {
+async function get(url, timeoutMs) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), redirect: "manual" });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     const receivedMs = Date.now();
     const body = (await response.text()).slice(0, 64 * 1024);
     return { status: response.status, body, date: response.headers.get("date") ?? undefined, receivedMs };
@@ -249,12 +255,21 @@ async function get(url) {
   }
 }
 
-function unreachable(check, url, error) {
+function unreachable(check, url, error, env) {
   const cause = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
-  return finding(check, "fail", `could not reach ${url.split("?")[0]}: ${cause}`, {
-    fix: "check the authority host, the network and any proxy (HTTPS_PROXY) between here and it",
-    exit: "transient",
-  });
+  return withProxy(
+    finding(check, "fail", `could not reach ${url.split("?")[0]}: ${cause}`, {
+      fix: "check the authority host, the network and any proxy (HTTPS_PROXY) between here and it",
+      exit: "transient",
+    }),
+    env,
+  );
+}
+
+/** A network ✗ names the proxy settings in effect, as `cctoken token` does (never a password). */
+function withProxy(found, env) {
+  const proxy = found.status === "fail" && found.exit === "transient" ? describeProxySettings(env) : undefined;
+  return proxy ? { ...found, details: [...(found.details ?? []), `proxy: ${proxy}`] } : found;
 }
 
 function exitCode(findings) {

@@ -37,6 +37,19 @@ export function setLockTimingsForTests(timings) {
   Object.assign(lockTimings, timings);
   return previous;
 }
+/** Each cached client's withFile, for persistedForcedAcquisition: beside the client, as `stores`. */
+const runners = new WeakMap();
+
+/**
+ * The CLI's doctor only (not among the package's exports): runs `acquire`, a forced token
+ * acquisition made inside wasm for `client`, as `acquireTokenForClient({ forceRefresh: true })`
+ * would run: the file loaded before, the new token written after. Just `acquire()` for a
+ * client without a persistent cache (--no-cache).
+ */
+export function persistedForcedAcquisition(client, acquire) {
+  const run = runners.get(client);
+  return run === undefined ? acquire() : run(acquire);
+}
 const NAME_INFO = new TextEncoder().encode("cctoken persistent cache v1: file name");
 const KEY_INFO = new TextEncoder().encode("cctoken persistent cache v1: AES-256-GCM key");
 
@@ -62,6 +75,7 @@ export function withPersistentCache(Base, keyMaterialOf, ErrorClass) {
     baseKey.catch(() => {});
     // `seen`: the memory cache's JSON when it was last loaded or written.
     stores.set(client, { directory: setting.directory, baseKey, loaded: undefined, file: undefined, seen: undefined });
+    runners.set(client, (acquire) => withFile(client, acquire, true));
     return client;
   };
 

@@ -4,21 +4,55 @@
 //! or the API accepting the token.
 
 use super::finding::{printable, CheckId, ExitClass, Finding};
+use crate::authority::is_loopback_host;
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
 use crate::troubleshooting::admin_consent_url;
 
 /// Longest part of a reply (claims, error description) shown.
 const MAX_SHOWN_CHARS: usize = 200;
 
+/// A URL as the runtime's WHATWG `URL` parser split it: the parts that may be shown and
+/// whether it carries what must not be (a user name or password).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UrlView {
+    /// The scheme without its colon, lower case: `https`.
+    pub scheme: String,
+    /// Whether the URL has a user name or password (`user:pw@`).
+    pub has_credentials: bool,
+    /// The host with its port, IPv6 in brackets: `api.example:8443`, `[::1]`.
+    pub host: String,
+    /// The path, percent-encoded: `/v1.0/users`.
+    pub path: String,
+}
+
+impl UrlView {
+    /// `scheme://host[:port]/path`: no user, password, query or fragment (a query may carry
+    /// a signature or key).
+    pub fn shown(&self) -> String {
+        printable(
+            &format!("{}://{}{}", self.scheme, self.host, self.path),
+            MAX_SHOWN_CHARS,
+        )
+    }
+}
+
+impl std::fmt::Debug for UrlView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
 /// The API's answer and what the admin-consent URL needs.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallInput {
-    /// The URL called. Shown without its query: a query may carry a signature or key.
+    /// The URL called, as shown ([`UrlView::shown`]).
     pub url: String,
     /// The HTTP status.
     pub status: u16,
     /// The `WWW-Authenticate` header, if any.
     pub www_authenticate: Option<String>,
+    /// For a 3xx, where the `Location` header points, as shown ([`UrlView::shown`]).
+    pub location: Option<String>,
     /// The body (only searched for `Authorization_RequestDenied`, never printed).
     pub body: String,
     /// The authority host, for the admin-consent URL (Entra only).
@@ -29,15 +63,79 @@ pub struct CallInput {
     pub client_id: String,
 }
 
-/// `url` without query or fragment, printable.
-fn shown_url(url: &str) -> String {
-    printable(
-        url.split(['?', '#']).next().unwrap_or_default(),
-        MAX_SHOWN_CHARS,
-    )
+/// Shows the URL without its query and the reply without its body.
+impl std::fmt::Debug for CallInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallInput")
+            .field("url", &shown_url(&self.url))
+            .field("status", &self.status)
+            .field("location", &self.location.as_deref().map(shown_url))
+            .field("body_chars", &self.body.chars().count())
+            .finish_non_exhaustive()
+    }
 }
 
-/// The API could not be reached: a ✗ of the network class.
+/// `url` without user, password, query or fragment, printable: a defence in depth, since
+/// [`CallInput::url`] is already shown form.
+fn shown_url(url: &str) -> String {
+    let base = url.split(['?', '#']).next().unwrap_or_default();
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit('@').next().unwrap_or_default();
+            format!("{scheme}://{host}{path}")
+        }
+        None => base.to_owned(),
+    };
+    printable(&base, MAX_SHOWN_CHARS)
+}
+
+/// Whether `--call`'s URL may be sent the token: `Ok` with how it is shown, or a
+/// configuration ✗ that never quotes the URL. `None` is a URL the runtime could not parse.
+/// Refused: unparsable URLs, schemes other than http(s), a user name or password in the URL
+/// (it would be printed, logged and sent), and plain http to a host that is not loopback
+/// (the token would cross the network in clear): the authority's rule.
+pub fn check_call_target(target: Option<&UrlView>) -> Result<String, Finding> {
+    let refuse = |summary: &str, fix: &str| {
+        Err(Finding::fail(
+            CheckId::Call,
+            ExitClass::Configuration,
+            format!("--call: {summary}"),
+            fix,
+        ))
+    };
+    let Some(target) = target else {
+        return refuse(
+            "the URL cannot be parsed (it is not shown: it may carry a key)",
+            "pass an absolute URL: --call https://api.example/path",
+        );
+    };
+    if target.has_credentials {
+        return refuse(
+            "the URL has a user name or password in it (not shown); the doctor calls with the token only",
+            "remove user:password@ from the URL",
+        );
+    }
+    match target.scheme.as_str() {
+        "https" => Ok(target.shown()),
+        "http" if is_loopback_host(&target.host) => Ok(target.shown()),
+        "http" => refuse(
+            &format!(
+                "{} uses plain http: the token would cross the network in clear",
+                target.shown()
+            ),
+            "use https (plain http is only allowed to loopback hosts: 127.0.0.1, localhost, [::1])",
+        ),
+        _ => refuse(
+            "only http and https URLs can be called",
+            "pass an https URL: --call https://api.example/path",
+        ),
+    }
+}
+
+/// The API could not be reached: a ✗ of the network class. `url` is the shown URL and
+/// `cause` a code or kind (`ECONNREFUSED`, `no answer within 30 s`), never a fetch error's
+/// message, which may quote the whole URL.
 pub fn check_call_unreachable(url: &str, cause: &str) -> Finding {
     Finding::fail(
         CheckId::Call,
@@ -70,6 +168,14 @@ pub fn check_call(input: &CallInput) -> Finding {
             ExitClass::Refused,
             format!("{said}: the API accepted who the token names but does not allow this call"),
             "grant the app the application permission (app role) the API requires for this call",
+        ),
+        300..=399 => Finding::warn(
+            CheckId::Call,
+            match &input.location {
+                Some(to) => format!("{said}: the API redirected to {} instead of answering", shown_url(to)),
+                None => format!("{said}: the API redirected instead of answering"),
+            },
+            "call the URL the API answers at: the doctor does not follow redirects, so the token is never sent on to another host",
         ),
         404 => Finding::warn(
             CheckId::Call,
@@ -224,5 +330,84 @@ mod tests {
             "GET http://127.0.0.1:9/x failed: ECONNREFUSED?"
         );
         assert_eq!(down.exit, Some(ExitClass::Transient));
+    }
+
+    fn view(scheme: &str, credentials: bool, host: &str) -> UrlView {
+        UrlView {
+            scheme: scheme.into(),
+            has_credentials: credentials,
+            host: host.into(),
+            path: "/api/me".into(),
+        }
+    }
+
+    #[test]
+    fn call_targets_are_https_or_loopback_without_credentials() {
+        assert_eq!(
+            check_call_target(Some(&view("https", false, "graph.example:8443"))),
+            Ok("https://graph.example:8443/api/me".to_owned())
+        );
+        for host in ["127.0.0.1:8080", "localhost", "[::1]:9"] {
+            assert_eq!(
+                check_call_target(Some(&view("http", false, host))),
+                Ok(format!("http://{host}/api/me"))
+            );
+        }
+        let refused = |target: Option<&UrlView>| {
+            let finding = check_call_target(target).expect_err("refused");
+            assert_eq!(finding.status, Status::Fail);
+            assert_eq!(finding.exit, Some(ExitClass::Configuration));
+            finding.summary
+        };
+        assert_eq!(
+            refused(Some(&view("http", false, "api.example"))),
+            "--call: http://api.example/api/me uses plain http: the token would cross the network in clear"
+        );
+        assert_eq!(
+            refused(Some(&view("http", false, "127.0.0.2"))),
+            "--call: http://127.0.0.2/api/me uses plain http: the token would cross the network in clear"
+        );
+        assert_eq!(
+            refused(Some(&view("https", true, "api.example"))),
+            "--call: the URL has a user name or password in it (not shown); the doctor calls with the token only"
+        );
+        assert_eq!(
+            refused(Some(&view("ftp", false, "api.example"))),
+            "--call: only http and https URLs can be called"
+        );
+        assert_eq!(
+            refused(None),
+            "--call: the URL cannot be parsed (it is not shown: it may carry a key)"
+        );
+    }
+
+    #[test]
+    fn a_redirect_warns_with_where_it_points_and_debug_hides_the_query() {
+        let mut answer = input(302);
+        answer.location = Some("https://elsewhere.example/login?next=SECRETVALUE".into());
+        let finding = check_call(&answer);
+        assert_eq!(finding.status, Status::Warn);
+        assert_eq!(
+            finding.summary,
+            "GET https://graph.example/v1.0/users answered 302: the API redirected to https://elsewhere.example/login instead of answering"
+        );
+        answer.location = None;
+        assert!(check_call(&answer)
+            .summary
+            .ends_with("answered 302: the API redirected instead of answering"));
+        let mut leaky = input(200);
+        leaky.url = "https://alice:PASSWORD@graph.example/v1.0/users?sig=SECRETVALUE".into();
+        leaky.body = "BODYVALUE".into();
+        let debug = format!("{leaky:?}");
+        assert!(
+            debug.contains("https://graph.example/v1.0/users"),
+            "{debug}"
+        );
+        for secret in ["SECRETVALUE", "PASSWORD", "alice", "BODYVALUE"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(!check_call(&leaky).summary.contains("PASSWORD"));
+        let view = view("https", true, "graph.example");
+        assert_eq!(format!("{view:?}"), "https://graph.example/api/me");
     }
 }

@@ -259,7 +259,7 @@ fn lifetime(claims: &Map<String, Value>, now_ms: u64) -> Finding {
             format!(
                 "{issued}expired {} ({} ago)",
                 iso8601(exp),
-                human_duration((now - exp).unsigned_abs())
+                human_duration(now.abs_diff(exp))
             ),
             "a token just acquired should not be expired: check this machine's clock",
         );
@@ -267,7 +267,7 @@ fn lifetime(claims: &Map<String, Value>, now_ms: u64) -> Finding {
     let summary = format!(
         "{issued}expires {} (in {})",
         iso8601(exp),
-        human_duration((exp - now).unsigned_abs())
+        human_duration(exp.abs_diff(now))
     );
     match seconds("nbf").map(ms) {
         Some(nbf) if nbf > now => Finding::warn(

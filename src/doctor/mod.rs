@@ -20,7 +20,7 @@ mod time;
 mod x509;
 
 pub use acquisition::{check_token_error, exit_class, token_acquired};
-pub use call::{check_call, check_call_unreachable, CallInput};
+pub use call::{check_call, check_call_target, check_call_unreachable, CallInput, UrlView};
 pub use certificate::{
     check_certificate, check_key_matches_jwk, leaf_certificate_der, CertificateInput,
 };

@@ -471,3 +471,23 @@ fn either_mark_of_a_missing_tenant_is_enough() {
         json!({"error": "invalid_request", "error_codes": [90001]})
     ));
 }
+
+/// A token is untrusted input: an `exp`, `iat` or `nbf` at the ends of i64 must give a
+/// finding, not an overflow (a panic in debug builds, nonsense in release).
+#[test]
+fn hostile_times_in_claims_do_not_overflow() {
+    for exp in [i64::MIN, i64::MIN / 1000, -1, i64::MAX / 1000, i64::MAX] {
+        for now_ms in [0, NOW_MS, u64::MAX] {
+            let token = jwt(json!({ "exp": exp, "iat": exp, "nbf": exp }));
+            let findings = check_claims(&token, &expected("api://x/.default", None), now_ms);
+            let lifetime = findings
+                .iter()
+                .find(|f| f.check == CheckId::TokenLifetime)
+                .expect("a lifetime finding");
+            assert_eq!(lifetime.status, Status::Warn, "exp {exp}, now {now_ms}");
+        }
+    }
+    let far_future = jwt(json!({ "exp": i64::MAX }));
+    let finding = check_claims(&far_future, &expected("api://x/.default", None), NOW_MS);
+    assert!(finding.iter().any(|f| f.check == CheckId::TokenLifetime));
+}

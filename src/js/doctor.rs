@@ -3,21 +3,21 @@
 //! file moves their inputs in and their findings out as JSON. The access token stays in
 //! wasm as a [`crate::secret::AccessToken`]: JS gets findings and a lifetime, never the token itself.
 
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::bindings::JsConfidentialClient;
-use super::fetch::describe_js_error;
 use super::object::{bare_object, call, call_async, get, object, set};
 use super::to_js_error;
+use super::url_view::parse_url;
 use crate::client::{AuthResult, TokenRequest};
 use crate::credential::Credential;
 use crate::doctor::{self, CallInput, CertificateInput, DiscoveryInput, ExpectedClaims};
 use crate::error::Error;
 
-/// Longest API reply body read, for the 403 check: a permission error is short.
-const MAX_CALL_BODY_CHARS: usize = 64 * 1024;
+/// Most of an API reply's body read, for the 403 check: a permission error is short.
+const MAX_CALL_BODY_BYTES: usize = 64 * 1024;
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     // Findings are plain strings and enums: serialising them cannot fail.
@@ -201,9 +201,11 @@ impl DoctorToken {
         }))
     }
 
-    /// GETs `url` with the token and resolves with the [`doctor::check_call`] finding as
-    /// JSON (a 403's admin-consent URL from the client's authority and id).
-    pub fn call(&self, url: String) -> Promise {
+    /// GETs `url` with the token, giving up after `timeout_ms`, and resolves with the
+    /// [`doctor::check_call`] finding as JSON (a 403's admin-consent URL from the client's
+    /// authority and id). A URL [`doctor::check_call_target`] refuses is never fetched.
+    /// Redirects are not followed: the token goes to this URL's host only.
+    pub fn call(&self, url: String, timeout_ms: f64) -> Promise {
         let context = CallInput {
             authority_host: self.expected.authority_host.clone(),
             tenant: self.expected.tenant.clone(),
@@ -213,15 +215,24 @@ impl DoctorToken {
         let Ok(result) = &self.outcome else {
             return Promise::reject(&JsValue::from_str("no token to call with"));
         };
+        let parsed = parse_url(&url, None);
+        let (shown, href) = match doctor::check_call_target(parsed.as_ref().map(|(view, _)| view)) {
+            Ok(shown) => (shown, parsed.map(|(_, href)| href).unwrap_or_default()),
+            Err(refused) => return Promise::resolve(&JsValue::from(to_json(&refused))),
+        };
         let authorization = format!("{} {}", result.token_type, result.access_token.expose());
         let fetch_fn = self.fetch_fn.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let finding = match get_with(&fetch_fn, &url, authorization).await {
+            let signal = timeout_signal(timeout_ms);
+            let finding = match get_with(&fetch_fn, &href, authorization, &signal).await {
                 Ok(answer) => doctor::check_call(&CallInput {
-                    url,
+                    url: shown,
                     ..answer.with(context)
                 }),
-                Err(cause) => doctor::check_call_unreachable(&url, &describe_js_error(&cause)),
+                Err(cause) => doctor::check_call_unreachable(
+                    &shown,
+                    &failure_kind(&cause, &signal, timeout_ms),
+                ),
             };
             Ok(JsValue::from(to_json(&finding)))
         })
@@ -232,6 +243,7 @@ impl DoctorToken {
 struct Answer {
     status: u16,
     www_authenticate: Option<String>,
+    location: Option<String>,
     body: String,
 }
 
@@ -240,41 +252,132 @@ impl Answer {
         CallInput {
             status: self.status,
             www_authenticate: self.www_authenticate,
+            location: self.location,
             body: self.body,
             ..context
         }
     }
 }
 
-/// `GET url` with `authorization`, through the client's `fetch`.
+/// `AbortSignal.timeout(timeout_ms)`; `undefined` where the runtime has none.
+fn timeout_signal(timeout_ms: f64) -> JsValue {
+    call(
+        &get(&js_sys::global(), "AbortSignal"),
+        "timeout",
+        &[JsValue::from(timeout_ms.max(1.0))],
+    )
+    .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Why the GET failed, as a code or kind only: a fetch error's message may quote the whole
+/// URL, user, password and query included.
+fn failure_kind(cause: &JsValue, signal: &JsValue, timeout_ms: f64) -> String {
+    if get(signal, "aborted").is_truthy() {
+        let ms = timeout_ms.max(1.0) as u64;
+        return if ms.is_multiple_of(1000) {
+            format!("no answer within {} s", ms / 1000)
+        } else {
+            format!("no answer within {ms} ms")
+        };
+    }
+    let word = |value: JsValue| {
+        value.as_string().filter(|text| {
+            !text.is_empty()
+                && text.len() <= 40
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+    };
+    word(get(&get(cause, "cause"), "code"))
+        .or_else(|| word(get(cause, "code")))
+        .or_else(|| word(get(cause, "name")))
+        .unwrap_or_else(|| "the request failed".to_owned())
+}
+
+/// `GET url` with `authorization`, through the client's `fetch`, redirects not followed;
+/// the body is read (up to [`MAX_CALL_BODY_BYTES`]) only for a 403, the one status whose
+/// body the checks look at.
 async fn get_with(
     fetch_fn: &Function,
     url: &str,
     authorization: String,
+    signal: &JsValue,
 ) -> Result<Answer, JsValue> {
     let headers = object(&[("authorization", JsValue::from(authorization))]);
     let init = bare_object();
     set(&init, "method", &"GET".into());
     set(&init, "headers", &headers);
+    set(&init, "redirect", &"manual".into());
+    if !signal.is_undefined() {
+        set(&init, "signal", signal);
+    }
     let pending = fetch_fn.call2(&JsValue::UNDEFINED, &url.into(), &init)?;
     let response = JsFuture::from(Promise::resolve(&pending)).await?;
     let status = get(&response, "status").as_f64().unwrap_or(0.0) as u16;
-    let www_authenticate = call(
-        &get(&response, "headers"),
-        "get",
-        &["www-authenticate".into()],
-    )
-    .ok()
-    .and_then(|value| value.as_string());
-    let body = call_async(&response, "text", &[])
-        .await
-        .ok()
-        .and_then(|text| text.as_string())
-        .map(|text| text.chars().take(MAX_CALL_BODY_CHARS).collect())
-        .unwrap_or_default();
+    let header = |name: &str| {
+        call(&get(&response, "headers"), "get", &[name.into()])
+            .ok()
+            .and_then(|value| value.as_string())
+    };
+    let www_authenticate = header("www-authenticate");
+    let location = header("location").map(|to| {
+        parse_url(&to, Some(url)).map_or_else(
+            || "a URL that cannot be parsed".to_owned(),
+            |(view, _)| view.shown(),
+        )
+    });
+    let body = if status == 403 {
+        read_capped(&response, MAX_CALL_BODY_BYTES).await
+    } else {
+        discard_body(&response);
+        String::new()
+    };
     Ok(Answer {
         status,
         www_authenticate,
+        location,
         body,
     })
+}
+
+/// Up to `max_bytes` of `response`'s body as text; the rest is never read.
+async fn read_capped(response: &JsValue, max_bytes: usize) -> String {
+    let Ok(reader) = call(&get(response, "body"), "getReader", &[]) else {
+        return String::new();
+    };
+    let mut bytes = Vec::new();
+    while bytes.len() < max_bytes {
+        let Ok(chunk) = call_async(&reader, "read", &[]).await else {
+            break;
+        };
+        if get(&chunk, "done").is_truthy() {
+            break;
+        }
+        let Ok(value) = get(&chunk, "value").dyn_into::<Uint8Array>() else {
+            break;
+        };
+        let room = max_bytes - bytes.len();
+        let length = (value.length() as usize).min(room);
+        bytes.extend_from_slice(&value.subarray(0, length as u32).to_vec());
+    }
+    if let Ok(pending) = call(&reader, "cancel", &[]) {
+        ignore_rejection(&pending);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Lets go of a body that is not read, so the connection is not held open for it.
+fn discard_body(response: &JsValue) {
+    if let Ok(pending) = call(&get(response, "body"), "cancel", &[]) {
+        ignore_rejection(&pending);
+    }
+}
+
+fn ignore_rejection(pending: &JsValue) {
+    if let Ok(promise) = pending.clone().dyn_into::<Promise>() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(promise).await;
+        });
+    }
 }

@@ -34,6 +34,8 @@ mod protected_api;
 mod runtime_io;
 #[cfg(feature = "npm")]
 mod settings_loader;
+#[cfg(feature = "npm")]
+mod url_view;
 
 pub use error::to_js_error;
 pub use fetch::{describe_js_error, JsFetch};

@@ -9,6 +9,7 @@ use super::bindings::{aborted, JsConfidentialClient};
 use super::fetch::describe_js_error;
 use super::object::{bare_object, call, call_async, get, set};
 use super::to_js_error;
+use super::url_view::{shown_url, without_url};
 use crate::challenge::{claims_from_challenge, is_insufficient_privileges};
 use crate::client::AuthResult;
 use crate::error::{Error, IdpErrorDetails};
@@ -58,7 +59,7 @@ impl JsConfidentialClient {
                 if is_insufficient_privileges(403, &body) {
                     let error = Error::identity_provider(
                         "insufficient_privileges",
-                        format!("{url} answered 403: the app lacks the application permission this call needs"),
+                        format!("{} answered 403: the app lacks the application permission this call needs", shown_url(&url)),
                         IdpErrorDetails { status: 403, ..IdpErrorDetails::default() },
                     )
                     .with_hint(consent);
@@ -150,9 +151,12 @@ async fn send(
 }
 
 fn network(url: &str, cause: &JsValue) -> JsValue {
+    // Neither the URL nor the runtime's message quoting it shows a query: it may carry a
+    // signature (SAS) or key.
     to_js_error(&Error::network(format!(
-        "could not reach {url}: {}",
-        describe_js_error(cause)
+        "could not reach {}: {}",
+        shown_url(url),
+        without_url(&describe_js_error(cause), url)
     )))
 }
 

@@ -255,6 +255,25 @@ test("callApi turns Graph's Authorization_RequestDenied into insufficient_privil
   assert.equal(other.status, 403, "other 403s are returned as they are");
 });
 
+test("callApi's errors show the URL as scheme://host/path: never its query (a SAS signature, a key) nor a password", async () => {
+  const canary = "SAS-sig-canary";
+  const denied = await secretClient().callApi(`${api.url}/forbidden?sig=${canary}`, { scopes: [SCOPE] }).catch((e) => e);
+  assert.equal(denied.code, "insufficient_privileges");
+  assert.ok(denied.message.includes(`${api.url}/forbidden answered 403`) && !denied.message.includes(canary), denied.message);
+  assert.equal(api.requests.at(-1).path, `/forbidden?sig=${canary}`, "the API got the whole URL");
+  const closed = createServer();
+  await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const down = `http://127.0.0.1:${closed.address().port}`;
+  await new Promise((resolve) => closed.close(resolve));
+  for (const url of [`${down}/x?sig=${canary}#${canary}`, `http://alice:${canary}@127.0.0.1:${new URL(down).port}/x`]) {
+    const error = await secretClient().callApi(url, { scopes: [SCOPE] }).catch((e) => e);
+    assert.ok(error instanceof ClientCredentialError, String(error));
+    assert.equal(error.code, "network_error");
+    assert.ok(error.message.includes(`could not reach ${down}/x: `), error.message);
+    assert.ok(!JSON.stringify({ message: error.message, ...error }).includes(canary), error.message);
+  }
+});
+
 async function startProtectedApi() {
   const requests = [];
   const server = createServer((req, res) => {
@@ -275,7 +294,7 @@ async function startProtectedApi() {
         }
         return json(200, { ok: true });
       }
-      if (req.url === "/forbidden") {
+      if (req.url.split("?")[0] === "/forbidden") {
         return json(403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } });
       }
       return json(403, { error: { code: "Forbidden" } });

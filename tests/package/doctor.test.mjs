@@ -4,6 +4,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -67,6 +68,14 @@ const localEnv = (extra = {}) => ({
 
 /** Runs the CLI; asserts that nothing secret reached stdout or stderr, whatever the outcome. */
 function cctoken(args, env = localEnv(), nodeArgs = []) {
+  return run(args, env, nodeArgs).then((result) => {
+    assertNothingSecret(result.stdout + result.stderr);
+    return result;
+  });
+}
+
+/** Runs the CLI: `cctoken token` prints a token, so no secret check here. */
+function run(args, env, nodeArgs = []) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -74,9 +83,6 @@ function cctoken(args, env = localEnv(), nodeArgs = []) {
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("exit", (code) => resolve({ code, stdout, stderr, lines: stdout.split("\n") }));
-  }).then((result) => {
-    assertNothingSecret(result.stdout + result.stderr);
-    return result;
   });
 }
 
@@ -390,4 +396,142 @@ test("the token check always asks the identity provider, even when the client ho
   assert.equal(code, 0, out);
   assert.equal(endpoint.tokenRequests, 2, "a cached token would not show that the credential works");
   assertNothingSecret(out);
+});
+
+/** A port nothing listens on (a server started and stopped). */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test("--call never prints a URL's password or query: refused URLs are ✗ configuration, exit 2, and not fetched", async () => {
+  const port = new URL(endpoint.url).port;
+  const refusals = [
+    [`http://alice:Pa55w0rd-canary@127.0.0.1:${port}/api/me?sig=QUERY-canary`, "--call: the URL has a user name or password in it (not shown); the doctor calls with the token only"],
+    ["http://[::1/api/me?sig=QUERY-canary", "--call: the URL cannot be parsed (it is not shown: it may carry a key)"],
+    [`ftp://127.0.0.1:${port}/api/me?sig=QUERY-canary`, "--call: only http and https URLs can be called"],
+    ["http://api.example.invalid/api/me?sig=QUERY-canary", "--call: http://api.example.invalid/api/me uses plain http: the token would cross the network in clear"],
+  ];
+  for (const [url, summary] of refusals) {
+    endpoint.reset();
+    const result = await cctoken(["doctor", "--scope", SCOPE, "--call", url]);
+    assert.equal(result.code, 2, result.stdout);
+    assert.equal(line(result, "✗", "--call: ").text, `✗ ${summary}`);
+    assert.ok(!/canary/.test(result.stdout + result.stderr), result.stdout + result.stderr);
+    assert.ok(!endpoint.requests.some((r) => r.path.startsWith("/api/")), "a refused URL is never called");
+  }
+});
+
+test("--call to an API that cannot be reached names the cause's code only, never the URL's query", async () => {
+  const url = `http://127.0.0.1:${await closedPort()}/api/me`;
+  const result = await cctoken(["doctor", "--scope", SCOPE, "--call", `${url}?sig=QUERY-canary`]);
+  assert.equal(line(result, "✗", "GET ").text, `✗ GET ${url} failed: ECONNREFUSED`);
+  assert.ok(!result.stdout.includes("canary"));
+  assert.equal(result.code, 4);
+});
+
+/** A protected API on 127.0.0.1 whose every request is answered by `answer(req, res)`. */
+async function startApi(answer) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url);
+    answer(req, res);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const inProcess = async (args, extra = {}) => {
+  const client = new ConfidentialClient({ clientId: LOCAL_APP.clientId, authority: endpoint.authority, credential: { clientSecret: LOCAL_APP.clientSecret } });
+  let out = "";
+  const code = await runDoctor(args, { clientFrom: () => ({ client }), environmentVariable: () => undefined, stdout: { write: (t) => (out += t) }, ...extra });
+  assertNothingSecret(out);
+  return { code, out, lines: out.split("\n") };
+};
+
+// The timeout options: on a regression these would hang; they fail instead.
+test("--call gives up on an API that never answers (the doctor's timeout, shortened here), exit 4", { timeout: 30_000 }, async () => {
+  const api = await startApi(() => {}); // never answers
+  try {
+    const result = await inProcess(["--scope", SCOPE, "--call", `${api.url}/hang?sig=QUERY-canary`], { requestTimeoutMs: 1000 });
+    assert.equal(line(result, "✗", "GET ").text, `✗ GET ${api.url}/hang failed: no answer within 1 s`);
+    assert.equal(result.code, 4);
+    assert.ok(!result.out.includes("canary"));
+  } finally {
+    await api.close();
+  }
+});
+
+test("--call does not follow a redirect: ⚠ saying where it points (host and path), the token sent once", async () => {
+  const api = await startApi((req, res) => {
+    res.writeHead(302, { location: req.url.startsWith("/relative") ? "/login?next=QUERY-canary" : "https://other.example/login?next=QUERY-canary" });
+    res.end();
+  });
+  try {
+    const away = await cctoken(["doctor", "--scope", SCOPE, "--call", `${api.url}/moved`]);
+    const warning = line(away, "⚠", "GET ");
+    assert.equal(warning.text, `⚠ GET ${api.url}/moved answered 302: the API redirected to https://other.example/login instead of answering`);
+    assert.equal(warning.fix, "call the URL the API answers at: the doctor does not follow redirects, so the token is never sent on to another host");
+    assert.equal(away.code, 0);
+    const here = await cctoken(["doctor", "--scope", SCOPE, "--call", `${api.url}/relative`]);
+    assert.equal(line(here, "⚠", "GET ").text, `⚠ GET ${api.url}/relative answered 302: the API redirected to ${api.url}/login instead of answering`);
+    assert.ok(!(away.stdout + here.stdout).includes("canary"));
+    assert.deepEqual(api.requests, ["/moved", "/relative"], "the redirect was not followed");
+  } finally {
+    await api.close();
+  }
+});
+
+test("--call reads at most 64 KiB of a 403's body: a body that never ends does not hang the doctor", { timeout: 30_000 }, async () => {
+  const api = await startApi((req, res) => {
+    res.writeHead(403, { "content-type": "application/json" });
+    res.write(`{"error":{"code":"Authorization_RequestDenied","message":"${"x".repeat(70 * 1024)}`); // …and never ends
+  });
+  try {
+    const result = await inProcess(["--scope", SCOPE, "--call", `${api.url}/forbidden`]);
+    line(result, "✗", `GET ${api.url}/forbidden answered 403`);
+    assert.equal(result.code, 3);
+  } finally {
+    await api.close();
+  }
+});
+
+test("a network ✗ names the proxy in effect, as `cctoken token` does, never its password", async () => {
+  const proxyPort = await closedPort();
+  const closed = await startTokenEndpoint();
+  const url = closed.url;
+  await closed.close();
+  const result = await cctoken(["doctor", "--scope", SCOPE], localEnv({ AZURE_AUTHORITY_HOST: url, HTTP_PROXY: `http://proxy-user:Proxy-canary@127.0.0.1:${proxyPort}` }));
+  const tenant = line(result, "✗", "could not reach ");
+  assert.equal(result.lines[tenant.index + 1], `    proxy: HTTP_PROXY=http://127.0.0.1:${proxyPort}`);
+  assert.ok(!result.stdout.includes("canary"));
+  assert.equal(result.code, 4);
+});
+
+test("the doctor's token is kept in the token cache (CCTOKEN_CACHE_DIR) for `cctoken token`, unless --no-cache", async () => {
+  for (const noCache of [false, true]) {
+    const cacheDir = await mkdtemp(join(tmpdir(), "cctoken-doctor-cache-"));
+    try {
+      const env = localEnv({ CCTOKEN_CACHE_DIR: cacheDir });
+      endpoint.reset();
+      const doctor = await cctoken(["doctor", "--scope", SCOPE, ...(noCache ? ["--no-cache"] : [])], env);
+      assert.equal(doctor.code, 0, doctor.stdout);
+      assert.equal(endpoint.tokenRequests, 1);
+      const token = await run(["token", "--scope", SCOPE], env);
+      assert.equal(token.code, 0, token.stderr);
+      assert.equal(endpoint.tokenRequests, noCache ? 2 : 1, noCache ? "--no-cache: nothing was kept" : "the doctor's token was served from the cache");
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  }
 });
