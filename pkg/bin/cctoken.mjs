@@ -2,6 +2,7 @@
 // cctoken CLI: app-only tokens for shell scripts. Prints nothing secret but the token you ask for.
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { SETTINGS_OPTIONS } from "./settings-options.mjs";
 import { ConfidentialClient, adminConsentUrl, loadConfigFile } from "cctoken";
 import { describeProxySettings, honourProxyEnvironment } from "./proxy-fetch.mjs";
 
@@ -66,20 +67,7 @@ async function main(argv) {
   const { values } = parseArgs({
     args: rest,
     strict: true,
-    options: {
-      scope: { type: "string", multiple: true },
-      config: { type: "string" },
-      tenant: { type: "string" },
-      "client-id": { type: "string" },
-      "client-secret-env": { type: "string" },
-      certificate: { type: "string" },
-      "authority-host": { type: "string" },
-      json: { type: "boolean" },
-      decode: { type: "boolean" },
-      "no-cache": { type: "boolean" },
-      refresh: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...SETTINGS_OPTIONS, decode: { type: "boolean" }, refresh: { type: "boolean" } },
   });
   if (values.help) return print(HELP[command], EXIT.ok);
   if (command === "consent-url") {

@@ -6,6 +6,7 @@
 // ⚠ and ✗; or all of it as JSON. The exit code is the first ✗'s class, as `token`'s.
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { SETTINGS_OPTIONS } from "./settings-options.mjs";
 import {
   doctorAcquireToken,
   doctorCertificateDer,
@@ -66,19 +67,7 @@ export async function runDoctor(args, cli) {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: {
-      scope: { type: "string", multiple: true },
-      config: { type: "string" },
-      tenant: { type: "string" },
-      "client-id": { type: "string" },
-      "client-secret-env": { type: "string" },
-      certificate: { type: "string" },
-      "authority-host": { type: "string" },
-      call: { type: "string" },
-      json: { type: "boolean" },
-      "no-cache": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...SETTINGS_OPTIONS, call: { type: "string" } },
   });
   const stdout = cli.stdout ?? process.stdout;
   if (values.help) {
