@@ -4,7 +4,6 @@
 // never touched. Also: the Workers entry refuses persistentCache by name.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -14,10 +13,10 @@ import { build } from "esbuild";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { FIXTURES } from "../node/fixtures.mjs";
 import { nowSeconds, signJws } from "../node/jws.mjs";
+import { localAppEnv, runCli } from "./cli-runner.mjs";
 
 const require = createRequire(import.meta.url);
 const PACKAGE = dirname(require.resolve("cctoken/package.json"));
-const BIN = join(PACKAGE, "bin", "cctoken.mjs");
 const SCOPE = "api://cctoken-demo/.default";
 const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
 let endpoint;
@@ -43,25 +42,10 @@ async function directory(name) {
 }
 
 /** The environment of a cron job for the local app, with `extra` (HOME and the rest unset unless given). */
-const appEnv = (extra) => ({
-  PATH: process.env.PATH,
-  AZURE_TENANT_ID: LOCAL_APP.tenantId,
-  AZURE_CLIENT_ID: LOCAL_APP.clientId,
-  AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret,
-  AZURE_AUTHORITY_HOST: endpoint.url,
-  ...extra,
-});
+const appEnv = (extra) => localAppEnv(endpoint, extra);
 
 function cctoken(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, env);
 }
 
 async function entries(path) {

@@ -2,17 +2,15 @@
 // stdout, stderr and exit codes for success and each failure class.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash, X509Certificate } from "node:crypto";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { decodeClaims } from "../token-endpoint/access-token.mjs";
 import { FIXTURES } from "../node/fixtures.mjs";
+import { BIN, localAppEnv, runCli } from "./cli-runner.mjs";
 
-const BIN = createRequire(import.meta.url).resolve("cctoken/package.json").replace(/package\.json$/, "bin/cctoken.mjs");
 const SCOPE = "api://cctoken-demo/.default";
 const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
 let endpoint;
@@ -33,24 +31,10 @@ after(async () => {
 });
 beforeEach(() => endpoint.reset());
 
-const localEnv = (extra = {}) => ({
-  PATH: process.env.PATH,
-  AZURE_TENANT_ID: LOCAL_APP.tenantId,
-  AZURE_CLIENT_ID: LOCAL_APP.clientId,
-  AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret,
-  AZURE_AUTHORITY_HOST: endpoint.url,
-  ...extra,
-});
+const localEnv = (extra = {}) => localAppEnv(endpoint, extra);
 
 function cctoken(args, env = localEnv(), nodeArgs = []) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, env, nodeArgs);
 }
 
 test("token prints the bare access token from environment credentials", async () => {

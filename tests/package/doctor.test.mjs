@@ -3,20 +3,17 @@
 // fixes, --json's shape, the exit codes, and that no secret or token is ever printed.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfidentialClient } from "cctoken";
 import { LOCAL_APP, startTokenEndpoint } from "../token-endpoint/server.mjs";
 import { TOKEN_SIGNATURE_MARKER } from "../token-endpoint/access-token.mjs";
 import { CHALLENGE_CLAIMS } from "../token-endpoint/protected-api.mjs";
+import { PACKAGE_DIR, localAppEnv, runCli } from "./cli-runner.mjs";
 
-const PKG = createRequire(import.meta.url).resolve("cctoken/package.json").replace(/package\.json$/, "");
-const BIN = `${PKG}bin/cctoken.mjs`;
-const { runDoctor } = await import(`${PKG}bin/doctor.mjs`);
+const { runDoctor } = await import(`${PACKAGE_DIR}bin/doctor.mjs`);
 const SCOPE = "api://cctoken-demo/.default";
 const CERT_APP = "22222222-0000-4000-8000-0000000000c2";
 const ROLES = ["Sites.Read.All"];
@@ -57,14 +54,7 @@ beforeEach(() => {
   endpoint.settings.dateOffsetMs = 0;
 });
 
-const localEnv = (extra = {}) => ({
-  PATH: process.env.PATH,
-  AZURE_TENANT_ID: LOCAL_APP.tenantId,
-  AZURE_CLIENT_ID: LOCAL_APP.clientId,
-  AZURE_CLIENT_SECRET: LOCAL_APP.clientSecret,
-  AZURE_AUTHORITY_HOST: endpoint.url,
-  ...extra,
-});
+const localEnv = (extra = {}) => localAppEnv(endpoint, extra);
 
 /** Runs the CLI; asserts that nothing secret reached stdout or stderr, whatever the outcome. */
 function cctoken(args, env = localEnv(), nodeArgs = []) {
@@ -75,16 +65,7 @@ function cctoken(args, env = localEnv(), nodeArgs = []) {
 }
 
 /** Runs the CLI: `cctoken token` prints a token, so no secret check here. */
-function run(args, env, nodeArgs = []) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("exit", (code) => resolve({ code, stdout, stderr, lines: stdout.split("\n") }));
-  });
-}
+const run = runCli;
 
 function assertNothingSecret(output) {
   assert.ok(!output.includes(LOCAL_APP.clientSecret), "the client secret was printed");
