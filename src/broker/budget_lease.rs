@@ -75,6 +75,10 @@ pub struct LeaseRequest {
     pub want: u32,
     /// Requests of earlier slices the isolate did not use, given back.
     pub returned: u32,
+    /// Asked for this request alone while a slice was being asked for: its grant is not
+    /// installed as a slice. The isolate's own note, not sent.
+    #[serde(skip)]
+    pub for_itself: bool,
 }
 
 /// The ledger's answer.
@@ -170,6 +174,8 @@ struct Lease {
     unreturned: u32,
     /// After a refusal: no asking again before this.
     refused_until_ms: u64,
+    /// When the ask for a slice went out, until its grant is installed.
+    asking_since_ms: Option<u64>,
 }
 
 /// An isolate's slices, at most one per (caller, budget). Callers are the configured ones, so
@@ -219,11 +225,22 @@ impl Leases {
             }
         }
         lease.want = lease.want.clamp(smallest, largest);
+        // While a slice is being asked for, concurrent misses ask for themselves only: a cold
+        // burst of n requests asking for n slices would drain the bucket n times over and be
+        // refused long before the caller used its budget. A lost ask (its request cut off
+        // before install) stops counting after a slice's lifetime.
+        let slice_out = lease
+            .asking_since_ms
+            .is_some_and(|since| now_ms < since.saturating_add(LEASE_MS));
+        if !slice_out {
+            lease.asking_since_ms = Some(now_ms);
+        }
         Err(NoLease::Ask(LeaseRequest {
             budget,
             per_minute,
-            want: lease.want,
+            want: if slice_out { 1 } else { lease.want },
             returned: std::mem::take(&mut lease.unreturned),
+            for_itself: slice_out,
         }))
     }
 
@@ -240,10 +257,19 @@ impl Leases {
     ) -> Result<(), u64> {
         let lease =
             &mut self.by_caller.entry(caller.to_owned()).or_default()[request.budget.index()];
+        let for_itself = request.for_itself;
+        if !for_itself {
+            lease.asking_since_ms = None;
+        }
         if grant.granted == 0 {
             let retry_after_s = grant.retry_after_s.max(1);
             lease.refused_until_ms = now_ms.saturating_add(retry_after_s.saturating_mul(1000));
             return Err(retry_after_s);
+        }
+        // A request that asked for itself alone leaves the slice (being asked for, or come
+        // meanwhile) as it is.
+        if for_itself {
+            return Ok(());
         }
         // A concurrent request's slice may still be live: it is replaced, its rest returned.
         lease.unreturned = lease.unreturned.saturating_add(lease.left);

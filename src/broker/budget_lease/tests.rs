@@ -8,6 +8,7 @@ fn ask(budget: Budget, per_minute: u32, want: u32, returned: u32) -> LeaseReques
         per_minute,
         want,
         returned,
+        for_itself: false,
     }
 }
 
@@ -223,25 +224,39 @@ fn slices_start_at_a_second_of_the_rate_and_double_while_they_run_out() {
     for _ in 0..9 {
         assert_eq!(leases.take("c", Budget::Requests, 600, 1), Ok(()));
     }
+    let doubled = ask(Budget::Requests, 600, 20, 0);
     assert_eq!(
         leases.take("c", Budget::Requests, 600, 1),
-        Err(NoLease::Ask(ask(Budget::Requests, 600, 20, 0)))
+        Err(NoLease::Ask(doubled.clone()))
     );
+    let for_itself = LeaseRequest {
+        for_itself: true,
+        ..ask(Budget::Requests, 600, 1, 0)
+    };
     assert_eq!(
         leases.take("c", Budget::Requests, 600, 1),
-        Err(NoLease::Ask(ask(Budget::Requests, 600, 20, 0))),
-        "a concurrent miss asks for the same, doubling once"
+        Err(NoLease::Ask(for_itself.clone())),
+        "while a slice is asked for, a concurrent miss asks for itself only"
     );
+    assert_eq!(leases.install("c", &for_itself, &granted(1), 1), Ok(()));
+    assert_eq!(leases.install("c", &doubled, &granted(20), 1), Ok(()));
+    for _ in 0..19 {
+        assert_eq!(
+            leases.take("c", Budget::Requests, 600, 1),
+            Ok(()),
+            "the slice is whole"
+        );
+    }
     // The sizes a caller at 600/min running out every time goes through: up to 600 / 4.
     let mut sizes = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..5 {
         let Err(NoLease::Ask(request)) = leases.take("c", Budget::Requests, 600, 1) else {
             panic!("no slice left")
         };
         sizes.push(request.want);
         leases.install("c", &request, &granted(1), 1).unwrap();
     }
-    assert_eq!(sizes, [20, 40, 80, 150, 150, 150]);
+    assert_eq!(sizes, [40, 80, 150, 150, 150]);
     assert_eq!(
         leases.take("d", Budget::Requests, 30, 0),
         Err(NoLease::Ask(ask(Budget::Requests, 30, 1, 0))),
@@ -289,13 +304,16 @@ fn an_expired_slice_halves_the_next_and_returns_its_rest() {
     );
     assert_eq!(
         leases.take("c", Budget::Requests, 8, later),
-        Err(NoLease::Ask(ask(Budget::Requests, 8, 2, 0))),
-        "a lowered rate lowers the size at once; nothing returned twice"
+        Err(NoLease::Ask(LeaseRequest {
+            for_itself: true,
+            ..ask(Budget::Requests, 8, 1, 0)
+        })),
+        "a concurrent miss asks for itself only; nothing returned twice"
     );
 }
 
 #[test]
-fn a_replaced_slice_is_returned() {
+fn a_grant_asked_for_itself_leaves_the_slice() {
     let mut leases = Leases::default();
     let Err(NoLease::Ask(one)) = leases.take("c", Budget::Requests, 600, 0) else {
         panic!()
@@ -303,16 +321,34 @@ fn a_replaced_slice_is_returned() {
     let Err(NoLease::Ask(two)) = leases.take("c", Budget::Requests, 600, 0) else {
         panic!()
     };
+    assert!(two.for_itself && two.want == 1);
     leases.install("c", &one, &granted(10), 0).unwrap();
-    leases.take("c", Budget::Requests, 600, 0).unwrap();
-    leases.install("c", &two, &granted(10), 0).unwrap();
+    leases.install("c", &two, &granted(1), 0).unwrap();
     for _ in 0..9 {
         leases.take("c", Budget::Requests, 600, 1).unwrap();
     }
     assert_eq!(
         leases.take("c", Budget::Requests, 600, 1),
-        Err(NoLease::Ask(ask(Budget::Requests, 600, 20, 8))),
-        "the first slice's 8 unused come back"
+        Err(NoLease::Ask(ask(Budget::Requests, 600, 20, 0))),
+        "the slice ran out whole: doubled, nothing to return"
+    );
+}
+
+#[test]
+fn a_lost_ask_stops_counting_after_a_slice_lifetime() {
+    let mut leases = Leases::default();
+    // Its request was cut off before the grant was installed.
+    let Err(NoLease::Ask(_lost)) = leases.take("c", Budget::Requests, 600, 0) else {
+        panic!()
+    };
+    let Err(NoLease::Ask(meanwhile)) = leases.take("c", Budget::Requests, 600, LEASE_MS - 1) else {
+        panic!()
+    };
+    assert!(meanwhile.for_itself);
+    assert_eq!(
+        leases.take("c", Budget::Requests, 600, LEASE_MS),
+        Err(NoLease::Ask(ask(Budget::Requests, 600, 10, 0))),
+        "a slice is asked for again"
     );
 }
 
@@ -467,6 +503,36 @@ fn one_isolate_asks_rarely() {
         assert_eq!(
             calls, expected_calls,
             "{per_minute}/min, one per {spacing_ms} ms"
+        );
+    }
+}
+
+#[test]
+fn a_cold_burst_in_one_isolate_takes_no_more_than_it_serves() {
+    // 100 requests arrive at once, before any grant comes back: one asks for a slice, the
+    // rest for themselves. Asking for 100 slices of 10 would take 1,000 of a 600 budget.
+    let mut leases = Leases::default();
+    let mut ledger = CallerLedger::default();
+    let asks: Vec<LeaseRequest> = (0..100)
+        .map(|_| match leases.take("c", Budget::Requests, 600, 0) {
+            Err(NoLease::Ask(request)) => request,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(asks.iter().map(|a| a.want).sum::<u32>(), 10 + 99);
+    for request in &asks {
+        let grant = ledger.grant(request, 0);
+        assert_eq!(
+            leases.install("c", request, &grant, 0),
+            Ok(()),
+            "none refused"
+        );
+    }
+    for _ in 0..9 {
+        assert_eq!(
+            leases.take("c", Budget::Requests, 600, 1),
+            Ok(()),
+            "the slice serves the next 9"
         );
     }
 }
